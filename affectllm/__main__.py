@@ -1,0 +1,5 @@
+import sys
+
+from affectllm.cli import main
+
+sys.exit(main())
