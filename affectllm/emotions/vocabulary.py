@@ -1,0 +1,156 @@
+"""Our emotion vocabulary: canonical words, their families, valence and surface forms.
+
+The data lives in ``vocabulary.csv`` beside this file (our own text, see its
+header). Every surface form (synonym, inflection, multi-word phrase) maps to
+exactly one canonical word; each canonical word belongs to one family.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from affectllm.errors import AffectLLMError
+
+VOCABULARY_CSV = Path(__file__).with_name("vocabulary.csv")
+
+# Label-only marker in the CSV: recognized as a label, never picked out of free text.
+LABEL_ONLY = "~"
+
+# Suffix rewrites tried when a single word is not a listed form ("nervously" ->
+# "nervous", "happily" -> "happy", "worries" -> "worry"). A rewrite only counts
+# when its result is a listed form, so it cannot invent emotions.
+_SUFFIX_REWRITES = (
+    ("ily", "y"),
+    ("iness", "y"),
+    ("ies", "y"),
+    ("ly", ""),
+    ("ness", ""),
+    ("es", ""),
+    ("s", ""),
+)
+
+# Words the suffix rewrites would wrongly turn into emotions ("lovely" is not "love").
+_NOT_EMOTION_WORDS = frozenset({"lovely", "likely", "stresses", "stressing", "cheers", "hopefully", "surely"})
+
+_SPACES = re.compile(r"\s+")
+
+
+def surface_key(text: str) -> str:
+    """Lower-case, hyphens/underscores as spaces, curly apostrophes straightened, spaces collapsed."""
+    text = text.lower().replace("\u2019", "'").replace("-", " ").replace("_", " ")
+    return _SPACES.sub(" ", text).strip()
+
+
+@dataclass(frozen=True)
+class EmotionVocabulary:
+    """Canonical emotion words with families, valence and surface forms.
+
+    ``forms`` maps every surface key (see :func:`surface_key`) to its canonical
+    word; ``text_forms`` is the subset that may be picked out of free text.
+    """
+
+    family_of: dict[str, str]
+    valence_of: dict[str, float]
+    forms: dict[str, str]
+    text_forms: dict[str, str]
+    max_phrase_words: int = field(default=1)
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return tuple(self.family_of)
+
+    @property
+    def families(self) -> dict[str, tuple[str, ...]]:
+        out: dict[str, list[str]] = {}
+        for word, fam in self.family_of.items():
+            out.setdefault(fam, []).append(word)
+        return {fam: tuple(ws) for fam, ws in out.items()}
+
+    def _lookup(self, key: str, table: dict[str, str]) -> str | None:
+        hit = table.get(key)
+        if hit is not None or " " in key or key in _NOT_EMOTION_WORDS:
+            return hit
+        for suffix, repl in _SUFFIX_REWRITES:
+            if key.endswith(suffix) and len(key) - len(suffix) >= 3:
+                hit = table.get(key[: len(key) - len(suffix)] + repl)
+                if hit is not None:
+                    return hit
+        return None
+
+    def normalize(self, label: str) -> str | None:
+        """Canonical word for an emotion label (" Frustration " -> "frustrated"), or None."""
+        return self._lookup(surface_key(label), self.forms)
+
+    def normalize_text_form(self, key: str) -> str | None:
+        """Like :meth:`normalize` for an already keyed token/phrase, excluding label-only forms."""
+        return self._lookup(key, self.text_forms)
+
+    def family(self, label: str) -> str | None:
+        word = self.normalize(label)
+        return None if word is None else self.family_of[word]
+
+    def valence(self, label: str) -> float | None:
+        word = self.normalize(label)
+        return None if word is None else self.valence_of[word]
+
+    def normalize_all(self, labels: list[str]) -> list[str]:
+        """Canonical words of ``labels`` in order, unknown ones dropped, duplicates removed."""
+        out: list[str] = []
+        for label in labels:
+            word = self.normalize(label)
+            if word is not None and word not in out:
+                out.append(word)
+        return out
+
+
+def load_vocabulary(path: Path | str = VOCABULARY_CSV) -> EmotionVocabulary:
+    """Read a vocabulary CSV (``word,family,valence,forms``; ``#`` lines are comments)."""
+    path = Path(path)
+    try:
+        lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
+    except OSError as err:
+        raise AffectLLMError(f"cannot read emotion vocabulary {path}: {err.strerror}; pass an existing CSV file") from err
+    family_of: dict[str, str] = {}
+    valence_of: dict[str, float] = {}
+    forms: dict[str, str] = {}
+    text_forms: dict[str, str] = {}
+
+    def add(form: str, word: str, row: int) -> None:
+        label_only = form.startswith(LABEL_ONLY)
+        key = surface_key(form.lstrip(LABEL_ONLY))
+        if key in forms and forms[key] != word:
+            raise AffectLLMError(
+                f"{path}:{row}: form {key!r} already belongs to {forms[key]!r}; give each form one canonical word"
+            )
+        forms[key] = word
+        if label_only:
+            text_forms.pop(key, None)
+        else:
+            text_forms[key] = word
+
+    for row, rec in enumerate(csv.DictReader(lines), start=2):
+        raw_word = rec["word"].strip()
+        word = surface_key(raw_word.lstrip(LABEL_ONLY))
+        if word in family_of:
+            raise AffectLLMError(f"{path}:{row}: canonical word {word!r} listed twice; merge the rows")
+        family_of[word] = rec["family"].strip()
+        valence = float(rec["valence"])
+        if not -1.0 <= valence <= 1.0:
+            raise AffectLLMError(f"{path}:{row}: valence {valence} of {word!r} outside [-1, 1]")
+        valence_of[word] = valence
+        add(raw_word, word, row)
+        for form in (rec["forms"] or "").split(";"):
+            if form.strip():
+                add(form.strip(), word, row)
+    longest = max(len(k.split(" ")) for k in forms)
+    return EmotionVocabulary(family_of, valence_of, forms, text_forms, longest)
+
+
+@lru_cache(maxsize=1)
+def default_vocabulary() -> EmotionVocabulary:
+    """The vocabulary shipped with affectllm (cached: loaded once per process)."""
+    return load_vocabulary()
