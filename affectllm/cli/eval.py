@@ -1,0 +1,98 @@
+"""`affectllm eval {ov,basic,sentiment,vad,closed,grounding} --pred P.jsonl --gold G.jsonl` and `affectllm eval report`.
+
+    affectllm eval ov --pred preds.jsonl --gold gold.jsonl --wheel-dir ../shared/emotion_wheel --json
+    affectllm eval report runs/a/mer2023.jsonl runs/b/mer2023.jsonl --gold gold/mer2023.jsonl --out report/
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+NAME = "eval"
+HELP = "Score predictions: emotion-wheel F1 (ov), hit rate (basic), sentiment WAF, CCC (vad), closed-set, grounding; or a report table."
+
+_TASK_HELP = {
+    "ov": 'open-vocabulary emotion-wheel F1/precision/recall (gold: {"id","emotions":[...]})',
+    "basic": 'hit rate of a basic-emotion gold label (gold: {"id","label"})',
+    "sentiment": 'polarity accuracy and weighted F1 (gold: {"id","valence"})',
+    "vad": 'concordance correlation for valence/arousal/dominance (gold: {"id","valence",...})',
+    "closed": 'closed-set accuracy and weighted F1 (gold: {"id","label"})',
+    "grounding": "share of cues cited in explanations that exist in the record's cues (no gold)",
+}
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--wheel-dir", help="folder with the official MER-UniBench wheel files (official mode); default: our own vocabulary")
+    p.add_argument("--strict", action="store_true", help="sane variant of the reference's quirks (see README, Evaluation)")
+    p.add_argument("--source", choices=("auto", "emotions", "explanation"), default="auto",
+                   help="prediction emotions from the 'emotions' list, the free-text 'explanation', or the list when non-empty (auto)")
+    p.add_argument("--level", choices=("family", "word"), default="family", help="default mode: score families or canonical words")
+    p.add_argument("--extractor", default="rule", help="free-text extractor: 'rule' (deterministic) or a local instruct model folder (greedy)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="task", metavar="TASK")
+    sub.required = True
+    for task, text in _TASK_HELP.items():
+        p = sub.add_parser(task, help=text, description=text)
+        p.add_argument("--pred", required=True, help="prediction JSONL (result records or {id, emotions})")
+        if task != "grounding":
+            p.add_argument("--gold", required=True, help="gold JSONL")
+        _common(p)
+    p = sub.add_parser("report", help="one table across datasets (markdown + JSON) and a bar chart")
+    p.add_argument("results", nargs="+", help="prediction JSONL files, named after their dataset's gold file")
+    p.add_argument("--gold", nargs="+", required=True, help="gold JSONL files (file name = dataset name)")
+    p.add_argument("--out", help="folder for report.md, report.json and report.png")
+    _common(p)
+
+
+def _options(args):
+    from affectllm.eval import EvalOptions
+
+    extractor = None
+    if args.extractor != "rule":
+        from affectllm.eval.llm_extractor import LLMEmotionExtractor
+
+        extractor = LLMEmotionExtractor(args.extractor)
+    return EvalOptions(wheel_dir=args.wheel_dir, strict=args.strict, source=args.source, level=args.level, extractor=extractor)
+
+
+def run(args) -> int:
+    from affectllm.eval import evaluate
+    from affectllm.eval.samples import read_jsonl
+
+    options = _options(args)
+    if args.task == "report":
+        from affectllm.eval.report import build_report, report_chart, report_markdown, report_table
+
+        table = report_table(build_report(args.results, args.gold, options))
+        markdown = report_markdown(table)
+        if args.out:
+            out = Path(args.out)
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "report.md").write_text(markdown, encoding="utf-8")
+            (out / "report.json").write_text(json.dumps(table, indent=2), encoding="utf-8")
+            report_chart(table, out / "report.png")
+        print(json.dumps(table) if args.json else markdown, end="" if not args.json else "\n")
+        return 0
+
+    pred = read_jsonl(args.pred, "prediction")
+    gold = {} if args.task == "grounding" else read_jsonl(args.gold, "gold")
+    result = evaluate(args.task, gold, pred, options)
+    for note in result.notes:
+        print(f"affectllm eval {args.task}: note: {note}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.scores))
+    else:
+        print(f"{args.task} ({result.mode} mode, {result.samples} samples)")
+        for key, value in result.scores.items():
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    print(f"  {key}.{k}: {v:.4f}")
+            else:
+                print(f"  {key}: {value:.4f}" if isinstance(value, float) else f"  {key}: {value}")
+    return 0

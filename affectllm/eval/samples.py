@@ -1,0 +1,76 @@
+"""Reading gold and prediction JSONL for evaluation, and turning a prediction into an emotion list.
+
+Gold lines (DESIGN.md): ``ov`` -> ``{"id", "emotions": [...]}``; ``basic`` and
+closed-set -> ``{"id", "label"}``; ``sentiment`` -> ``{"id", "valence"}``;
+``vad`` -> ``{"id", "valence", "arousal", "dominance"}`` (any subset).
+Prediction lines: ``{"id", "emotions": [...]}`` or free text in
+``"explanation"`` (a result record), plus ``"sentiment"`` for sentiment.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from affectllm.errors import AffectLLMError
+from affectllm.eval.wheel import parse_label_list
+
+# Turns an explanation into emotion words: the rule-based extractor or an LLM.
+EmotionExtractor = Callable[[str], list[str]]
+
+
+def read_jsonl(path: str | Path, what: str) -> dict[str, dict[str, Any]]:
+    """``id`` -> record for every non-blank line of ``path``; a later duplicate id replaces the earlier one."""
+    path = Path(path)
+    if not path.is_file():
+        raise AffectLLMError(f"{what} file {path} does not exist; pass an existing JSONL file")
+    records: dict[str, dict[str, Any]] = {}
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise AffectLLMError(f"{path}:{lineno}: not valid JSON ({err.msg}); write one JSON object per line") from err
+            if not isinstance(rec, dict) or "id" not in rec:
+                raise AffectLLMError(f'{path}:{lineno}: each line needs an "id" field')
+            records[str(rec["id"])] = rec
+    if not records:
+        raise AffectLLMError(f"{what} file {path} has no records; write one JSON object per line")
+    return records
+
+
+def gold_field(gold: dict[str, dict[str, Any]], field: str, path: str | Path) -> dict[str, Any]:
+    """``id`` -> ``gold[id][field]``, failing with one clear line when a record lacks it."""
+    out = {}
+    for sid, rec in gold.items():
+        if field not in rec:
+            raise AffectLLMError(f'gold file {path}: record "{sid}" has no "{field}" field; this task needs it on every line')
+        out[sid] = rec[field]
+    return out
+
+
+def prediction_emotions(rec: dict[str, Any] | None, extractor: EmotionExtractor, source: str = "auto") -> list[str]:
+    """The emotion items of one prediction record.
+
+    ``source``: ``"emotions"`` uses only the list, ``"explanation"`` only the
+    free text (through ``extractor``), ``"auto"`` the list when it is non-empty
+    and the explanation otherwise. A missing record predicts nothing.
+    """
+    if rec is None:
+        return []
+    listed = parse_label_list(rec.get("emotions"))
+    if source == "emotions" or (source == "auto" and listed):
+        return [str(x) for x in listed]
+    text = rec.get("explanation") or ""
+    if not isinstance(text, str):
+        text = str(text)
+    return extractor(text) if text.strip() else []
+
+
+def aligned(gold_ids: Iterable[str], pred: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any] | None], int]:
+    """Prediction records in gold order (None where missing) and how many are missing."""
+    out = [pred.get(sid) for sid in gold_ids]
+    return out, sum(r is None for r in out)

@@ -1,0 +1,226 @@
+"""One entry point per evaluation task, from gold + prediction records to the score dict of DESIGN.md.
+
+========== ============================== =========================================
+task       gold line                      result (``--json`` keys)
+========== ============================== =========================================
+ov         ``{"id","emotions":[...]}``    ``{"f1","precision","recall"}``
+basic      ``{"id","label"}``             ``{"hit_rate"}``
+sentiment  ``{"id","valence"}``           ``{"waf","acc"}``
+vad        ``{"id","valence",...}``       ``{"ccc": {dimension: value}}``
+closed     ``{"id","label"}``             ``{"waf","acc"}``
+grounding  (none: the pred records)       ``{"grounding","samples","cited"}``
+========== ============================== =========================================
+
+Modes: *official* (``wheel_dir`` given) reproduces MER-UniBench on the
+official wheel files; *default* uses our own vocabulary's families.
+``strict`` turns on the sane variant of the reference's quirks: for
+``ov``/``basic`` an unknown predicted word counts as a wrong guess instead
+of vanishing, and a gold "neutral" is scored (a hit when the prediction
+names no mappable emotion); for ``sentiment`` a non-polar prediction is
+always wrong.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from affectllm.emotions import EmotionVocabulary, default_vocabulary, extract_emotions
+from affectllm.errors import AffectLLMError
+from affectllm.eval.ccc import VAD_DIMENSIONS, ccc
+from affectllm.eval.classification import closed_set_scores
+from affectllm.eval.grounding import grounding_scores
+from affectllm.eval.open_vocab import LabelSpace, VocabularySpace, WheelSpace, hit_rate_scores, ov_scores
+from affectllm.eval.samples import EmotionExtractor, prediction_emotions
+from affectllm.eval.sentiment import prediction_polarity, sentiment_scores
+from affectllm.eval.wheel import load_official_wheels, parse_label_list
+
+TASKS = ("ov", "basic", "sentiment", "vad", "closed", "grounding")
+MAIN_METRIC = {"ov": "f1", "basic": "hit_rate", "sentiment": "waf", "vad": "ccc", "closed": "waf", "grounding": "grounding"}
+
+
+@dataclass
+class EvalOptions:
+    wheel_dir: str | None = None  # official mode when set
+    strict: bool = False
+    source: str = "auto"  # where prediction emotions come from: auto | emotions | explanation
+    level: str = "family"  # default-mode granularity for ov/basic: family | word
+    extractor: EmotionExtractor | None = None  # free text -> emotion words (rule-based when None)
+    vocabulary: EmotionVocabulary | None = None
+
+
+@dataclass
+class EvalResult:
+    task: str
+    scores: dict[str, Any]
+    mode: str
+    samples: int
+    missing_predictions: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def main(self) -> float:
+        value = self.scores[MAIN_METRIC[self.task]]
+        if isinstance(value, dict):  # vad: mean CCC over the dimensions scored
+            return sum(value.values()) / len(value)
+        return float(value)
+
+
+NEUTRAL_CLUSTER = "\0neutral"
+
+
+class StrictGold:
+    """Strict gold side: a gold "neutral" that maps nowhere becomes the neutral cluster (so it is scored)."""
+
+    def __init__(self, base: LabelSpace):
+        self.base, self.n_views, self.name = base, base.n_views, base.name
+
+    def map_set(self, items: list[str], view: int) -> set[str]:
+        out = self.base.map_set(items, view)
+        if any(str(x).lower().strip() == "neutral" for x in items) and not self.base.map_set(["neutral"], view):
+            out.add(NEUTRAL_CLUSTER)
+        return out
+
+
+class StrictPrediction:
+    """Strict prediction side: each unmappable item is its own (wrong) cluster; naming no mappable emotion is neutral."""
+
+    def __init__(self, base: LabelSpace):
+        self.base, self.n_views, self.name = base, base.n_views, base.name
+
+    def map_set(self, items: list[str], view: int) -> set[str]:
+        out: set[str] = set()
+        unknown: set[str] = set()
+        for item in items:
+            mapped = self.base.map_set([item], view)
+            out |= mapped
+            if not mapped:
+                unknown.add("\0unknown:" + str(item).lower().strip())
+        return (out or self.base.map_set(["neutral"], view) or {NEUTRAL_CLUSTER}) | unknown
+
+
+def _space(options: EvalOptions, vocab: EmotionVocabulary) -> LabelSpace:
+    if options.wheel_dir:
+        return WheelSpace(load_official_wheels(options.wheel_dir))
+    if options.level not in ("family", "word"):
+        raise AffectLLMError(f"--level {options.level} is not supported; use family or word")
+    return VocabularySpace(vocab, level=options.level, empty_is_neutral=True)
+
+
+def evaluate(task: str, gold: dict[str, dict[str, Any]], pred: dict[str, dict[str, Any]], options: EvalOptions | None = None) -> EvalResult:
+    """Score ``pred`` records against ``gold`` records (both ``id`` -> record) on ``task``."""
+    options = options or EvalOptions()
+    vocab = options.vocabulary or default_vocabulary()
+    extractor = options.extractor or (lambda text: extract_emotions(text, vocab))
+    mode = "official" if options.wheel_dir else "default"
+    if options.strict:
+        mode += "-strict"
+    if task not in TASKS:
+        raise AffectLLMError(f"unknown eval task {task!r}; choose one of {', '.join(TASKS)}")
+    if task == "grounding":
+        recs = list(pred.values())
+        return EvalResult(task, grounding_scores(recs), "default", len(recs))
+
+    ids = list(gold)
+    recs = [pred.get(sid) for sid in ids]
+    missing = sum(r is None for r in recs)
+    notes = [f"{missing} gold ids have no prediction; they count as predicting nothing"] if missing else []
+
+    def emotions_of(rec):
+        return prediction_emotions(rec, extractor, options.source)
+
+    if task in ("ov", "basic"):
+        space = _space(options, vocab)
+        gold_space, pred_space = (StrictGold(space), StrictPrediction(space)) if options.strict else (space, space)
+        preds = [emotions_of(r) for r in recs]
+        if task == "ov":
+            golds = [parse_label_list(_need(gold, sid, "emotions")) for sid in ids]
+            result = ov_scores(golds, preds, gold_space, pred_space)
+            scores = result.ov()
+        else:
+            golds = [parse_label_list(_need(gold, sid, "label")) for sid in ids]
+            result = hit_rate_scores(golds, preds, gold_space, pred_space)
+            scores = result.basic()
+        if result.skipped_views:
+            notes.append(f"views {result.skipped_views} had no scorable gold sample and are left out of the mean")
+        return EvalResult(task, scores, mode, len(ids), missing, notes)
+
+    if task == "sentiment":
+        keep = [sid for sid in ids if _number(_need(gold, sid, "valence"), sid, "valence") != 0]
+        if not keep:
+            raise AffectLLMError("sentiment: every gold valence is 0; the reference drops those, so nothing is left to score")
+        golds = [float(gold[sid]["valence"]) for sid in ids]
+        polar = [prediction_polarity(r, emotions_of(r) if r is not None and r.get("sentiment") is None else [], vocab) for r in recs]
+        return EvalResult(task, sentiment_scores(golds, polar, strict=options.strict), mode, len(keep), missing, notes)
+
+    if task == "vad":
+        return _vad(gold, ids, recs, vocab, emotions_of, mode, missing, notes)
+
+    # closed-set classification
+    golds = [str(_need(gold, sid, "label")) for sid in ids]
+    classes = sorted({g.lower().strip() for g in golds})
+    preds = [_closed_label(r, emotions_of(r) if r is not None else [], classes, vocab) for r in recs]
+    return EvalResult(task, closed_set_scores(golds, preds), mode, len(ids), missing, notes)
+
+
+def _need(gold: dict[str, dict[str, Any]], sid: str, field_name: str) -> Any:
+    if field_name not in gold[sid]:
+        raise AffectLLMError(f'gold record "{sid}" has no "{field_name}" field; this task needs it on every line')
+    return gold[sid][field_name]
+
+
+def _number(value: Any, sid: str, field_name: str) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise AffectLLMError(f'gold record "{sid}": "{field_name}" must be a number, got {value!r}') from None
+    if math.isnan(out):
+        raise AffectLLMError(f'gold record "{sid}": "{field_name}" is NaN; give a number')
+    return out
+
+
+def _vad(gold, ids, recs, vocab, emotions_of, mode, missing, notes) -> EvalResult:
+    out = {}
+    for dim in VAD_DIMENSIONS:
+        g_vals, p_vals = [], []
+        for sid, rec in zip(ids, recs):
+            if dim not in gold[sid] or gold[sid][dim] is None:
+                continue
+            value = None if rec is None else rec.get(dim)
+            if value is None and dim == "valence":
+                # Derive valence from the predicted emotions' valence in our vocabulary.
+                vals = [v for v in (vocab.valence(e) for e in emotions_of(rec)) if v is not None]
+                value = sum(vals) / len(vals) if vals else 0.0
+            if value is None:
+                continue
+            g_vals.append(_number(gold[sid][dim], sid, dim))
+            p_vals.append(float(value))
+        if g_vals:
+            out[dim] = ccc(g_vals, p_vals)
+    if not out:
+        raise AffectLLMError("vad: no gold record has valence, arousal or dominance with a matching prediction")
+    return EvalResult("vad", {"ccc": out}, mode, len(ids), missing, notes)
+
+
+def _closed_label(rec: dict[str, Any] | None, emotions: list[str], classes: list[str], vocab: EmotionVocabulary) -> str:
+    """The predicted class: the record's ``label``, else its first emotion that names a class or shares a class's family."""
+    if rec is None:
+        return "\0none"
+    if rec.get("label") is not None:
+        return str(rec["label"])
+    class_words = {c: vocab.normalize(c) for c in classes}
+    for emotion in emotions:
+        key = str(emotion).lower().strip()
+        if key in classes:
+            return key
+        word = vocab.normalize(key)
+        if word is None:
+            continue
+        for c, cw in class_words.items():
+            if cw == word:
+                return c
+        for c, cw in class_words.items():
+            if cw is not None and vocab.family_of[cw] == vocab.family_of[word]:
+                return c
+    return "\0none"
