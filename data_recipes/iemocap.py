@@ -1,0 +1,97 @@
+"""IEMOCAP (dyadic sessions; categorical label + valence/activation/dominance per utterance).
+
+    affectllm recipe iemocap --input IEMOCAP_full_release --out iemocap4.jsonl --split Session5
+
+Facts relied on (IEMOCAP release layout, as read by the field's loaders):
+- ``SessionN/dialog/EmoEvaluation/<dialog>.txt``: one summary line per turn,
+  ``[start - end]<TAB><utterance id><TAB><label><TAB>[V, A, D]``; the other
+  lines (``C-E1:``, ``A-E2:`` ...) are per-annotator details and are ignored.
+- Labels: neu, hap, exc, ang, sad, fru, sur, fea, dis, oth, xxx (no majority).
+  The 4-class protocol keeps neu / hap+exc (excited merged into happy) / ang /
+  sad.
+- V, A, D are rated on 1..5; valence is stored as (V - 3) / 2, in [-1, 1].
+- ``SessionN/dialog/transcriptions/<dialog>.txt``: ``<utterance id> [start-end]: text``.
+- ``SessionN/sentences/wav/<dialog>/<utterance id>.wav``. Video exists only per
+  dialog (both speakers, ``dialog/avi/DivX``), so samples are audio-only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from affectllm.errors import AffectLLMError
+from data_recipes.manifest import (RowError, SourceRow, add_common_arguments, convert, emotion_words, make_sample,
+                                   read_text)
+
+NAME = "iemocap"
+HELP = "IEMOCAP (EmoEvaluation files; 4-class with excited->happy, or all classes)"
+STYLES = ("affectgpt_hybrid", "emer", "think_answer", "hef_hint")
+FOUR_CLASS = {"neu": "neutral", "hap": "happy", "exc": "happy", "ang": "angry", "sad": "sad"}
+ALL_CLASSES = dict(FOUR_CLASS, exc="excited", fru="frustrated", sur="surprised", fea="fearful", dis="disgusted")
+NO_LABEL = {"oth", "xxx"}
+SESSIONS = tuple(f"Session{i}" for i in range(1, 6))
+_TURN = re.compile(r"^\[(?P<start>[\d.]+)\s*-\s*(?P<end>[\d.]+)\]\s+(?P<id>\S+)\s+(?P<label>\S+)\s+\[(?P<vad>[^\]]*)\]")
+_TRANSCRIPT = re.compile(r"^(?P<id>\S+)\s+\[[^\]]*\]:\s*(?P<text>.*)$")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_common_arguments(parser, STYLES, "affectgpt_hybrid", splits=SESSIONS)
+    parser.add_argument("--classes", choices=["4", "all"], default="4",
+                        help="4: neutral/happy(+excited)/angry/sad, others left out; all: every labelled class")
+
+
+def _rows(root: Path, split: str):
+    sessions = [s for s in SESSIONS if split in ("all", s) and (root / s).is_dir()]
+    if not sessions:
+        raise AffectLLMError(f"{root}: no {split if split != 'all' else 'SessionN'} folder; point --input at IEMOCAP_full_release")
+    for session in sessions:
+        for path in sorted((root / session / "dialog" / "EmoEvaluation").glob("*.txt")):
+            for i, line in enumerate(read_text(path).splitlines(), start=1):
+                if line.startswith("["):
+                    yield SourceRow(path, i, {"line": line, "session": session})
+
+
+def _transcripts(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    found = {}
+    for line in read_text(path).splitlines():
+        m = _TRANSCRIPT.match(line.strip())
+        if m:
+            found[m.group("id")] = m.group("text").strip()
+    return found
+
+
+def run(args: argparse.Namespace) -> int:
+    root: Path = args.input
+    table = FOUR_CLASS if args.classes == "4" else ALL_CLASSES
+    out_dir = args.out.resolve().parent
+    transcripts: dict[Path, dict[str, str]] = {}
+
+    def build(row: SourceRow) -> dict | None:
+        m = _TURN.match(row.data["line"])
+        if not m:
+            raise RowError("not an EmoEvaluation turn line ([start - end] id label [V, A, D])")
+        code = m.group("label")
+        if code in NO_LABEL or (code not in table and code in ALL_CLASSES):
+            return None  # outside the chosen protocol, not an error
+        if code not in table:
+            raise RowError(f"unknown label code {code!r} (expected one of {', '.join(sorted(ALL_CLASSES) + sorted(NO_LABEL))})")
+        vad = [float(x) for x in m.group("vad").split(",")]
+        if len(vad) != 3:
+            raise RowError(f"expected [V, A, D], got [{m.group('vad')}]")
+        utt, dialog = m.group("id"), row.file.stem
+        session_dir = root / row.data["session"]
+        wav = session_dir / "sentences" / "wav" / dialog / f"{utt}.wav"
+        if not wav.is_file():
+            raise RowError(f"clip {wav} not found")
+        tfile = session_dir / "dialog" / "transcriptions" / f"{dialog}.txt"
+        if tfile not in transcripts:
+            transcripts[tfile] = _transcripts(tfile)
+        return make_sample(utt, out_dir, args.style, emotions=emotion_words([table[code]]), audio=wav,
+                           subtitle=transcripts[tfile].get(utt, ""), valence=(vad[0] - 3.0) / 2.0,
+                           label=table[code], vad=vad, split=row.data["session"])
+
+    return convert(args, _rows(root, args.split), build, dataset=f"iemocap/{args.classes}class")

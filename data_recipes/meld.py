@@ -1,0 +1,79 @@
+"""MELD (Friends dialogues; 7 emotions + sentiment per utterance).
+
+    affectllm recipe meld --input MELD.Raw --out meld_test.jsonl --split test
+
+Facts relied on (MELD README, declare-lab/MELD):
+- Labels: ``train_sent_emo.csv``, ``dev_sent_emo.csv``, ``test_sent_emo.csv``
+  with columns ``Sr No., Utterance, Speaker, Emotion, Sentiment, Dialogue_ID,
+  Utterance_ID, Season, Episode, StartTime, EndTime``.
+- Emotions: anger, disgust, fear, joy, neutral, sadness, surprise; Sentiment:
+  positive, negative, neutral.
+- Clips ``dia{Dialogue_ID}_utt{Utterance_ID}.mp4`` in ``train_splits/``,
+  ``dev_splits_complete/`` and ``output_repeated_splits_test/`` (also found
+  one level down, e.g. ``train/train_splits/`` as the tarballs unpack).
+- The CSVs are not valid UTF-8 throughout (cp1252 quotes); they are decoded
+  with a fallback.
+Valence is the sentiment sign scaled by the emotion's vocabulary valence
+magnitude (neutral 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from data_recipes.manifest import (VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments, cell, convert,
+                                   csv_rows, emotion_words, find_media, label_valence, make_sample, require_file)
+
+NAME = "meld"
+HELP = "MELD (*_sent_emo.csv + diaX_uttY.mp4 clips)"
+STYLES = ("affectgpt_hybrid", "emer", "think_answer", "hef_hint")
+EMOTIONS = ("anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise")
+SENTIMENTS = {"positive": 1.0, "negative": -1.0, "neutral": 0.0}
+SPLITS = {"train": ("train_sent_emo.csv", "train_splits"),
+          "dev": ("dev_sent_emo.csv", "dev_splits_complete"),
+          "test": ("test_sent_emo.csv", "output_repeated_splits_test")}
+COLUMNS = ("Utterance", "Speaker", "Emotion", "Sentiment", "Dialogue_ID", "Utterance_ID")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_common_arguments(parser, STYLES, "affectgpt_hybrid", splits=tuple(SPLITS))
+
+
+def _clip_folder(root: Path, split: str, folder: str) -> Path:
+    for candidate in (root / folder, root / split / folder, root / "MELD.Raw" / folder):
+        if candidate.is_dir():
+            return candidate
+    return root / folder
+
+
+def _rows(root: Path, split: str):
+    for name, (csv_name, _) in SPLITS.items():
+        if split in ("all", name):
+            for row in csv_rows(require_file(root / csv_name, f"MELD {name} label file"), required=COLUMNS):
+                row.data["_split"] = name
+                yield row
+
+
+def run(args: argparse.Namespace) -> int:
+    root: Path = args.input
+    out_dir = args.out.resolve().parent
+
+    def build(row: SourceRow) -> dict:
+        split = row.data["_split"]
+        emotion = cell(row, "Emotion").lower()
+        if emotion not in EMOTIONS:
+            raise RowError(f"unknown Emotion {emotion!r} (expected one of {', '.join(EMOTIONS)})")
+        sentiment = cell(row, "Sentiment").lower()
+        if sentiment not in SENTIMENTS:
+            raise RowError(f"unknown Sentiment {sentiment!r} (expected positive, negative or neutral)")
+        dia, utt = int(cell(row, "Dialogue_ID")), int(cell(row, "Utterance_ID"))
+        stem = f"dia{dia}_utt{utt}"
+        video = find_media(_clip_folder(root, split, SPLITS[split][1]), stem, VIDEO_EXTENSIONS)
+        emotions = emotion_words([emotion])
+        valence = SENTIMENTS[sentiment] * abs(label_valence(emotions) or 0.5)
+        return make_sample(f"meld_{split}_{stem}", out_dir, args.style, emotions=emotions, video=video,
+                           subtitle=cell(row, "Utterance"), valence=valence, label=emotion, sentiment=sentiment,
+                           speaker=(row.data.get("Speaker") or "").strip(), split=split)
+
+    return convert(args, _rows(root, args.split), build, dataset="meld")
