@@ -92,7 +92,7 @@ def extract_emotions(text: str, vocabulary: EmotionVocabulary | None = None) -> 
 
 def _match_at(tokens: list[str], i: int, vocab: EmotionVocabulary) -> tuple[str | None, int]:
     """Longest vocabulary phrase starting at ``tokens[i]``: (canonical word or None, words used)."""
-    top = min(vocab.max_phrase_words, len(tokens) - i)
+    top = min(vocab.phrase_starts.get(tokens[i], 1), len(tokens) - i)
     for width in range(top, 0, -1):
         span = tokens[i : i + width]
         if not all(_is_word(t) for t in span):

@@ -58,6 +58,10 @@ class EmotionVocabulary:
     forms: dict[str, str]
     text_forms: dict[str, str]
     max_phrase_words: int = field(default=1)
+    # first word of each free-text form -> most words any such form has (longest-match search bound)
+    phrase_starts: dict[str, int] = field(default_factory=dict)
+    # memo of single-token lookups in free text (suffix rewrites are the slow part)
+    _token_memo: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -87,7 +91,13 @@ class EmotionVocabulary:
 
     def normalize_text_form(self, key: str) -> str | None:
         """Like :meth:`normalize` for an already keyed token/phrase, excluding label-only forms."""
-        return self._lookup(key, self.text_forms)
+        if " " in key:
+            return self.text_forms.get(key)
+        try:
+            return self._token_memo[key]
+        except KeyError:
+            hit = self._token_memo[key] = self._lookup(key, self.text_forms)
+            return hit
 
     def family(self, label: str) -> str | None:
         word = self.normalize(label)
@@ -147,7 +157,11 @@ def load_vocabulary(path: Path | str = VOCABULARY_CSV) -> EmotionVocabulary:
             if form.strip():
                 add(form.strip(), word, row)
     longest = max(len(k.split(" ")) for k in forms)
-    return EmotionVocabulary(family_of, valence_of, forms, text_forms, longest)
+    starts: dict[str, int] = {}
+    for key in text_forms:
+        words = key.split(" ")
+        starts[words[0]] = max(starts.get(words[0], 1), len(words))
+    return EmotionVocabulary(family_of, valence_of, forms, text_forms, longest, starts)
 
 
 @lru_cache(maxsize=1)
