@@ -1,0 +1,282 @@
+"""Typed configuration: model, data and training settings, YAML in and out, validated early.
+
+A config is plain data. Loading rejects unknown keys and wrong types with one line
+that names the key (and suggests the closest known one); `key=value` overrides use
+the same dotted names as the YAML (`train.lr=1e-4`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+import yaml
+
+from affectllm.errors import ConfigError
+
+POOLINGS = ("attention", "qformer")
+PREFUSIONS = ("none", "mix", "cross")
+DTYPES = ("float32", "bfloat16", "float16")
+
+
+@dataclass
+class LoraSettings:
+    enabled: bool = True
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.05
+    # "all-linear" = every linear projection of the LLM except the output head
+    target_modules: str | list[str] = "all-linear"
+
+
+@dataclass
+class ModelConfig:
+    llm: str = ""  # local directory or hub id of any transformers causal LM
+    audio_encoder: str | None = None  # Whisper checkpoint; None disables audio
+    vision_encoder: str | None = None  # CLIP / SigLIP / ViT / DINOv2 checkpoint; None disables video
+    text_encoder: str | None = None  # BERT-family checkpoint over the subtitle; None disables it
+    train_encoders: bool = False  # encoders are frozen (and run under no_grad) unless this is set
+    pooling: Literal["attention", "qformer"] = "qformer"
+    num_queries: int = 4  # tokens per modality for the Q-Former (attention pooling emits 1)
+    prefusion: Literal["none", "mix", "cross"] = "mix"
+    num_fused_tokens: int = 2  # K fused tokens emitted by the pre-fusion
+    fusion_dim: int = 512
+    fusion_heads: int = 8
+    lora: LoraSettings = field(default_factory=LoraSettings)
+    gradient_checkpointing: bool = False
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    prompt: str = "emer"  # chain-of-thought template used to ask and to parse answers
+    max_text_tokens: int = 128  # subtitle tokens fed to the text encoder
+
+
+@dataclass
+class MediaSettings:
+    num_frames: int = 8
+    max_fps: float | None = None
+    max_side: int = 448
+    max_audio_seconds: float = 30.0
+
+
+@dataclass
+class DataConfig:
+    train: str | None = None  # manifest JSONL
+    eval: str | None = None
+    max_length: int = 1024  # tokens; truncation never cuts a media placeholder
+    num_workers: int = 2
+    packing: bool = False
+    feature_cache: str | None = None  # folder written by `affectllm cache-features`
+    media: MediaSettings = field(default_factory=MediaSettings)
+
+
+@dataclass
+class TrainConfig:
+    output_dir: str = "runs/affectllm"
+    stage: Literal["align", "sft"] = "sft"  # align: only fusion/projector train; sft: + LoRA
+    epochs: float = 1.0
+    max_steps: int = -1  # > 0 overrides epochs
+    micro_batch_size: int = 1  # per process
+    grad_accum: int = 1
+    lr: float = 2e-4
+    fusion_lr: float | None = None  # defaults to lr
+    weight_decay: float = 0.0
+    warmup_steps: int = 0
+    lr_scheduler: Literal["cosine", "linear", "constant"] = "cosine"
+    max_grad_norm: float = 1.0
+    seed: int = 42
+    save_every: int = 500  # optimizer steps between checkpoints; 0 = only at the end
+    keep_checkpoints: int = 2
+    log_every: int = 10
+    deepspeed: str | None = None  # ZeRO json (train/ds/...) or None for plain torch
+    tensorboard: bool = True
+
+
+@dataclass
+class Config:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+# ---------------------------------------------------------------- (de)serialisation
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def _coerce(value: Any, tp: Any, key: str) -> Any:
+    """Check ``value`` against the annotation ``tp`` (converting ints to floats, YAML strings to numbers)."""
+    origin = get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"config key '{key}' must be a mapping, got {value!r}")
+        return _from_dict(tp, value, key + ".")
+    if origin is Literal:
+        if value not in get_args(tp):
+            choices = ", ".join(map(str, get_args(tp)))
+            raise ConfigError(f"config key '{key}' must be one of {choices}; got {value!r}")
+        return value
+    if origin in (typing.Union, types.UnionType):
+        args = get_args(tp)
+        if value is None:
+            if type(None) in args:
+                return None
+            raise ConfigError(f"config key '{key}' may not be empty")
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, key)
+            except ConfigError as err:
+                errors.append(err)
+        raise errors[0]
+    if origin is list:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"config key '{key}' must be a list, got {value!r}")
+        (item,) = get_args(tp) or (Any,)
+        return [_coerce(v, item, f"{key}[{i}]") for i, v in enumerate(value)]
+    if tp is Any:
+        return value
+    if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if tp is float and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    if tp is bool and not isinstance(value, bool):
+        raise ConfigError(f"config key '{key}' must be true or false, got {value!r}")
+    if tp is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(f"config key '{key}' must be an integer, got {value!r}")
+    if isinstance(tp, type) and not isinstance(value, tp):
+        raise ConfigError(f"config key '{key}' must be {_type_name(tp)}, got {value!r}")
+    return value
+
+
+def _from_dict(cls: type, data: dict, prefix: str = "") -> Any:
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    for key in data:
+        if key not in names:
+            close = difflib.get_close_matches(str(key), names, n=1)
+            hint = f" (did you mean '{prefix}{close[0]}'?)" if close else f" (known: {', '.join(names)})"
+            raise ConfigError(f"unknown config key '{prefix}{key}'{hint}")
+    kwargs = {k: _coerce(v, hints[k], prefix + k) for k, v in data.items()}
+    return cls(**kwargs)
+
+
+def config_from_dict(data: dict | None, cls: type = Config) -> Any:
+    """Build ``cls`` from nested dicts, rejecting unknown keys and wrong types."""
+    return _from_dict(cls, data or {})
+
+
+def config_to_dict(cfg: Any) -> dict:
+    return dataclasses.asdict(cfg)
+
+
+def apply_overrides(data: dict, overrides: list[str]) -> dict:
+    """Apply `a.b.c=value` strings (values parsed as YAML scalars) to nested dicts in place."""
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override '{item}' must look like key=value (e.g. train.lr=1e-4)")
+        key, raw = item.split("=", 1)
+        value = yaml.safe_load(raw) if raw.strip() else None
+        node = data
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"override '{item}': '{part}' is not a section")
+        node[parts[-1]] = value
+    return data
+
+
+def load_config(path: str | os.PathLike | None = None, overrides: list[str] | None = None,
+                check_paths: bool = True) -> Config:
+    """Read a YAML config (a bare model section is accepted too), apply overrides, validate.
+
+    Relative model paths are resolved against the YAML's folder first, then the
+    working directory; see :func:`resolve_model_path`.
+    """
+    data: dict = {}
+    base = Path.cwd()
+    if path is not None:
+        p = Path(path)
+        if p.is_dir():
+            p = p / CHECKPOINT_CONFIG
+        if not p.exists():
+            raise ConfigError(f"{p}: config file not found")
+        try:
+            data = yaml.safe_load(p.read_text()) or {}
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{p}: not valid YAML ({str(err).splitlines()[0]})") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{p}: top level must be a mapping of sections (model, data, train)")
+        base = p.resolve().parent
+    apply_overrides(data, overrides or [])
+    cfg = config_from_dict(data)
+    resolve_paths(cfg, base, check=check_paths)
+    validate(cfg)
+    return cfg
+
+
+def save_config(cfg: Config, path: str | os.PathLike) -> None:
+    Path(path).write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
+
+
+CHECKPOINT_CONFIG = "affectllm.yaml"
+MODEL_PATH_KEYS = ("llm", "audio_encoder", "vision_encoder", "text_encoder")
+
+
+def resolve_model_path(value: str, base: Path, key: str, check: bool = True) -> str:
+    """A local directory (relative to ``base`` or the working directory) or a hub id found in the local cache."""
+    p = Path(os.path.expanduser(value))
+    for candidate in ([p] if p.is_absolute() else [base / p, Path.cwd() / p]):
+        if candidate.exists():
+            return str(candidate.resolve())
+    if not check:
+        return value
+    looks_like_hub_id = value.count("/") <= 1 and not value.startswith((".", "/", "~"))
+    if looks_like_hub_id:
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            if isinstance(try_to_load_from_cache(value, "config.json"), str):
+                return value
+        except Exception:  # an invalid repo id is simply not cached
+            pass
+    raise ConfigError(f"config key 'model.{key}': '{value}' is neither a local directory nor a model "
+                      f"in the local Hugging Face cache (relative paths are tried from {base} and {Path.cwd()})")
+
+
+def resolve_paths(cfg: Config, base: Path, check: bool = True) -> None:
+    for key in MODEL_PATH_KEYS:
+        value = getattr(cfg.model, key)
+        if value:
+            setattr(cfg.model, key, resolve_model_path(value, base, key, check))
+    if check and not cfg.model.llm:
+        raise ConfigError("config key 'model.llm' is required (a local causal LM directory or hub id)")
+
+
+def validate(cfg: Config) -> None:
+    m = cfg.model
+    positive = {"model.num_queries": m.num_queries, "model.fusion_dim": m.fusion_dim,
+                "model.fusion_heads": m.fusion_heads, "model.lora.r": m.lora.r,
+                "data.max_length": cfg.data.max_length, "data.media.num_frames": cfg.data.media.num_frames,
+                "train.micro_batch_size": cfg.train.micro_batch_size, "train.grad_accum": cfg.train.grad_accum}
+    for key, value in positive.items():
+        if value <= 0:
+            raise ConfigError(f"config key '{key}' must be positive, got {value}")
+    if m.fusion_dim % m.fusion_heads:
+        raise ConfigError(f"config key 'model.fusion_dim' ({m.fusion_dim}) must be divisible by "
+                          f"'model.fusion_heads' ({m.fusion_heads})")
+    if m.prefusion != "none" and m.num_fused_tokens <= 0:
+        raise ConfigError("config key 'model.num_fused_tokens' must be positive when model.prefusion is not 'none'")
+    if not (m.audio_encoder or m.vision_encoder or m.text_encoder) and m.prefusion != "none":
+        raise ConfigError("model.prefusion needs at least one encoder (audio_encoder, vision_encoder or text_encoder)")

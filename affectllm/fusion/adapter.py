@@ -1,0 +1,92 @@
+"""Encoder outputs → LLM-sized tokens: per-modality projection and pooling, pre-fusion, projector."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from affectllm.config import ModelConfig
+from affectllm.fusion.pooling import AttentionPooling, QFormerPooling
+from affectllm.fusion.prefusion import CrossPreFusion, MixPreFusion
+
+FUSED = "fused"
+
+
+class Projector(nn.Module):
+    """Two-layer GELU MLP into the LLM hidden size (LLaVA-1.5's mlp2x_gelu)."""
+
+    def __init__(self, dim: int, hidden: int):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, hidden))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class FusionAdapter(nn.Module):
+    """Everything trainable between the frozen encoders and the LLM.
+
+    ``forward(encoded, batch_size)`` takes, per modality, the encoder sequence
+    (n, T, D_enc), its mask (n, T) and the batch rows it belongs to (n,), and returns
+    per modality (and "fused") the LLM-sized token rows (n × tokens, H) in batch
+    order — exactly what :func:`splice_media_tokens` consumes.
+    """
+
+    def __init__(self, cfg: ModelConfig, encoder_dims: dict[str, int], llm_hidden: int):
+        super().__init__()
+        d = cfg.fusion_dim
+        self.modalities = [m for m in ("video", "audio", "text") if m in encoder_dims]
+        self.in_proj = nn.ModuleDict({m: nn.Linear(encoder_dims[m], d) for m in self.modalities})
+        self.modality_embed = nn.ParameterDict({m: nn.Parameter(torch.zeros(d)) for m in self.modalities})
+        if cfg.pooling == "attention":
+            self.pool = nn.ModuleDict({m: AttentionPooling(d) for m in self.modalities})
+        else:
+            self.pool = nn.ModuleDict({m: QFormerPooling(d, cfg.num_queries, cfg.fusion_heads)
+                                       for m in self.modalities})
+        if cfg.prefusion == "mix":
+            self.prefusion: nn.Module | None = MixPreFusion(d, cfg.num_fused_tokens)
+        elif cfg.prefusion == "cross":
+            self.prefusion = CrossPreFusion(d, cfg.num_fused_tokens, cfg.fusion_heads)
+        else:
+            self.prefusion = None
+        self.projector = Projector(d, llm_hidden)
+
+    @property
+    def tokens_per_modality(self) -> dict[str, int]:
+        counts = {m: self.pool[m].num_tokens for m in self.modalities}
+        if self.prefusion is not None:
+            counts[FUSED] = self.prefusion.num_tokens
+        return counts
+
+    def forward(self, encoded: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]],
+                batch_size: int) -> dict[str, torch.Tensor]:
+        out: dict[str, torch.Tensor] = {}
+        param = self.projector.net[0].weight
+        d = param.shape[1]
+        present = torch.zeros(batch_size, len(self.modalities), dtype=torch.bool, device=param.device)
+        pooled_all = param.new_zeros((batch_size, len(self.modalities), d))
+        seqs, seq_masks = [], []
+        for j, m in enumerate(self.modalities):
+            if m not in encoded:
+                continue
+            seq, mask, rows = encoded[m]
+            seq = self.in_proj[m](seq.to(param.dtype)) + self.modality_embed[m]  # (n, T, d)
+            tokens = self.pool[m](seq, mask)  # (n, Q, d)
+            out[m] = self.projector(tokens).flatten(0, 1)
+            rows = rows.to(param.device)
+            present[rows, j] = True
+            pooled_all[rows, j] = tokens.mean(dim=1)
+            if isinstance(self.prefusion, CrossPreFusion):
+                full = seq.new_zeros((batch_size, *seq.shape[1:]))
+                full_mask = mask.new_zeros((batch_size, mask.shape[1]))
+                full[rows], full_mask[rows] = seq, mask
+                seqs.append(full)
+                seq_masks.append(full_mask)
+        if self.prefusion is not None:
+            has_any = present.any(dim=1)
+            if has_any.any():
+                cat = torch.cat(seqs, dim=1)[has_any] if seqs else None
+                cat_mask = torch.cat(seq_masks, dim=1)[has_any] if seq_masks else None
+                fused = self.prefusion(pooled_all[has_any], present[has_any], cat, cat_mask)  # (n_any, K, d)
+                out[FUSED] = self.projector(fused).flatten(0, 1)
+        return out

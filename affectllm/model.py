@@ -1,0 +1,183 @@
+"""AffectLLM: frozen encoders → fusion adapter → any causal LM (LoRA via peft).
+
+Placeholder tokens are added to the tokenizer only; their ids never reach the LLM's
+embedding table (they are swapped for fused features first), so the base model and
+its vocabulary stay untouched and the adapter loads with plain
+``peft.PeftModel.from_pretrained``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from affectllm.config import Config
+from affectllm.conversation import PLACEHOLDER_TOKENS
+from affectllm.encoders import build_encoders
+from affectllm.fusion import FusionAdapter, splice_media_tokens
+from affectllm.processor import AffectProcessor, EncoderFeatures
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def load_tokenizer(path: str):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(path)
+    missing = [t for t in PLACEHOLDER_TOKENS.values() if t not in tok.get_vocab()]
+    if missing:
+        tok.add_tokens(missing, special_tokens=True)
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+def lora_config(cfg: Config):
+    from peft import LoraConfig
+
+    lora = cfg.model.lora
+    return LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+                      target_modules=lora.target_modules, task_type="CAUSAL_LM")
+
+
+class AffectLLM(nn.Module):
+    def __init__(self, cfg: Config, llm: nn.Module, tokenizer, encoders: dict, fusion: FusionAdapter):
+        super().__init__()
+        self.cfg = cfg
+        self.llm = llm
+        self.tokenizer = tokenizer
+        self.encoders = nn.ModuleDict(encoders)
+        self.fusion = fusion
+        self.placeholder_ids = {m: tokenizer.convert_tokens_to_ids(t) for m, t in PLACEHOLDER_TOKENS.items()}
+        self.processor = AffectProcessor(tokenizer, dict(self.encoders), fusion.tokens_per_modality,
+                                         cfg.data.media, cfg.data.max_length)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_config(cls, cfg: Config, tokenizer_path: str | None = None, adapter_path: str | None = None,
+                    trainable: bool = True) -> "AffectLLM":
+        """Build from base checkpoints: load the LLM and encoders, make a fresh fusion adapter,
+        wrap the LLM with LoRA (new, or loaded from ``adapter_path``)."""
+        from peft import PeftModel, get_peft_model
+        from transformers import AutoModelForCausalLM
+
+        dtype = DTYPES[cfg.model.dtype]
+        llm = AutoModelForCausalLM.from_pretrained(cfg.model.llm, dtype=dtype)
+        llm.requires_grad_(False)
+        tokenizer = load_tokenizer(tokenizer_path or cfg.model.llm)
+        if cfg.model.lora.enabled:
+            if adapter_path:
+                llm = PeftModel.from_pretrained(llm, adapter_path, is_trainable=trainable)
+            else:
+                llm = get_peft_model(llm, lora_config(cfg))
+        if cfg.train.stage == "align":
+            llm.requires_grad_(False)  # stage 1: only the fusion adapter learns
+        if cfg.model.gradient_checkpointing:
+            llm.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            llm.config.use_cache = False
+        encoders = build_encoders(cfg.model)
+        fusion = FusionAdapter(cfg.model, {m: e.output_dim for m, e in encoders.items()},
+                               llm.get_input_embeddings().embedding_dim)
+        model = cls(cfg, llm, tokenizer, encoders, fusion)
+        return model.to(dtype)
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, trainable: bool = False) -> "AffectLLM":
+        from affectllm.checkpoint import load_checkpoint
+
+        return load_checkpoint(path, trainable=trainable)
+
+    def save_checkpoint(self, path: str | Path) -> Path:
+        from affectllm.checkpoint import save_checkpoint
+
+        return save_checkpoint(self, path)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def device(self) -> torch.device:
+        return self.fusion.projector.net[0].weight.device
+
+    @property
+    def base_llm(self) -> nn.Module:
+        """The transformers model under any peft wrapper."""
+        return self.llm.get_base_model() if hasattr(self.llm, "get_base_model") else self.llm
+
+    def trainable_parameter_groups(self) -> dict[str, list[nn.Parameter]]:
+        groups = {"fusion": [p for p in self.fusion.parameters() if p.requires_grad],
+                  "llm": [p for p in self.llm.parameters() if p.requires_grad],
+                  "encoders": [p for p in self.encoders.parameters() if p.requires_grad]}
+        return {k: v for k, v in groups.items() if v}
+
+    # ------------------------------------------------------------------ forward
+    def encode(self, media_inputs: dict[str, dict[str, torch.Tensor]]) -> dict[str, tuple]:
+        """Run each encoder on the rows that carry its modality: (seq (n, T, D), mask (n, T), rows (n,)).
+
+        A ``features`` entry (from a feature cache) replaces running the encoder."""
+        encoded = {}
+        for m, inputs in media_inputs.items():
+            if "features" in inputs:
+                seq, mask = inputs["features"].to(self.device), inputs["feature_mask"].to(self.device)
+            else:
+                enc_inputs = {k: v for k, v in inputs.items() if k != "rows"}
+                seq, mask = self.encoders[m](enc_inputs)
+            encoded[m] = (seq, mask, inputs["rows"])
+        return encoded
+
+    @torch.no_grad()
+    def precompute_features(self, media: dict[str, Any]) -> dict[str, Any]:
+        """Run the frozen encoders once on one sample's media (a trainable encoder's input stays raw)."""
+        out = dict(media)
+        for m, value in media.items():
+            if m in self.encoders and not self.encoders[m].trainable:
+                seq, mask = self.encoders[m](self.encoders[m].preprocess([value]))
+                n = int(mask[0].sum())
+                out[m] = EncoderFeatures(seq[0, :n].cpu(), mask[0, :n].cpu())
+        return out
+
+    def embed(self, input_ids: torch.Tensor, media_inputs: dict[str, Any]) -> torch.Tensor:
+        """Token embeddings with media features spliced in: (B, L, H)."""
+        input_ids = input_ids.to(self.device)
+        placeholder = torch.zeros_like(input_ids, dtype=torch.bool)
+        for token_id in self.placeholder_ids.values():
+            placeholder |= input_ids == token_id
+        safe_ids = input_ids.masked_fill(placeholder, 0)
+        embeds = self.llm.get_input_embeddings()(safe_ids)
+        tokens = self.fusion(self.encode(media_inputs), input_ids.shape[0]) if media_inputs else {}
+        by_id = {self.placeholder_ids[m]: tokens.get(m, embeds.new_zeros((0, embeds.shape[-1])))
+                 for m in PLACEHOLDER_TOKENS}
+        names = {token_id: f"<{m}> features" for m, token_id in self.placeholder_ids.items()}
+        return splice_media_tokens(embeds, input_ids, by_id, names)
+
+    def forward(self, batch: dict[str, Any]) -> Any:
+        """Causal-LM loss over the unmasked (assistant) tokens; prompt tokens carry -100."""
+        embeds = self.embed(batch["input_ids"], batch.get("media_inputs") or {})
+        return self.llm(inputs_embeds=embeds, attention_mask=batch["attention_mask"].to(self.device),
+                        labels=batch["labels"].to(self.device), use_cache=False)
+
+    # ------------------------------------------------------------------ generation
+    @torch.no_grad()
+    def generate(self, batch: dict[str, Any], max_new_tokens: int = 256, do_sample: bool = False,
+                 temperature: float = 0.7, top_p: float = 0.9) -> list[str]:
+        """Batched generation from a left-padded batch, with the KV cache. Returns the new text per row."""
+        was_training = self.training
+        self.eval()
+        try:
+            embeds = self.embed(batch["input_ids"], batch.get("media_inputs") or {})
+            kwargs = dict(do_sample=do_sample)
+            if do_sample:
+                kwargs.update(temperature=temperature, top_p=top_p)
+            out = self.llm.generate(inputs_embeds=embeds, attention_mask=batch["attention_mask"].to(self.device),
+                                    max_new_tokens=max_new_tokens, use_cache=True,
+                                    pad_token_id=self.tokenizer.pad_token_id,
+                                    eos_token_id=self.tokenizer.eos_token_id, **kwargs)
+        finally:
+            self.train(was_training)
+        return self.tokenizer.batch_decode(out, skip_special_tokens=True)
+
+    def answer(self, samples: list[dict], root: Path | None = None, **gen_kwargs) -> list[str]:
+        """Prepare, batch and generate for manifest-style samples (their last user turn is the question)."""
+        prepared = [self.processor.prepare(s, root, generation=True) for s in samples]
+        return self.generate(self.processor.collate(prepared, padding_side="left"), **gen_kwargs)

@@ -1,0 +1,179 @@
+"""Samples (manifest entries) → model batches.
+
+``prepare`` does the per-sample CPU work (decode media, render the conversation,
+label mask) and is safe to run in DataLoader workers; ``collate`` pads a list of
+prepared samples and runs each encoder's own preprocessing (log-mel, pixel
+normalisation, subtitle tokenisation) for the rows that carry that modality.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from affectllm.config import MediaSettings
+from affectllm.conversation import (PLACEHOLDER_TOKENS, RenderedConversation, expand_user_content,
+                                    render_conversation, truncate)
+from affectllm.errors import AffectLLMError
+from affectllm.media import MediaClip, load_clip
+from affectllm.media.constants import AUDIO_EXTENSIONS
+
+IGNORE_INDEX = -100
+
+
+@dataclass
+class EncoderFeatures:
+    """A frozen encoder's output for one sample, computed once (feature cache): seq (T, D), mask (T,)."""
+
+    seq: torch.Tensor
+    mask: torch.Tensor
+
+
+def pad_features(feats: list[EncoderFeatures]) -> dict[str, torch.Tensor]:
+    """Stack per-sample features into (N, T_max, D) with a (N, T_max) mask."""
+    length = max(f.seq.shape[0] for f in feats)
+    seq = feats[0].seq.new_zeros((len(feats), length, feats[0].seq.shape[-1]))
+    mask = torch.zeros((len(feats), length), dtype=torch.bool)
+    for i, f in enumerate(feats):
+        seq[i, : f.seq.shape[0]] = f.seq
+        mask[i, : f.mask.shape[0]] = f.mask
+    return {"features": seq, "feature_mask": mask}
+
+
+@dataclass
+class PreparedSample:
+    id: str
+    input_ids: list[int]
+    labels: list[int]
+    media: dict[str, Any] = field(default_factory=dict)  # modality → frames / waveform / subtitle text
+
+
+def resolve_media_path(path: str, root: Path | None) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() or root is None else root / p
+
+
+def sample_clip(sample: dict, root: Path | None, media: MediaSettings) -> MediaClip | None:
+    """Decode a manifest entry's media: the first of ``videos`` and/or ``audios``.
+
+    Audio comes from ``audios`` when given, else from the video's own track.
+    A preloaded ``clip`` (MediaClip) in the sample is used as is.
+    """
+    if isinstance(sample.get("clip"), MediaClip):
+        return sample["clip"]
+    videos, audios = sample.get("videos") or [], sample.get("audios") or []
+    if not videos and not audios:
+        return None
+    kw = dict(num_frames=media.num_frames, max_fps=media.max_fps, max_side=media.max_side,
+              max_audio_seconds=media.max_audio_seconds)
+    clip = None
+    if videos:
+        clip = load_clip(resolve_media_path(videos[0], root), audio=not audios, **kw)
+    if audios:
+        audio_clip = load_clip(resolve_media_path(audios[0], root), video=False, **kw)
+        if clip is None:
+            clip = audio_clip
+        else:
+            clip.audio = audio_clip.audio
+    return clip
+
+
+def media_kind(path: str | Path) -> str:
+    """'audios' for audio-only file extensions, else 'videos' (videos and images)."""
+    return "audios" if Path(path).suffix.lower() in AUDIO_EXTENSIONS else "videos"
+
+
+class AffectProcessor:
+    """Turns samples into batches for one model (its tokenizer, encoders and token layout)."""
+
+    def __init__(self, tokenizer, encoders: dict, tokens_per_modality: dict[str, int],
+                 media: MediaSettings, max_length: int = 1024):
+        self.tokenizer = tokenizer
+        self.encoders = encoders
+        self.tokens_per_modality = tokens_per_modality
+        self.media = media
+        self.max_length = max_length
+        self.placeholder_ids = {m: tokenizer.convert_tokens_to_ids(t) for m, t in PLACEHOLDER_TOKENS.items()}
+
+    # ------------------------------------------------------------------ per sample
+    def sample_media(self, sample: dict, root: Path | None) -> dict[str, Any]:
+        """The inputs each configured encoder will see for this sample."""
+        clip = sample_clip(sample, root, self.media)
+        out: dict[str, Any] = {}
+        if clip is not None and clip.has_video and "video" in self.encoders:
+            out["video"] = clip.frames
+        if clip is not None and clip.has_audio and "audio" in self.encoders:
+            out["audio"] = clip.audio
+        subtitle = (sample.get("subtitle") or "").strip()
+        if subtitle and "text" in self.encoders:
+            out["text"] = subtitle
+        return out
+
+    def render(self, sample: dict, present: list[str], generation: bool) -> RenderedConversation:
+        messages = [dict(m) for m in sample.get("messages") or []]
+        if not messages or not any(m.get("role") == "user" for m in messages):
+            raise AffectLLMError(f"sample {sample.get('id', '?')}: needs at least one user message")
+        first_user = next(i for i, m in enumerate(messages) if m["role"] == "user")
+        messages[first_user]["content"] = expand_user_content(
+            messages[first_user].get("content", ""), present, self.tokens_per_modality, sample.get("subtitle"))
+        if generation:
+            while messages and messages[-1]["role"] == "assistant":
+                messages.pop()
+        conv = render_conversation(self.tokenizer, messages, add_generation_prompt=generation)
+        if generation:
+            return conv
+        return truncate(conv, self.max_length, set(self.placeholder_ids.values()), str(sample.get("id", "?")))
+
+    def prepare(self, sample: dict, root: Path | None = None, generation: bool = False,
+                media: dict[str, Any] | None = None) -> PreparedSample:
+        """Decode, render and mask one sample. ``media`` skips decoding when already known."""
+        media = self.sample_media(sample, root) if media is None else media
+        present = [m for m in ("video", "audio", "text") if m in media]
+        conv = self.render(sample, present, generation)
+        labels = [t if trains else IGNORE_INDEX for t, trains in zip(conv.input_ids, conv.train_mask)]
+        if not generation and all(label == IGNORE_INDEX for label in labels):
+            raise AffectLLMError(f"sample {sample.get('id', '?')}: no assistant tokens to train on")
+        return PreparedSample(str(sample.get("id", "")), conv.input_ids, labels, media)
+
+    # ------------------------------------------------------------------ batches
+    def collate(self, items: list[PreparedSample], padding_side: str = "right") -> dict[str, Any]:
+        """Pad to the longest sample. Returns input_ids / attention_mask / labels (B, L), the ids,
+        and per modality the encoder inputs plus ``rows`` (which batch rows carry it)."""
+        pad = self.tokenizer.pad_token_id
+        length = max(len(it.input_ids) for it in items)
+        ids = torch.full((len(items), length), pad, dtype=torch.long)
+        labels = torch.full((len(items), length), IGNORE_INDEX, dtype=torch.long)
+        attn = torch.zeros((len(items), length), dtype=torch.long)
+        for i, it in enumerate(items):
+            n = len(it.input_ids)
+            sl = slice(length - n, length) if padding_side == "left" else slice(0, n)
+            ids[i, sl] = torch.tensor(it.input_ids)
+            labels[i, sl] = torch.tensor(it.labels)
+            attn[i, sl] = 1
+        media_inputs = {}
+        for m, encoder in self.encoders.items():
+            rows = [i for i, it in enumerate(items) if m in it.media]
+            if rows:
+                values = [items[i].media[m] for i in rows]
+                if isinstance(values[0], EncoderFeatures):
+                    inputs = pad_features(values)
+                else:
+                    inputs = encoder.preprocess(values)
+                inputs["rows"] = torch.tensor(rows)
+                media_inputs[m] = inputs
+        return {"ids": [it.id for it in items], "input_ids": ids, "attention_mask": attn, "labels": labels,
+                "media_inputs": media_inputs}
+
+
+def inference_sample(path: str | Path | None, prompt: str, subtitle: str | None = None,
+                     sample_id: str | None = None) -> dict:
+    """A one-turn manifest entry asking ``prompt`` about one media file (or about the subtitle alone)."""
+    sample: dict = {"id": sample_id or (str(path) if path else "text"),
+                    "messages": [{"role": "user", "content": prompt}], "subtitle": subtitle}
+    if path is not None:
+        sample[media_kind(path)] = [str(path)]
+    return sample
+
