@@ -1,0 +1,25 @@
+"""affectllm init-tiny DIR"""
+
+from __future__ import annotations
+
+import argparse
+
+NAME = "init-tiny"
+HELP = "Write a tiny random-init model of real architectures (Qwen2, Whisper, SigLIP, BERT) and its checkpoint."
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("dir", help="output folder: base models in DIR/base, the checkpoint in DIR")
+    p.add_argument("--prefusion", choices=["none", "mix", "cross"], default="mix")
+    p.add_argument("--pooling", choices=["attention", "qformer"], default="qformer")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def run(args: argparse.Namespace) -> int:
+    from affectllm.cli._quiet import quiet_libraries
+    from affectllm.tiny import init_tiny
+
+    quiet_libraries()
+    out = init_tiny(args.dir, prefusion=args.prefusion, pooling=args.pooling, seed=args.seed)
+    print(f"tiny model written to {out} (checkpoint) with base models in {out / 'base'}")
+    return 0
