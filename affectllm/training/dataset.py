@@ -1,0 +1,92 @@
+"""Manifest samples → prepared training samples, decoded in DataLoader worker processes.
+
+A sample that cannot be used (its media placeholders would be cut by
+``data.max_length``, or its media file is broken) is replaced by the next usable
+sample, so every rank still gets full batches and takes the same number of steps;
+the replacement is recorded with its reason and the trainer reports the counts.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from affectllm.errors import AffectLLMError
+from affectllm.processor import AffectProcessor, PreparedSample
+
+# Give up after this many unusable samples in a row: the manifest is broken, not one sample.
+MAX_CONSECUTIVE_DROPS = 64
+
+
+def read_manifest(path: str | Path) -> list[dict]:
+    """All samples of a manifest JSONL, in file order (media paths stay relative to its folder)."""
+    path = Path(path)
+    if not path.is_file():
+        raise AffectLLMError(f"manifest {path} does not exist; set data.train to a JSONL manifest "
+                             "(`affectllm recipe` writes one)")
+    samples = []
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                sample = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise AffectLLMError(f"{path}:{lineno}: not valid JSON ({err.msg}); write one sample per line") from None
+            if not isinstance(sample, dict) or not sample.get("messages"):
+                raise AffectLLMError(f'{path}:{lineno}: each sample needs a "messages" list (see DESIGN.md)')
+            sample.setdefault("id", f"{path.stem}:{lineno}")
+            samples.append(sample)
+    if not samples:
+        raise AffectLLMError(f"manifest {path} has no samples")
+    return samples
+
+
+@dataclass
+class TrainItem:
+    sample: PreparedSample
+    dropped: list[tuple[str, str]] = field(default_factory=list)  # (sample id, reason) replaced by this one
+    from_cache: bool = False
+
+
+class ManifestDataset:
+    """Index → :class:`TrainItem`. Picklable, so DataLoader workers can run it.
+
+    With a feature cache, a sample whose media is cached skips decoding and
+    encoding: its media arrive as ``EncoderFeatures`` the model splices directly.
+    """
+
+    def __init__(self, samples: list[dict], root: Path | None, processor: AffectProcessor, feature_cache=None):
+        self.samples, self.root, self.processor, self.feature_cache = samples, root, processor, feature_cache
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int) -> TrainItem:
+        dropped: list[tuple[str, str]] = []
+        for attempt in range(MAX_CONSECUTIVE_DROPS):
+            sample = self.samples[(index + attempt) % len(self.samples)]
+            try:
+                media = self.feature_cache.lookup(sample, self.root) if self.feature_cache is not None else None
+                prepared = self.processor.prepare(sample, self.root, media=media)
+                return TrainItem(prepared, dropped, from_cache=media is not None)
+            except AffectLLMError as err:  # SampleTooLong, MediaError, an empty assistant turn ...
+                dropped.append((str(sample.get("id")), f"{type(err).__name__}: {err}"))
+        raise AffectLLMError(f"{MAX_CONSECUTIVE_DROPS} unusable samples in a row from index {index}; "
+                             f"last: {dropped[-1][1]}")
+
+
+class TrainCollator:
+    """Pads a micro-batch (``processor.collate``) and carries the drop and cache counts along."""
+
+    def __init__(self, processor: AffectProcessor):
+        self.processor = processor
+
+    def __call__(self, items: list[TrainItem]) -> dict[str, Any]:
+        batch = self.processor.collate([it.sample for it in items])
+        batch["dropped"] = [d for it in items for d in it.dropped]
+        batch["cached"] = sum(it.from_cache for it in items)
+        batch["num_tokens"] = int(batch["attention_mask"].sum())
+        return batch

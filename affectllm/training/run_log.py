@@ -1,0 +1,121 @@
+"""What a run leaves beside its checkpoints: resolved config, environment, per-step metrics.
+
+Only rank 0 draws the progress bar and writes metrics.jsonl / TensorBoard events;
+with ``train.log_sample_ids`` every rank records which samples it trained on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from affectllm.config import Config, save_config
+from affectllm.training.distributed import DistInfo
+
+METRICS_FILE = "metrics.jsonl"
+
+
+def environment() -> dict[str, Any]:
+    import importlib.metadata as md
+
+    import torch
+
+    versions = {}
+    for pkg in ("torch", "transformers", "peft", "accelerate", "deepspeed", "affectllm"):
+        try:
+            versions[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            versions[pkg] = None
+    gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return {"python": sys.version.split()[0], "platform": platform.platform(), "host": socket.gethostname(),
+            "packages": versions, "cuda": torch.version.cuda, "gpus": gpus, "cpu_count": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(), "argv": sys.argv,
+            "launcher_env": {k: os.environ[k] for k in ("WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR")
+                             if k in os.environ},
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+
+
+def write_run_info(run_dir: Path, cfg: Config, info: DistInfo) -> None:
+    """Resolved config and environment, written by rank 0 when the run starts."""
+    if not info.is_main:
+        return
+    run_dir.mkdir(parents=True, exist_ok=True)
+    save_config(cfg, run_dir / "config.yaml")
+    env = dict(environment(), world_size=info.world_size)
+    (run_dir / "environment.json").write_text(json.dumps(env, indent=1))
+
+
+def read_metrics(run_dir: str | Path) -> list[dict]:
+    """metrics.jsonl records (one per optimizer step)."""
+    path = Path(run_dir) / METRICS_FILE
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
+class RunLogger:
+    def __init__(self, run_dir: Path, cfg: Config, info: DistInfo, total_steps: int, start_step: int):
+        from tqdm.auto import tqdm
+
+        self.info = info
+        self.run_dir = run_dir
+        self.log_every = max(1, cfg.train.log_every)
+        self.bar = tqdm(total=total_steps, initial=start_step, desc="training", unit="step",
+                        disable=not info.is_main, dynamic_ncols=True)
+        self.writer = None
+        self.samples_file = None
+        if info.is_main:
+            # a resumed run drops the records of steps it is about to redo
+            kept = [r for r in read_metrics(run_dir) if r["step"] <= start_step]
+            (run_dir / METRICS_FILE).write_text("".join(json.dumps(r) + "\n" for r in kept))
+            if cfg.train.tensorboard:
+                try:
+                    from torch.utils.tensorboard import SummaryWriter
+
+                    self.writer = SummaryWriter(str(run_dir / "tensorboard"), purge_step=start_step + 1)
+                except ImportError:
+                    self.bar.write("tensorboard is not installed; metrics go to metrics.jsonl only")
+        if cfg.train.log_sample_ids:
+            folder = run_dir / "samples"
+            folder.mkdir(parents=True, exist_ok=True)
+            self.samples_file = open(folder / f"rank_{info.rank:05d}.jsonl", "a", encoding="utf-8")
+
+    def sample_ids(self, step: int, ids: list[str]) -> None:
+        if self.samples_file is not None:
+            import torch.distributed as dist
+
+            rank = dist.get_rank() if dist.is_initialized() else 0
+            world = dist.get_world_size() if dist.is_initialized() else 1
+            self.samples_file.write(json.dumps({"step": step, "rank": rank, "world_size": world, "ids": ids}) + "\n")
+            self.samples_file.flush()
+
+    def step(self, record: dict[str, Any]) -> None:
+        """One optimizer step's metrics (already averaged over ranks)."""
+        if not self.info.is_main:
+            return
+        step = record["step"]
+        with open(self.run_dir / METRICS_FILE, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record) + "\n")
+        if self.writer is not None:
+            for key in ("loss", "lr", "grad_norm", "tokens_per_s", "samples_per_s", "eval_loss"):
+                if record.get(key) is not None:
+                    self.writer.add_scalar(f"train/{key}" if key != "eval_loss" else "eval/loss", record[key], step)
+        self.bar.update(step - self.bar.n)
+        if step % self.log_every == 0 or step == self.bar.total:
+            self.bar.set_postfix(loss=f"{record['loss']:.4f}", lr=f"{record['lr']:.2e}",
+                                 tok_s=f"{record['tokens_per_s']:.0f}", smp_s=f"{record['samples_per_s']:.2f}")
+
+    def write(self, text: str) -> None:
+        if self.info.is_main:
+            self.bar.write(text)
+
+    def close(self) -> None:
+        self.bar.close()
+        if self.writer is not None:
+            self.writer.close()
+        if self.samples_file is not None:
+            self.samples_file.close()

@@ -1,0 +1,286 @@
+"""The training loop: one entry for `affectllm train`, `deepspeed train/train.py` and `torchrun`.
+
+With ``train.deepspeed`` set, the model runs inside a DeepSpeed engine (ZeRO 2/3,
+optional CPU offload) with a client torch AdamW, so nothing is JIT-compiled;
+otherwise plain torch (DistributedDataParallel when several processes are
+launched). Either way: the same data order, the same checkpoints, exact resume.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import torch
+
+from affectllm.config import Config
+from affectllm.errors import AffectLLMError, ConfigError
+from affectllm.training.dataset import ManifestDataset, TrainCollator, read_manifest
+from affectllm.training.distributed import (DistInfo, barrier, init_distributed, mean_across_ranks,
+                                            sum_across_ranks)
+from affectllm.training.feature_cache import FeatureCache, cache_signature, INDEX_FILE
+from affectllm.training.optim import build_optimizer, build_scheduler, parameter_groups
+from affectllm.training.run_log import RunLogger, write_run_info
+from affectllm.training.sampler import ShardSampler
+from affectllm.training.state import (TrainerState, find_checkpoint, load_training_checkpoint,
+                                      load_trainable_weights, save_model_weights, save_training_checkpoint)
+
+FINAL_DIR = "final"
+
+
+def default_cache_dir(manifest: str | Path) -> Path:
+    """Where `affectllm cache-features` writes by default and training looks when data.feature_cache is unset."""
+    manifest = Path(manifest)
+    return manifest.parent / f"{manifest.stem}.features"
+
+
+def open_feature_cache(cfg: Config, model, manifest: Path) -> FeatureCache | None:
+    folder = Path(cfg.data.feature_cache) if cfg.data.feature_cache else default_cache_dir(manifest)
+    if not cfg.data.feature_cache and not (folder / INDEX_FILE).exists():
+        return None
+    if cfg.model.train_encoders:
+        raise ConfigError("data.feature_cache is set but model.train_encoders is true; cached features "
+                          "cannot follow trained encoders — drop one of the two")
+    return FeatureCache.open(folder, cache_signature(dict(model.encoders), cfg.data.media, cfg.model.max_text_tokens))
+
+
+def build_model(cfg: Config):
+    from affectllm.model import AffectLLM
+
+    torch.manual_seed(cfg.train.seed)  # every rank builds the same fresh fusion / LoRA weights
+    model = AffectLLM.from_config(cfg)
+    if cfg.train.init_from:
+        start = Path(cfg.train.init_from)
+        if not (start / "fusion.safetensors").is_file():
+            raise ConfigError(f"train.init_from: {start} is not an affectllm checkpoint (no fusion.safetensors)")
+        load_trainable_weights(model, start)
+    model.train()
+    return model
+
+
+class MicroBatches:
+    """Endless micro-batches for this rank, epoch after epoch, from any saved position.
+
+    Each epoch stops after a whole number of optimizer steps, so every rank does the
+    same number of steps and the position after a step is exact."""
+
+    def __init__(self, dataset: ManifestDataset, collator: TrainCollator, sampler: ShardSampler, cfg: Config):
+        self.dataset, self.collator, self.sampler, self.cfg = dataset, collator, sampler, cfg
+        t = cfg.train
+        self.steps_per_epoch = sampler.per_rank // (t.micro_batch_size * t.grad_accum)
+        self.samples_per_epoch = self.steps_per_epoch * t.micro_batch_size * t.grad_accum
+
+    def iterate(self, epoch: int, position: int) -> Iterator[tuple[int, int, dict[str, Any]]]:
+        """Yields (epoch, position after this batch, batch)."""
+        from torch.utils.data import DataLoader
+
+        mbs = self.cfg.train.micro_batch_size
+        workers = self.cfg.data.num_workers
+        while True:
+            if position >= self.samples_per_epoch:
+                epoch, position = epoch + 1, 0
+            self.sampler.set_position(epoch, position)
+            loader = DataLoader(self.dataset, batch_size=mbs, sampler=self.sampler, collate_fn=self.collator,
+                                num_workers=workers, prefetch_factor=4 if workers else None,
+                                # own generator: worker seeding must not draw from the global RNG
+                                generator=torch.Generator().manual_seed(self.cfg.train.seed + epoch))
+            for batch in loader:
+                position += mbs
+                yield epoch, position, batch
+                if position >= self.samples_per_epoch:
+                    break
+
+
+def _to_device(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
+    if device.type == "cpu":
+        return batch
+    out = dict(batch)
+    for key in ("input_ids", "attention_mask", "labels"):
+        out[key] = batch[key].to(device, non_blocking=True)
+    out["media_inputs"] = {m: {k: v.to(device, non_blocking=True) for k, v in inputs.items()}
+                           for m, inputs in batch["media_inputs"].items()}
+    return out
+
+
+def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
+    """Run training as configured. ``resume``: False (fresh; refuses a used output_dir), True (newest
+    checkpoint in train.output_dir), or a checkpoint folder. Returns a summary (losses, paths, counts)."""
+    if not cfg.data.train:
+        raise ConfigError("config key 'data.train' is required: a training manifest JSONL")
+    use_ds = bool(cfg.train.deepspeed)
+    info = init_distributed(use_ds)
+    run_dir = Path(cfg.train.output_dir)
+    ckpt = _resume_checkpoint(run_dir, resume)
+    write_run_info(run_dir, cfg, info)
+    barrier()
+
+    model = build_model(cfg)
+    manifest = Path(cfg.data.train)
+    cache = open_feature_cache(cfg, model, manifest)
+    samples = read_manifest(manifest)
+    dataset = ManifestDataset(samples, manifest.parent, model.processor, cache)
+    sampler = ShardSampler(len(dataset), info.rank, info.world_size, cfg.train.seed)
+    data = MicroBatches(dataset, TrainCollator(model.processor), sampler, cfg)
+    t = cfg.train
+    if data.steps_per_epoch == 0:
+        raise ConfigError(f"{manifest}: {len(dataset)} samples are fewer than one optimizer step needs "
+                          f"(micro_batch_size {t.micro_batch_size} × grad_accum {t.grad_accum} × {info.world_size} "
+                          "processes)")
+    total_steps = t.max_steps if t.max_steps > 0 else max(1, math.ceil(t.epochs * data.steps_per_epoch))
+
+    groups = parameter_groups(model, t)
+    engine = ddp = None
+    if use_ds:
+        import deepspeed
+
+        from affectllm.training.deepspeed_config import deepspeed_config, offloads_optimizer
+
+        ds_config = deepspeed_config(cfg, info.world_size)
+        optimizer = build_optimizer(groups, cpu_offload=offloads_optimizer(ds_config))
+        scheduler = build_scheduler(optimizer, t, total_steps)
+        engine, optimizer, _, scheduler = deepspeed.initialize(model=model, optimizer=optimizer,
+                                                               lr_scheduler=scheduler, config=ds_config)
+        device = engine.device
+    else:
+        device = info.device
+        model.to(device)
+        optimizer = build_optimizer(groups)
+        scheduler = build_scheduler(optimizer, t, total_steps)
+        if info.distributed:
+            from torch.nn.parallel import DistributedDataParallel
+
+            # a sample without one modality leaves that pooling branch unused
+            ddp = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
+                                          find_unused_parameters=True)
+
+    state = TrainerState(step=0, epoch=0, epoch_position=0, world_size=info.world_size)
+    if ckpt is not None:
+        state = load_training_checkpoint(ckpt, model, engine, optimizer, scheduler, info)
+    log = RunLogger(run_dir, cfg, info, total_steps, state.step)
+    log.write(f"training {len(dataset)} samples on {info.world_size} process(es) "
+              f"({'DeepSpeed ' + Path(t.deepspeed).stem if use_ds else 'torch'}), {data.steps_per_epoch} steps/epoch, "
+              f"{total_steps} steps" + (f", resuming after step {state.step} from {ckpt}" if ckpt else "")
+              + (f", feature cache {cache.folder}" if cache else ""))
+
+    forward = engine if engine is not None else (ddp or model)
+    trainable = [p for g in groups for p in g["params"]]
+    batches = data.iterate(state.epoch, state.epoch_position)
+    losses: dict[int, float] = {}
+    while state.step < total_steps:
+        started = time.perf_counter()
+        lr = optimizer.param_groups[0]["lr"]  # what this step uses; the scheduler moves it after the step
+        loss_sum, tokens, n_samples, dropped, cached, ids = 0.0, 0, 0, 0, 0, []
+        for micro in range(t.grad_accum):
+            epoch, position, batch = next(batches)
+            ids += batch["ids"]
+            batch = _to_device(batch, device)
+            if engine is not None:
+                loss = engine(batch).loss
+                engine.backward(loss)
+                engine.step()
+            else:
+                sync = ddp.no_sync() if ddp is not None and micro < t.grad_accum - 1 else contextlib.nullcontext()
+                with sync:
+                    loss = forward(batch).loss
+                    (loss / t.grad_accum).backward()
+            loss_sum += loss.detach().float().item()
+            tokens += batch["num_tokens"]
+            n_samples += len(batch["ids"])
+            dropped += len(batch["dropped"])
+            cached += batch["cached"]
+        if engine is None:
+            grad_norm = float(torch.nn.utils.clip_grad_norm_(trainable, t.max_grad_norm)) if t.max_grad_norm > 0 else None
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+        else:
+            grad_norm = engine.get_global_grad_norm()
+            grad_norm = float(grad_norm) if grad_norm is not None else None
+        state.step += 1
+        state.epoch, state.epoch_position = epoch, position
+        (mean_loss,) = mean_across_ranks([loss_sum / t.grad_accum])
+        g_tokens, g_samples, g_dropped, g_cached = sum_across_ranks([tokens, n_samples, dropped, cached])
+        state.samples_seen += int(g_samples)
+        state.tokens_seen += int(g_tokens)
+        state.dropped += int(g_dropped)
+        elapsed = time.perf_counter() - started
+        losses[state.step] = mean_loss
+        log.sample_ids(state.step, ids)
+        log.step({"step": state.step, "epoch": epoch, "loss": mean_loss, "lr": lr, "grad_norm": grad_norm,
+                  "tokens_per_s": g_tokens / elapsed, "samples_per_s": g_samples / elapsed,
+                  "cached_samples": int(g_cached), "dropped": state.dropped})
+        if t.save_every > 0 and state.step % t.save_every == 0 and state.step < total_steps:
+            save_training_checkpoint(run_dir, state, model, engine, optimizer, scheduler, info, t.keep_checkpoints)
+    batches.close()  # shut DataLoader workers down before saving
+
+    save_training_checkpoint(run_dir, state, model, engine, optimizer, scheduler, info, t.keep_checkpoints)
+    final = _save_final(run_dir, model, engine, info)
+    summary = {"run_dir": str(run_dir), "final": str(final), "steps": state.step, "losses": losses,
+               "samples_seen": state.samples_seen, "dropped": state.dropped, "is_main": info.is_main}
+    if cfg.data.eval:
+        summary["eval_loss"] = evaluate_loss(forward, model, cfg, info, device)
+        log.write(f"eval loss {summary['eval_loss']:.4f}")
+    if state.dropped:
+        log.write(f"{state.dropped} unusable samples were replaced (too long for data.max_length or broken media); "
+                  "run `affectllm recipe check` on the manifest to list them")
+    log.write(f"done: {state.step} steps, final checkpoint {final}")
+    log.close()
+    return summary
+
+
+def _resume_checkpoint(run_dir: Path, resume: str | bool) -> Path | None:
+    if resume is False or resume is None:
+        if find_checkpoint(run_dir) is not None:
+            raise AffectLLMError(f"{run_dir} already holds checkpoints; pass --resume to continue it or set "
+                                 "train.output_dir to a new folder")
+        return None
+    if resume is True:
+        found = find_checkpoint(run_dir)
+        if found is None:
+            raise AffectLLMError(f"--resume: no complete checkpoint under {run_dir}/checkpoints; "
+                                 "start without --resume")
+        return found
+    path = Path(resume)
+    if not (path / "trainer_state.json").is_file():
+        raise AffectLLMError(f"--resume {path}: not a training checkpoint (no trainer_state.json)")
+    return path
+
+
+def _save_final(run_dir: Path, model, engine, info: DistInfo) -> Path:
+    final, tmp = run_dir / FINAL_DIR, run_dir / f".tmp-{FINAL_DIR}"
+    if info.is_main:
+        shutil.rmtree(tmp, ignore_errors=True)
+    barrier()
+    save_model_weights(model, engine, tmp, info)
+    if info.is_main:
+        shutil.rmtree(final, ignore_errors=True)
+        tmp.rename(final)
+    barrier()
+    return final
+
+
+@torch.no_grad()
+def evaluate_loss(forward, model, cfg: Config, info: DistInfo, device: torch.device) -> float:
+    """Token-weighted loss over the eval manifest, sharded over ranks (padding repeats are counted once more)."""
+    from torch.utils.data import DataLoader
+    from tqdm.auto import tqdm
+
+    manifest = Path(cfg.data.eval)
+    dataset = ManifestDataset(read_manifest(manifest), manifest.parent, model.processor)
+    sampler = ShardSampler(len(dataset), info.rank, info.world_size, shuffle=False)
+    loader = DataLoader(dataset, batch_size=cfg.train.micro_batch_size, sampler=sampler,
+                        collate_fn=TrainCollator(model.processor), num_workers=cfg.data.num_workers)
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    for batch in tqdm(loader, desc="eval", disable=not info.is_main, leave=False):
+        n = int((batch["labels"][:, 1:] != -100).sum())
+        total += forward(_to_device(batch, device)).loss.float().item() * n
+        count += n
+    model.train(was_training)
+    total, count = sum_across_ranks([total, count])
+    return total / max(count, 1)
