@@ -94,6 +94,8 @@ class TrainConfig:
     log_every: int = 10
     deepspeed: str | None = None  # ZeRO json (train/ds/...) or None for plain torch
     tensorboard: bool = True
+    init_from: str | None = None  # checkpoint whose fusion/adapter weights start this run (stage 2 from stage 1)
+    log_sample_ids: bool = False  # each rank writes the sample ids of every step to OUTPUT_DIR/samples/
 
 
 @dataclass
