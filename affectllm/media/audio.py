@@ -30,10 +30,11 @@ def load_audio(path: str | Path, max_seconds: float | None = None) -> np.ndarray
     cmd += ["-f", "f32le", "-"]
     proc = subprocess.run(cmd, capture_output=True)
     if proc.returncode != 0:
-        msg = proc.stderr.decode(errors="replace").strip().splitlines()
-        reason = msg[-1] if msg else "decode failed"
-        if "matches no streams" in reason:
+        stderr = proc.stderr.decode(errors="replace")
+        if "matches no streams" in stderr:
             raise MediaError(f"{p}: no audio stream")
+        msg = stderr.strip().splitlines()
+        reason = msg[-1] if msg else "decode failed"
         raise MediaError(f"{p}: cannot decode audio ({reason.replace(str(p), '').strip(' :')})")
     wav = np.frombuffer(proc.stdout, dtype=np.float32).copy()
     if wav.size == 0:

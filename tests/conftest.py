@@ -1,0 +1,52 @@
+"""Shared fixtures: one tiny random-init model and a handful of real generated media files per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("DS_ACCELERATOR", "cpu")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    """`affectllm init-tiny` output: base models in DIR/base, the checkpoint in DIR."""
+    from affectllm.tiny import init_tiny
+
+    return init_tiny(tmp_path_factory.mktemp("tiny") / "tiny")
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_checkpoint):
+    from affectllm.model import AffectLLM
+
+    return AffectLLM.from_checkpoint(tiny_checkpoint)
+
+
+@pytest.fixture(scope="session")
+def media_files(tmp_path_factory) -> dict[str, Path]:
+    """Real media made with ffmpeg / espeak-ng: a clip with a tone, a silent clip, audio only,
+    an image, a face clip with speech, and broken files."""
+    from affectllm.media.synthetic import write_broken_files, write_tone_audio, write_tone_clip
+
+    d = tmp_path_factory.mktemp("media")
+    files = {
+        "av": write_tone_clip(d / "av.mp4", 440.0, "red", seconds=2.0),
+        "silent": write_tone_clip(d / "silent.mp4", None, "blue", seconds=2.0),
+        "audio": write_tone_audio(d / "tone.wav", 300.0, seconds=1.5),
+    }
+    from PIL import Image
+
+    Image.new("RGB", (40, 30), (0, 200, 0)).save(d / "still.png")
+    files["image"] = d / "still.png"
+    files.update(write_broken_files(d / "bad", files["av"]))
+    return files
