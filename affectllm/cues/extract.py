@@ -1,0 +1,53 @@
+"""Run every cue extractor that applies to a clip and collect one JSON-serialisable cue dict.
+
+Extractors run only for the modalities present (no frames: no face cues; no
+audio: no prosody or transcript). A given subtitle replaces the transcript
+as the text analysed for lexical affect; the transcript is still kept.
+"""
+
+from __future__ import annotations
+
+import time
+
+from affectllm.media import MediaClip
+from affectllm.media.constants import SAMPLE_RATE
+
+
+def extract_cues(clip: MediaClip, subtitle: str | None = None, whisper_model: str | None = None) -> dict:
+    """All cues of ``clip``; ``cues["timings_s"]`` says how long each extractor took."""
+    from affectllm.cues.face import face_extractor
+    from affectllm.cues.lexicon import lexical_cues
+    from affectllm.cues.speech import transcribe
+    from affectllm.cues.voice import prosody_cues
+
+    timings: dict[str, float] = {}
+    cues: dict = {"duration": round(float(clip.duration), 3), "has_video": clip.has_video, "has_audio": clip.has_audio}
+
+    t = time.perf_counter()
+    if clip.has_video:
+        cues["face"] = face_extractor()(clip.frames, clip.frame_times)
+    else:
+        cues["face"] = {"present": False, "frames": 0, "summary": "no video"}
+    timings["face"] = time.perf_counter() - t
+
+    words: list[dict] = []
+    if clip.has_audio:
+        t = time.perf_counter()
+        cues["speech"] = transcribe(clip.audio, whisper_model)
+        words = cues["speech"]["words"]
+        timings["speech"] = time.perf_counter() - t
+        t = time.perf_counter()
+        cues["voice"] = prosody_cues(clip.audio, SAMPLE_RATE, words=words or None)
+        timings["voice"] = time.perf_counter() - t
+    else:
+        cues["speech"] = {"present": False, "text": "", "words": [], "summary": "no audio"}
+        cues["voice"] = {"present": False, "summary": "no audio"}
+
+    t = time.perf_counter()
+    if subtitle and subtitle.strip():
+        cues["text"] = lexical_cues(subtitle, source="subtitle")
+    else:
+        cues["text"] = lexical_cues(cues["speech"]["text"], words=words or None, source="transcript")
+    timings["text"] = time.perf_counter() - t
+    cues["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
+    return cues

