@@ -39,5 +39,12 @@ $(STAMP): pyproject.toml Makefile
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
+# The first thing to try: explain the emotions in a real face clip with spoken words, offline.
+caption: install
+	$(BIN)/affectllm sample-media samples
+	$(BIN)/affectllm caption samples/face_speech.mp4 --out samples/captions.jsonl --overwrite
+	@$(BIN)/python -c "import json; r = json.loads(open('samples/captions.jsonl').readline()); \
+	print('\nemotions:', ', '.join(r['emotions']) or '-', '\n\n' + (r['explanation'] or r['error']))"
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info
