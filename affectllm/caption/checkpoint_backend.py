@@ -1,32 +1,83 @@
-"""Caption with a trained AffectLLM checkpoint: batched, left-padded, greedy generation."""
+"""Caption with a trained AffectLLM checkpoint: batched, left-padded, greedy generation.
+
+The CPU half (``CheckpointPreparer``: decode, render the prompt, collate, encoder
+preprocessing) runs in DataLoader workers; the model half (encoders batched across
+clips, fusion, LLM generation with the KV cache) runs in the main process.
+
+An answer the checkpoint's parser cannot read is *not* an error: the model ran, so
+the record keeps ``error: null``, ``emotions: []``, the raw text in ``raw_output``
+and the reason in ``parse_error``. ``error`` stays reserved for inputs or batches
+that could not be processed at all, so a rerun with a better model is what fixes
+the former and a fixed input what fixes the latter.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from affectllm.caption.inference import InferenceOptions, pad_left_to_bucket, prepare_for_inference
 from affectllm.caption.inputs import CaptionItem
-from affectllm.errors import AffectLLMError
 from affectllm.processor import inference_sample
 from affectllm.records import ResultRecord
 
 MEDIA_TAGS = "<video><audio>"
 
 
+class CheckpointPreparer:
+    """Worker-safe CPU work for one model: the processor and the fixed question."""
+
+    def __init__(self, processor, question: str, length_bucket: int | None = None):
+        self.processor = processor
+        self.question = question
+        self.length_bucket = length_bucket
+
+    def prepare(self, item: CaptionItem):
+        """Decode and tokenize one item; raises AffectLLMError (MediaError) for unusable media."""
+        sample = inference_sample(item.path, self.question, item.subtitle, item.id)
+        if item.audio_path:
+            sample["audios"] = [item.audio_path]
+        return self.processor.prepare(sample, generation=True)
+
+    def collate(self, prepared: list) -> dict:
+        """Left-padded batch: input_ids / attention_mask (B, L) and per-modality encoder inputs."""
+        batch = self.processor.collate(prepared, padding_side="left")
+        if self.length_bucket:
+            batch = pad_left_to_bucket(batch, self.length_bucket, self.processor.tokenizer.pad_token_id)
+        return batch
+
+
+def answer_record(prompt_name: str, item: CaptionItem, text: str, model_name: str) -> ResultRecord:
+    """The result record for one generated answer (see the module docstring for unparseable answers)."""
+    from affectllm.reasoning import parse_output
+
+    parsed = parse_output(prompt_name, text)
+    rec = ResultRecord(id=item.id, path=item.path, emotions=list(parsed.emotions) if parsed.ok else [],
+                       explanation=parsed.explanation, reasoning=dict(parsed.sections), model=model_name)
+    if not parsed.ok:
+        rec.extra["parse_error"] = f"no emotion list could be read from the {prompt_name} answer"
+    rec.extra["raw_output"] = text
+    return rec
+
+
 class CheckpointBackend:
     """Wraps ``AffectLLM.from_checkpoint``; the checkpoint's own prompt template asks and parses."""
 
-    def __init__(self, checkpoint: str | Path, prompt: str | None = None, max_new_tokens: int = 256,
-                 do_sample: bool = False, device: str | None = None):
+    def __init__(self, checkpoint: str | Path | None = None, prompt: str | None = None, max_new_tokens: int = 256,
+                 do_sample: bool = False, device: str | None = None,
+                 options: InferenceOptions = InferenceOptions(), model=None, name: str | None = None):
         import torch
 
         from affectllm.model import AffectLLM
 
-        self.model = AffectLLM.from_checkpoint(checkpoint)
+        self.model = model if model is not None else AffectLLM.from_checkpoint(checkpoint)
         if device:
             self.model.to(torch.device(device))
-        self.name = str(checkpoint)
+        self.setup = prepare_for_inference(self.model, options)
+        self.name = name or str(checkpoint)
         self.prompt_name = prompt or self.model.cfg.model.prompt
         self.gen_kwargs = {"max_new_tokens": max_new_tokens, "do_sample": do_sample}
+        bucket = options.length_bucket if (options.static_cache or options.compile_mode) else None
+        self._preparer = CheckpointPreparer(self.model.processor, self.question(), bucket)
 
     def question(self) -> str:
         from affectllm.prompts import render_prompt
@@ -34,35 +85,21 @@ class CheckpointBackend:
         # the subtitle reaches the model through the processor's own subtitle line
         return MEDIA_TAGS + render_prompt(self.prompt_name, cues=None, subtitle=None).strip()
 
-    def prepare(self, item: CaptionItem):
-        """CPU work for one item (decode, tokenize); raises AffectLLMError for bad media."""
-        sample = inference_sample(item.path, self.question(), item.subtitle, item.id)
-        if item.audio_path:
-            sample["audios"] = [item.audio_path]
-        return self.model.processor.prepare(sample, generation=True)
+    def preparer(self) -> CheckpointPreparer:
+        return self._preparer
 
-    def caption_prepared(self, items: list[CaptionItem], prepared: list) -> list[ResultRecord]:
-        from affectllm.reasoning import parse_output
-
-        batch = self.model.processor.collate(prepared, padding_side="left")
+    def caption_batch(self, items: list[CaptionItem], batch: dict) -> list[ResultRecord]:
+        """Encoders, fusion and generation for one collated batch; one record per item, in order."""
         texts = self.model.generate(batch, **self.gen_kwargs)
-        records = []
-        for item, text in zip(items, texts):
-            rec = parse_output(self.prompt_name, text).to_record(item.id, item.path, self.name)
-            rec.extra["raw_output"] = text
-            records.append(rec)
-        return records
+        return [answer_record(self.prompt_name, it, text, self.name) for it, text in zip(items, texts)]
 
     def caption(self, items: list[CaptionItem]) -> list[ResultRecord]:
-        """One record per item; a bad item gets an error record, the others still run."""
-        good, prepared, records = [], [], {}
-        for item in items:
-            try:
-                prepared.append(self.prepare(item))
-                good.append(item)
-            except AffectLLMError as err:
-                records[item.id] = ResultRecord.failed(item.id, item.path, str(err), self.name)
-        if good:
-            for rec in self.caption_prepared(good, prepared):
-                records[rec.id] = rec
+        """Unpipelined convenience: prepare in this process, then ``caption_batch``."""
+        from affectllm.caption.loader import prepare_batch
+
+        work = prepare_batch(items, self._preparer)
+        records = {it.id: ResultRecord.failed(it.id, it.path, msg, self.name) for it, msg in
+                   ((it, work.failed[it.id]) for it in items if it.id in work.failed)}
+        if work.good:
+            records.update({r.id: r for r in self.caption_batch(work.good, work.batch)})
         return [records[it.id] for it in items]

@@ -1,22 +1,35 @@
-"""The captioning loop: skip what is done, caption in batches, write as you go, summarise."""
+"""The captioning loop: skip what is done, caption in batches, write as you go, summarise.
+
+Decoding runs ahead in DataLoader workers (``loader.py``); this loop only runs the
+model and appends records. Every input of this rank's share ends as exactly one line
+of its output file: a caption, a record with ``error``, or a skip because a line for
+its id already exists (in OUT or in any part file of a sharded run).
+"""
 
 from __future__ import annotations
 
 import collections
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Iterator, Protocol
 
 from tqdm import tqdm
 
 from affectllm.caption.inputs import CaptionItem
-from affectllm.caption.writer import RecordWriter, read_done_ids
+from affectllm.caption.loader import PreparedBatch, Preparer, failure_message, prepare_batch, prepared_batches
+from affectllm.caption.parts import done_ids, done_marker, list_parts, part_path
+from affectllm.caption.ranks import Rank
+from affectllm.caption.writer import RecordWriter
 from affectllm.records import ResultRecord
+
+STAGES = ("decode", "wait", "model", "write")
 
 
 class CaptionBackend(Protocol):
+    """Either ``caption(items)`` alone, or the pipelined pair ``preparer()`` + ``caption_batch``."""
+
     name: str
 
     def caption(self, items: list[CaptionItem]) -> list[ResultRecord]: ...
@@ -27,15 +40,48 @@ class CaptionSummary:
     ok: int = 0
     failed: int = 0
     skipped: int = 0
+    unparsed: int = 0  # ok records whose answer held no readable emotion list
     seconds: float = 0.0
     reasons: collections.Counter = field(default_factory=collections.Counter)
+    # decode: CPU seconds in prepare+collate (summed over workers, overlapped with the model);
+    # wait: seconds the model sat idle waiting for decoded batches; model: encoders + fusion + generate
+    stages: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+    ranks: int = 1
+
+    @property
+    def captioned(self) -> int:
+        return self.ok + self.failed
+
+    def add(self, other: "CaptionSummary") -> "CaptionSummary":
+        """Fold another rank's summary in (wall time is the slowest rank's)."""
+        self.ok += other.ok
+        self.failed += other.failed
+        self.skipped += other.skipped
+        self.unparsed += other.unparsed
+        self.seconds = max(self.seconds, other.seconds)
+        self.reasons.update(other.reasons)
+        for k, v in other.stages.items():
+            self.stages[k] = self.stages.get(k, 0.0) + v
+        self.ranks += other.ranks
+        return self
 
     def render(self) -> str:
+        rate = self.captioned / self.seconds if self.seconds else 0.0
         lines = [f"captioned {self.ok} ok, {self.failed} failed, {self.skipped} skipped (already in output) "
-                 f"in {self.seconds:.1f} s"]
+                 f"in {self.seconds:.1f} s ({rate:.2f} clips/s" + (f" over {self.ranks} ranks)" if self.ranks > 1 else ")")]
+        if self.unparsed:
+            lines.append(f"  {self.unparsed} of the ok answers held no readable emotion list (see parse_error, raw_output)")
+        s = self.stages
+        lines.append(f"  stages: decode {s['decode']:.1f} s (CPU, overlapped), waiting for decode {s['wait']:.1f} s, "
+                     f"encode+generate {s['model']:.1f} s, write {s['write']:.1f} s")
         for reason, n in self.reasons.most_common(10):
             lines.append(f"  {n} × {reason}")
         return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["reasons"] = dict(self.reasons)
+        return d
 
 
 def _reason(error: str) -> str:
@@ -44,30 +90,103 @@ def _reason(error: str) -> str:
     return tail if sep and ("/" in head or "." in head) else error
 
 
+def _free_device_memory() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def _pipelined_records(backend, preparer: Preparer, work: PreparedBatch) -> dict[str, ResultRecord]:
+    """Model half for one prepared batch. A batch that fails (out of memory, a model error) is
+    retried clip by clip, so one bad clip costs only its own record."""
+    records = {iid: ResultRecord.failed(iid, next(it.path for it in work.items if it.id == iid), msg, backend.name)
+               for iid, msg in work.failed.items()}
+    if not work.good:
+        return records
+    try:
+        records.update({r.id: r for r in backend.caption_batch(work.good, work.batch)})
+        return records
+    except Exception as err:
+        if len(work.good) == 1:
+            it = work.good[0]
+            records[it.id] = ResultRecord.failed(it.id, it.path, failure_message(err), backend.name)
+            return records
+    _free_device_memory()
+    for it in work.good:
+        single = prepare_batch([it], preparer)
+        records.update(_pipelined_records(backend, preparer, single))
+    return records
+
+
+def _plain_records(backend, items: list[CaptionItem]) -> dict[str, ResultRecord]:
+    try:
+        return {r.id: r for r in backend.caption(items)}
+    except Exception as err:  # a model failure on one batch must not end an overnight run
+        msg = failure_message(err)
+        return {it.id: ResultRecord.failed(it.id, it.path, msg, backend.name) for it in items}
+
+
+def _timed(batches: Iterator[PreparedBatch], summary: CaptionSummary) -> Iterator[PreparedBatch]:
+    while True:
+        t = time.perf_counter()
+        work = next(batches, None)
+        summary.stages["wait"] += time.perf_counter() - t
+        if work is None:
+            return
+        summary.stages["decode"] += work.decode_seconds
+        yield work
+
+
 def run_captioning(items: list[CaptionItem], backend: CaptionBackend, out: str | Path, batch_size: int = 1,
-                   overwrite: bool = False, progress: bool = True) -> CaptionSummary:
-    """Caption ``items`` into ``out`` (JSONL), resuming by id unless ``overwrite``."""
+                   overwrite: bool = False, progress: bool = True, workers: int = 0,
+                   rank: Rank | None = None) -> CaptionSummary:
+    """Caption this rank's share of ``items`` into OUT (or its part file when sharded), resuming by id
+    unless ``overwrite``. Returns this rank's summary; merging part files is the caller's step."""
     start = time.perf_counter()
-    done = set() if overwrite else read_done_ids(out)
-    todo = [it for it in items if it.id not in done]
-    summary = CaptionSummary(skipped=len(items) - len(todo))
-    bar = tqdm(total=len(todo), unit="clip", disable=not progress, file=sys.stderr, dynamic_ncols=True)
-    with RecordWriter(out, overwrite=overwrite) as writer:
-        for i in range(0, len(todo), batch_size):
-            chunk = todo[i:i + batch_size]
-            try:
-                records = backend.caption(chunk)
-            except Exception as err:  # a model failure on one batch must not end an overnight run
-                msg = f"{type(err).__name__}: {err}".splitlines()[0]
-                records = [ResultRecord.failed(it.id, it.path, msg, backend.name) for it in chunk]
-            for rec in records:
+    rank = rank or Rank()
+    out = Path(out)
+    own = part_path(out, rank.rank, rank.world) if rank.sharded else out
+    if overwrite and not rank.sharded:
+        for stale in list_parts(out):  # an older sharded run's parts would otherwise be merged back in
+            stale.unlink()
+    done = set() if overwrite else done_ids(out, own)
+    mine = rank.take(items)
+    todo = [it for it in mine if it.id not in done]
+    summary = CaptionSummary(skipped=len(mine) - len(todo))
+    marker = done_marker(out, rank.rank, rank.world)
+    marker.unlink(missing_ok=True)
+
+    preparer = backend.preparer() if hasattr(backend, "caption_batch") else None
+    if preparer is not None:
+        batches = prepared_batches(todo, preparer, max(1, batch_size), workers)
+    else:
+        batches = (PreparedBatch(todo[i:i + batch_size], good=todo[i:i + batch_size])
+                   for i in range(0, len(todo), max(1, batch_size)))
+    bar = tqdm(total=len(todo), unit="clip", disable=not progress, file=sys.stderr, dynamic_ncols=True,
+               desc=f"rank {rank.rank}/{rank.world}" if rank.sharded else "caption")
+    with RecordWriter(own, overwrite=overwrite) as writer:
+        for work in _timed(batches, summary):
+            t = time.perf_counter()
+            records = (_pipelined_records(backend, preparer, work) if preparer is not None
+                       else _plain_records(backend, work.items))
+            summary.stages["model"] += time.perf_counter() - t
+            t = time.perf_counter()
+            for it in work.items:
+                rec = records.get(it.id) or ResultRecord.failed(it.id, it.path, "backend returned no record",
+                                                                backend.name)
                 writer.write(rec.to_dict())
                 if rec.error:
                     summary.failed += 1
                     summary.reasons[_reason(rec.error)] += 1
                 else:
                     summary.ok += 1
-            bar.update(len(chunk))
+                    summary.unparsed += bool(rec.extra.get("parse_error"))
+            summary.stages["write"] += time.perf_counter() - t
+            bar.update(len(work.items))
+            bar.set_postfix(ok=summary.ok, failed=summary.failed, refresh=False)
     bar.close()
+    if rank.sharded:
+        marker.touch()
     summary.seconds = time.perf_counter() - start
     return summary

@@ -7,30 +7,47 @@ import os
 from pathlib import Path
 
 
-def read_done_ids(path: str | Path) -> set[str]:
-    """Ids already written to ``path``. A torn last line (a kill mid-write) is cut off so the
-    next append starts on a clean line; nothing complete is ever lost."""
-    p = Path(path)
-    if not p.exists():
-        return set()
-    data = p.read_bytes()
-    done: set[str] = set()
-    good_end = 0
-    pos = 0
+def _scan(data: bytes) -> tuple[list[dict], int]:
+    """Complete, parseable records at the start of ``data`` and the byte offset where they end.
+
+    A torn last line (a kill mid-write) or a corrupt line ends the trusted prefix."""
+    records: list[dict] = []
+    good_end = pos = 0
     for line in data.splitlines(keepends=True):
         pos += len(line)
         if not line.endswith(b"\n"):
-            break  # torn tail
-        try:
-            done.add(str(json.loads(line)["id"]))
-        except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError):
-            if line.strip():
-                break  # a corrupt line ends the trusted prefix
+            break
+        if line.strip():
+            try:
+                rec = json.loads(line)
+                str(rec["id"])
+            except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError):
+                break
+            records.append(rec)
         good_end = pos
-    if good_end < len(data):
+    return records, good_end
+
+
+def read_records(path: str | Path, repair: bool = False) -> list[dict]:
+    """The complete records of a JSONL output, in file order.
+
+    With ``repair`` a torn tail is cut off so the next append starts on a clean line;
+    only the process that appends to ``path`` may repair it (another rank may be mid-write)."""
+    p = Path(path)
+    if not p.exists():
+        return []
+    data = p.read_bytes()
+    records, good_end = _scan(data)
+    if repair and good_end < len(data):
         with open(p, "r+b") as f:
             f.truncate(good_end)
-    return done
+            os.fsync(f.fileno())
+    return records
+
+
+def read_done_ids(path: str | Path, repair: bool = True) -> set[str]:
+    """Ids already written to ``path`` (see ``read_records``); nothing complete is ever lost."""
+    return {str(r["id"]) for r in read_records(path, repair=repair)}
 
 
 class RecordWriter:
@@ -43,6 +60,7 @@ class RecordWriter:
         self._f = open(self.path, "w" if overwrite else "a", encoding="utf-8")
 
     def write(self, record: dict) -> None:
+        # one write call per line: a kill can tear only the line being written, never an earlier one
         self._f.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._f.flush()
         if self.fsync:
