@@ -27,6 +27,7 @@ MOVEMENT_WORD = {("lip_corner_raise", 1): ("happy", 0.3), ("lip_corner_raise", -
 SAID_WEIGHT = 0.9  # an emotion word said outright ("I am so happy")
 NRC_WEIGHT = 0.15  # per associated word, capped
 NRC_CAP = 0.45
+VALENCE_WEIGHT = 0.3  # per unit of VADER compound beyond +-0.5
 KEEP_RATIO = 0.5  # further emotions kept when scoring at least this share of the top one
 MAX_EMOTIONS = 3
 
@@ -82,6 +83,9 @@ def fuse(cues: dict) -> FusedAnswer:
         for emo, n in (text.get("nrc_counts") or {}).items():
             scores[NRC_WORD[emo]] += min(NRC_CAP, NRC_WEIGHT * n)
         compound = text["vader"]["compound"]
+        # Clearly positive or negative words with no emotion word still say which way the feeling goes.
+        if abs(compound) >= 0.5:
+            scores["happy" if compound > 0 else "upset"] += VALENCE_WEIGHT * abs(compound)
         valences.append((compound, min(1.0, 0.3 + abs(compound))))
 
     arousal = voice_arousal(cues.get("voice") or {})

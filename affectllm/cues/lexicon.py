@@ -47,8 +47,14 @@ def _nrc_lookup(token: str) -> tuple[str, ...]:
     return ()
 
 
-def _negated(tokens: list[str], i: int) -> bool:
-    return any(t in NEGATORS or t.endswith("n't") for t in tokens[max(0, i - NEGATION_REACH):i])
+def _negated(tokens: list[str], surface: list[str], i: int) -> bool:
+    """A negator among the few words before ``i``, within the same clause (punctuation ends its reach)."""
+    for j in range(i - 1, max(-1, i - 1 - NEGATION_REACH), -1):
+        if surface[j].rstrip().endswith((",", ".", ";", ":", "!", "?")):
+            return False
+        if tokens[j] in NEGATORS or tokens[j].endswith("n't"):
+            return True
+    return False
 
 
 def lexical_cues(text: str, words: list[dict] | None = None, source: str = "transcript") -> dict:
@@ -76,7 +82,7 @@ def lexical_cues(text: str, words: list[dict] | None = None, source: str = "tran
         emos = _nrc_lookup(tok)
         if abs(valence) < MIN_WORD_VALENCE and not emos:
             continue
-        neg = _negated(tokens, i)
+        neg = _negated(tokens, surface, i)
         hits.append({"word": tok, "index": i, "t": stamps[i], "valence": round(valence, 2), "nrc": list(emos),
                      "negated": neg})
         if not neg:

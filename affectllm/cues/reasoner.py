@@ -47,9 +47,11 @@ def _cited(text: str, cues: dict) -> bool:
     return any(re.search(rf"\b{re.escape(w)}\b", text, re.I) for w in hits)
 
 
-def _loops(text: str) -> bool:
-    sentences = [s.strip().lower() for s in re.split(r"[.\n]", text) if len(s.strip()) > 20]
-    return len(sentences) != len(set(sentences))
+def _loops(text: str, n: int = 6) -> bool:
+    """A run of ``n`` words said twice: small models fall into such loops, real reasoning rarely does."""
+    words = re.findall(r"[a-z0-9+.]+", text.lower())
+    grams = [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
+    return len(grams) != len(set(grams))
 
 
 def validate(parsed, cues: dict, fused: FusedAnswer) -> tuple[list[str], str | None]:

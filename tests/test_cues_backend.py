@@ -1,0 +1,134 @@
+"""The cue path end to end: real face clip + generated speech -> a result record with cited evidence."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from affectllm.emotions import default_vocabulary
+from affectllm.media.synthetic import MEGAMIND_CLIP, speak, write_face_clip, write_tone_clip
+
+SAID = "I can't believe we finally won the game. This is the best day of my life, I am so happy."
+
+needs_megamind = pytest.mark.skipif(not MEGAMIND_CLIP.exists(), reason="opencv-doc's Megamind.avi is not installed")
+
+
+@pytest.fixture(scope="module")
+def fusion_backend():
+    from affectllm.cues.backend import CueBackend
+
+    return CueBackend(llm=False, num_frames=6)
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cue_media")
+    out = {"speech": speak(d / "said.wav", SAID, rate=160), "no_face": write_tone_clip(d / "red.mp4", 220.0)}
+    if MEGAMIND_CLIP.exists():
+        out["face_speech"] = write_face_clip(d / "face_speech.mp4", speech_text=SAID, seconds=7.0)
+        silent = d / "face_silent.mp4"
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(out["face_speech"]), "-an",
+                        "-c:v", "copy", str(silent)], check=True)
+        out["face_silent"] = silent
+    return out
+
+
+@needs_megamind
+def test_caption_with_the_bundled_llm_cites_concrete_cues(media, monkeypatch):
+    from affectllm.cues.backend import CueBackend
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # Few new tokens keep the test short; the LLM path (load, prompt, generate, parse, validate) still runs.
+    rec = CueBackend(num_frames=6, max_new_tokens=16).caption(str(media["face_speech"]), "fs")
+    d = json.loads(rec.to_json())
+    assert d["error"] is None and d["emotions"]
+    vocab = default_vocabulary()
+    assert all(vocab.normalize(e) == e for e in d["emotions"])
+    assert d["answered_by"] in ("llm", "cue-fusion") and d["llm_raw"].startswith("Visual clues:")
+    assert d["model"] == "cues+SmolLM2-135M-Instruct"
+    if d["answered_by"] == "cue-fusion":
+        assert d["llm_rejected"]
+        # Evidence from all three modalities, with numbers and a quoted phrase.
+        assert "the face reads" in d["explanation"]
+        assert '"' in d["explanation"] and "VADER +" in d["explanation"]
+        assert "happy" in d["emotions"]
+        assert all(d["reasoning"][k] for k in ("observations", "interpretation", "conclusion"))
+    cues = d["cues"]
+    assert cues["face"]["present"] and len(cues["face"]["track"]) == 6
+    assert "best day" in cues["speech"]["text"].lower() and cues["speech"]["words"][0]["start"] < 0.5
+    assert cues["voice"]["present"] and len(cues["voice"]["times"]) == len(cues["voice"]["pitch_hz"])
+    assert cues["text"]["source"] == "transcript" and cues["text"]["vader"]["compound"] > 0.5
+
+
+@needs_megamind
+def test_video_without_audio_uses_the_face_only(fusion_backend, media):
+    rec = fusion_backend.caption(str(media["face_silent"]), "silent")
+    assert rec.error is None and rec.emotions
+    assert rec.cues["has_audio"] is False and rec.cues["voice"] == {"present": False, "summary": "no audio"}
+    assert rec.cues["face"]["present"] and rec.extra["answered_by"] == "cue-fusion"
+    assert "the face reads" in rec.explanation and "Acoustic clues" not in rec.reasoning["observations"]
+
+
+def test_no_face_clip_and_audio_only_file(fusion_backend, media):
+    rec = fusion_backend.caption(str(media["no_face"]), "red")
+    assert rec.error is None and rec.emotions
+    assert rec.cues["face"]["summary"] == "no face found in 6 sampled frames"
+    assert "pitch median 220 Hz" in rec.cues["voice"]["summary"]
+
+    rec = fusion_backend.caption(str(media["speech"]), "said", subtitle="We lost. I hate this, it is awful.")
+    assert rec.cues["has_video"] is False and rec.cues["face"]["summary"] == "no video"
+    # The given subtitle, not the (happy) transcript, is what the words cue reads.
+    assert rec.cues["text"]["source"] == "subtitle" and rec.cues["text"]["vader"]["compound"] < -0.5
+    assert rec.extra["valence"] < 0
+    assert all(default_vocabulary().valence(e) < 0 for e in rec.emotions)
+
+
+def test_bad_media_gives_a_failed_record(fusion_backend, tmp_path):
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("not a video\n")
+    rec = fusion_backend.caption(str(bad), "bad")
+    assert rec.emotions == [] and rec.error and "notes.mp4" in rec.error
+
+
+def test_cue_fusion_rule_on_hand_made_cues():
+    from affectllm.cues.cue_fusion import fuse
+
+    cues = {"has_video": True, "has_audio": False,
+            "face": {"present": True, "frames": 4, "frames_with_face": 4, "dominant_expression": "sad",
+                     "dominant_share": 1.0, "summary": "face reads sad",
+                     "expression_mean": {"angry": 0.0, "disgust": 0.0, "fear": 0.0, "happy": 0.0, "sad": 0.8,
+                                         "surprise": 0.0, "neutral": 0.2},
+                     "movements": [{"measure": "lip_corner_raise", "intensity": -0.5, "frames": 4,
+                                    "text": "lip corners pulled down (AU15, intensity 0.5) in 4/4 face frames"}]},
+            "text": {"present": False}, "voice": {"present": False}}
+    answer = fuse(cues)
+    # sad: 0.8 (expression) + 0.3 * 0.5 (AU15) = 0.95; neutral 0.2 < half of that, so dropped.
+    assert answer.emotions == ["sad"] and answer.scores["sad"] == pytest.approx(0.95)
+    assert answer.valence == pytest.approx(0.8 * -0.65, abs=1e-3)
+    assert "lip corners pulled down (AU15, intensity 0.5)" in answer.explanation
+
+
+def test_validation_rejects_loops_uncited_and_contradicting_answers():
+    from affectllm.cues.cue_fusion import FusedAnswer
+    from affectllm.cues.reasoner import validate
+    from affectllm.reasoning import parse_output
+
+    cues = {"has_video": True, "has_audio": False, "text": {"present": False, "hits": []}, "voice": {},
+            "face": {"present": True, "summary": "expression model reads happy (mean p=0.93); lip corners raised "
+                                                 "(AU12, intensity 0.8)"}}
+    positive = FusedAnswer(emotions=["happy"], valence=0.6, arousal=0.0, scores={})
+    good = parse_output("emer", "Visual clues: lip corners raised, AU12 at 0.8.\nReasoning: a smile.\n"
+                                "Conclusion: pleased.\nEmotions: happy, joyful")
+    assert validate(good, cues, positive) == (["happy", "joyful"], None)
+    uncited = parse_output("emer", "Visual clues: a face.\nReasoning: it looks fine.\nEmotions: happy")
+    assert validate(uncited, cues, positive)[1] == "the reasoning quotes no concrete cue"
+    sad = parse_output("emer", "Visual clues: AU12 at 0.8.\nReasoning: hm.\nEmotions: sad, miserable")
+    assert "contradict" in validate(sad, cues, positive)[1]
+    looping = parse_output("emer", "Reasoning: The state is based on the clues of AU12. "
+                                   "The state is based on the clues of AU12. Emotions: happy")
+    assert validate(looping, cues, positive)[1] == "the answer repeats itself"
+    none = parse_output("emer", "Emotions: blorp")
+    assert validate(none, cues, positive) == ([], "no emotion word of the vocabulary in the answer")
