@@ -8,28 +8,50 @@ from affectllm.caption.inference import InferenceOptions
 from affectllm.errors import AffectLLMError
 
 
+class CuePreparer:
+    """Worker half of the cue path: decode the clip (frames for the face cues, 16 kHz audio)."""
+
+    def __init__(self, num_frames: int, max_side: int):
+        self.num_frames = num_frames
+        self.max_side = max_side
+
+    def prepare(self, item):
+        from affectllm.media import load_clip
+
+        if item.path is None:
+            return None  # a text-only manifest entry: the subtitle is the only evidence
+        return load_clip(item.path, num_frames=self.num_frames, max_side=self.max_side)
+
+    def collate(self, prepared: list) -> list:
+        return prepared
+
+
 class CueCaptionBackend:
-    """Adapts the cue path (``affectllm.cues.backend.CueBackend``) to the engine's batch interface."""
+    """Adapts the cue path (``affectllm.cues.backend.CueBackend``) to the engine: clips decode in
+    DataLoader workers, cue extraction and the reasoning LLM run in the main process."""
 
     def __init__(self, llm: str | None = None):
         try:
-            from affectllm.cues.backend import CueBackend
+            from affectllm.cues.backend import MAX_SIDE, CueBackend
         except ImportError as err:
             raise AffectLLMError(f"--model cues: the cue path is not available in this install ({err}); "
                                  "install affectllm[cues] or pass a checkpoint folder") from None
 
         self.backend = CueBackend(llm=llm)
-        self.name = "cues"
+        self.name = self.backend.model_name
+        self._preparer = CuePreparer(self.backend.num_frames, MAX_SIDE)
 
-    def caption(self, items):
-        from affectllm.records import ResultRecord
+    def preparer(self) -> CuePreparer:
+        return self._preparer
+
+    def caption_batch(self, items, clips: list):
+        from affectllm.media import MediaClip
 
         out = []
-        for it in items:
-            try:
-                out.append(self.backend.caption(it.path, it.id, subtitle=it.subtitle))
-            except AffectLLMError as err:
-                out.append(ResultRecord.failed(it.id, it.path, str(err), self.name))
+        for it, clip in zip(items, clips):
+            if clip is None:
+                clip = MediaClip(path=None)
+            out.append(self.backend.caption_clip(clip, it.id, subtitle=it.subtitle))
         return out
 
 
