@@ -1,0 +1,80 @@
+"""Sampled frames with the detected face box and the expression model's bars beside each.
+
+The face cues keep, per sampled frame, the time, the box (x0, y0, x1, y1 in
+the decoded frame's pixels) and the 7 expression probabilities; the frames
+themselves come from the same decode, in the same order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from affectllm.cues.face_expression import EXPRESSIONS
+
+MAX_SHOWN = 8  # frames in the gallery; evenly spread over the clip
+PANEL_W = 150  # px, bar panel to the right of each frame
+BOX_COLOUR = (40, 220, 90)
+BAR_COLOUR, TOP_COLOUR = (150, 160, 175), (40, 160, 90)
+
+
+def shown_indices(n: int, limit: int = MAX_SHOWN) -> list[int]:
+    """Up to ``limit`` indices evenly spread over ``n`` frames, first and last included."""
+    if n <= limit:
+        return list(range(n))
+    return sorted({int(round(i)) for i in np.linspace(0, n - 1, limit)})
+
+
+def _font(size: int):
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1 has no sized default font
+        return ImageFont.load_default()
+
+
+def annotate_frame(frame: np.ndarray, cue: dict) -> Image.Image:
+    """(H, W, 3) uint8 RGB frame + its per-frame face cue -> the frame with its box, and a bar panel."""
+    h, w = frame.shape[:2]
+    canvas = Image.new("RGB", (w + PANEL_W, max(h, 150)), (250, 250, 252))
+    canvas.paste(Image.fromarray(frame), (0, 0))
+    draw = ImageDraw.Draw(canvas)
+    font, small = _font(14), _font(12)
+    draw.text((w + 8, 4), f"t = {cue['t']:.2f} s", fill=(30, 30, 40), font=font)
+    if not cue.get("face"):
+        draw.text((w + 8, 28), "no face found", fill=(160, 60, 60), font=font)
+        return canvas
+    x0, y0, x1, y1 = cue["box"]
+    draw.rectangle((x0, y0, x1, y1), outline=BOX_COLOUR, width=3)
+    probs = cue["expression"]
+    top = max(probs, key=probs.get)
+    label = f"{top} {probs[top]:.2f}"
+    ty = max(0.0, y0 - 18)
+    draw.rectangle((x0, ty, x0 + 8 * len(label) + 6, ty + 17), fill=BOX_COLOUR)
+    draw.text((x0 + 3, ty + 1), label, fill=(10, 10, 10), font=small)
+    bar_x, bar_w, row = w + 66, PANEL_W - 74, 17
+    for i, name in enumerate(EXPRESSIONS):
+        y = 28 + i * row
+        p = float(probs.get(name, 0.0))
+        draw.text((w + 8, y), name, fill=(40, 40, 50), font=small)
+        draw.rectangle((bar_x, y + 3, bar_x + bar_w, y + 12), outline=(210, 212, 218))
+        draw.rectangle((bar_x, y + 3, bar_x + max(1, round(bar_w * p)), y + 12),
+                       fill=TOP_COLOUR if name == top else BAR_COLOUR)
+    return canvas
+
+
+def annotated_frames(frames: np.ndarray | None, face: dict) -> list[tuple[Image.Image, str]]:
+    """(F, H, W, 3) frames + the face cue dict -> [(image, caption)] for a gallery (at most MAX_SHOWN)."""
+    track = face.get("track") or []
+    if frames is None or not track:
+        return []
+    n = min(len(frames), len(track))
+    out = []
+    for i in shown_indices(n):
+        cue = track[i]
+        if cue.get("face"):
+            top = max(cue["expression"], key=cue["expression"].get)
+            caption = f"{cue['t']:.1f} s: {top} {cue['expression'][top]:.2f}"
+        else:
+            caption = f"{cue['t']:.1f} s: no face"
+        out.append((annotate_frame(frames[i], cue), caption))
+    return out
