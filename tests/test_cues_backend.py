@@ -132,3 +132,23 @@ def test_validation_rejects_loops_uncited_and_contradicting_answers():
     assert validate(looping, cues, positive)[1] == "the answer repeats itself"
     none = parse_output("emer", "Emotions: blorp")
     assert validate(none, cues, positive) == ([], "no emotion word of the vocabulary in the answer")
+
+
+def test_autocaption_recipe_writes_resumable_manifest(media, tmp_path, capsys):
+    from affectllm.cli import main
+
+    out = tmp_path / "auto.jsonl"
+    argv = ["recipe", "autocaption", str(media["no_face"]), str(media["speech"]), "--out", str(out),
+            "--llm", "none", "--num-frames", "4"]
+    assert main(argv) == 0
+    samples = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [s["id"] for s in samples] == ["red", "said"]
+    said = samples[1]
+    assert said["audios"] == [os.path.relpath(media["speech"], tmp_path)] and said["videos"] == [] and said["emotions"]
+    assert said["messages"][0]["content"].startswith("<audio>")
+    target = said["messages"][1]["content"]
+    assert target.startswith("Visual clues:") and "Lexical clues: says" in target
+    assert target.endswith("Emotions: " + ", ".join(said["emotions"]))
+    assert "best day" in said["subtitle"].lower()
+    assert main(argv) == 0 and len(out.read_text().splitlines()) == 2  # resumed: nothing new
+    assert "2 already there" in capsys.readouterr().out
