@@ -46,5 +46,9 @@ caption: install
 	@$(BIN)/python -c "import json; r = json.loads(open('samples/captions.jsonl').readline()); \
 	print('\nemotions:', ', '.join(r['emotions']) or '-', '\n\n' + (r['explanation'] or r['error']))"
 
+# The explanation demo on http://127.0.0.1:7860 (loopback only; pass ARGS="--port 8000" etc.).
+demo: install
+	$(BIN)/affectllm demo $(ARGS)
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info

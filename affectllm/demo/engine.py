@@ -134,6 +134,8 @@ class DemoEngine:
         from affectllm.demo.timeline import segment_timeline
 
         timeline = segment_timeline(clip, record.cues, self.window_s)
+        if timeline:
+            record.extra["timeline"] = timeline
         return Analysis(record, frames=clip.frames, timeline=timeline, input_kind=kind, input_name=name)
 
     def _caption_clip(self, clip, path: str, name: str, subtitle: str | None) -> ResultRecord:
