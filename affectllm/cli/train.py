@@ -25,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from affectllm.cli._quiet import quiet_libraries
     from affectllm.config import load_config
     from affectllm.errors import ConfigError
 
@@ -37,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     if "=" in config:
         raise ConfigError(f"'{config}' looks like an override; put the config YAML first")
     cfg = load_config(config, overrides)
+    quiet_libraries()
 
     from affectllm.training.trainer import train
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import shutil
 import time
 from pathlib import Path
@@ -95,6 +96,17 @@ class MicroBatches:
                     break
 
 
+def label_view(sample, tokenizer) -> str:
+    """A prepared sample's text with the tokens that train in [[ ]] (placeholder runs shortened)."""
+    from affectllm.conversation import RenderedConversation
+    from affectllm.processor import IGNORE_INDEX
+
+    text = RenderedConversation(sample.input_ids, [t != IGNORE_INDEX for t in sample.labels]).debug_view(tokenizer)
+    for token in set(re.findall(r"<\|affect_\w+\|>", text)):
+        text = re.sub(f"(?:{re.escape(token)}){{2,}}", lambda m: f"{token}×{len(m.group(0)) // len(token)}", text)
+    return text
+
+
 def _to_device(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
     if device.type == "cpu":
         return batch
@@ -166,6 +178,8 @@ def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
               f"{total_steps} steps" + (f", resuming after step {state.step} from {ckpt}" if ckpt else "")
               + (f", feature cache {cache.folder}" if cache else ""))
 
+    if info.is_main and ckpt is None:
+        log.write("first sample, trained tokens in [[ ]]:\n" + label_view(dataset[0].sample, model.tokenizer))
     forward = engine if engine is not None else (ddp or model)
     trainable = [p for g in groups for p in g["params"]]
     batches = data.iterate(state.epoch, state.epoch_position)
