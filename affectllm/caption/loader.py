@@ -95,21 +95,26 @@ def prepared_batches(items: list[CaptionItem], preparer: Preparer, batch_size: i
 
     # fork shares the loaded model read-only instead of pickling it into every worker
     ctx = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    def loader(chunks: list[list[CaptionItem]], n_workers: int):
+        return DataLoader(_Batches(chunks, preparer), batch_size=None, shuffle=False, num_workers=n_workers,
+                          collate_fn=_as_is, multiprocessing_context=ctx, prefetch_factor=2,
+                          timeout=DECODE_TIMEOUT_PER_CLIP * batch_size)
+
     start = 0
     while start < len(batches):
-        loader = DataLoader(_Batches(batches[start:], preparer), batch_size=None, shuffle=False,
-                            num_workers=min(workers, len(batches) - start), collate_fn=_as_is,
-                            multiprocessing_context=ctx, prefetch_factor=2,
-                            timeout=DECODE_TIMEOUT_PER_CLIP * batch_size)
         k = start
         try:
-            for work in loader:
+            for work in loader(batches[start:], min(workers, len(batches) - start)):
                 yield work
                 k += 1
             return
-        except RuntimeError as err:  # a worker was killed (e.g. a decoder segfault) or timed out
+        except RuntimeError:
+            # A worker died (a decoder segfault) or hung. The death is noticed at whichever batch
+            # the main process waits for next, so that batch is retried alone before it is blamed.
+            pass
+        try:
+            yield next(iter(loader([batches[k]], 1)))
+        except RuntimeError as err:
             msg = f"decoding worker failed on this batch ({failure_message(err)[:200]})"
             yield PreparedBatch(batches[k], failed={it.id: msg for it in batches[k]})
-            start = k + 1
-        finally:
-            del loader
+        start = k + 1
