@@ -128,8 +128,10 @@ def test_validation_rejects_loops_uncited_and_contradicting_answers():
     sad = parse_output("emer", "Visual clues: AU12 at 0.8.\nReasoning: hm.\nEmotions: sad, miserable")
     assert "contradict" in validate(sad, cues, positive)[1]
     looping = parse_output("emer", "Reasoning: The state is based on the clues of AU12. "
-                                   "The state is based on the clues of AU12. Emotions: happy")
+                                   "The state is based on the clues of AU12.\nEmotions: happy")
     assert validate(looping, cues, positive)[1] == "the answer repeats itself"
+    unfinished = parse_output("emer", "Visual clues: the expression model reads neutral, AU12 at 0.8, and the")
+    assert validate(unfinished, cues, positive)[1] == "the answer never states its emotion list"
     none = parse_output("emer", "Emotions: blorp")
     assert validate(none, cues, positive) == ([], "no emotion word of the vocabulary in the answer")
 

@@ -22,6 +22,7 @@ SYSTEM = "You analyse emotions in video clips from the extracted evidence. Quote
 # The answer is started for the model so it follows the template's labelled layout.
 ANSWER_PREFIX = "Visual clues:"
 STRONG_VALENCE = 0.3  # cue valence beyond which an LLM answer of the opposite sign is rejected
+_EMOTIONS_LINE = re.compile(r"^\W*emotions?\s*:", re.I | re.M)
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
@@ -60,6 +61,11 @@ def validate(parsed, cues: dict, fused: FusedAnswer) -> tuple[list[str], str | N
     emotions = vocab.normalize_all(parsed.emotions)
     if not emotions:
         return [], "no emotion word of the vocabulary in the answer"
+    # Emotion words picked out of unfinished prose are not an answer: the model must reach its list.
+    if not _EMOTIONS_LINE.search(parsed.raw):
+        return emotions, "the answer never states its emotion list"
+    if not (parsed.sections.get("interpretation") or parsed.sections.get("conclusion")):
+        return emotions, "the answer gives no reasoning or conclusion"
     body = " ".join(parsed.sections.values())
     if _loops(parsed.raw):
         return emotions, "the answer repeats itself"
