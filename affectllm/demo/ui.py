@@ -115,9 +115,9 @@ def build_app(engine: DemoEngine, examples_folder: Path | None = None, examples:
         reasoning = gr.HTML('<div class="affect-dim">The emotions, the explanation and its reasoning steps appear '
                             'here, each cited cue highlighted by modality.</div>', render=False)
         frames = gr.Gallery(label="Face: sampled frames, detected box, expression probabilities", columns=2,
-                            height=420, object_fit="contain", render=False)
+                            height=500, object_fit="contain", render=False)
         prosody = gr.Image(label="Voice: pitch and loudness over time (pauses shaded, loaded words marked)",
-                           type="numpy", format="png", height=420, interactive=False, render=False)
+                           type="numpy", format="png", height=500, interactive=False, render=False)
         transcript = gr.HTML(render=False)
         timeline = gr.HTML(render=False)
         # JSON text, not gr.JSON: API clients treat any dict with a "path" key as a file to download.
