@@ -148,3 +148,18 @@ def test_loopback_detection():
 
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")
+
+
+def test_checkpoint_model_answers_and_the_cue_extractors_supply_the_evidence(tiny_checkpoint):
+    from affectllm.demo.engine import DemoEngine
+    from affectllm.demo.ui import render
+
+    engine = DemoEngine(str(tiny_checkpoint))  # loads once, here
+    analysis = engine.analyze(text="I'm furious with them.")
+    rec = analysis.record
+    assert rec.model == str(tiny_checkpoint) and "raw_output" in rec.extra  # the checkpoint generated the answer
+    assert [h["word"] for h in rec.cues["text"]["hits"]] == ["furious"]  # evidence from the lexical cues
+    status, chips, reasoning, gallery, plot, transcript, timeline, record_json = render(analysis, engine)
+    assert gallery == [] and plot is None and timeline == ""  # typed text: no frames, no voice, no timeline
+    assert ">furious</mark>" in transcript
+    assert f'"model": "{tiny_checkpoint}"' in record_json

@@ -145,7 +145,7 @@ class DemoEngine:
         from affectllm.cues.extract import extract_cues
 
         (record,) = self.checkpoint.caption([CaptionItem(name, path, subtitle)])
-        if record.error is None and not record.cues:
+        if not record.cues:
             # A checkpoint answers from features, not cues; the cue extractors supply the evidence views.
             record.cues = extract_cues(clip, subtitle=subtitle)
             record.extra["evidence_from"] = "cue extractors (shown beside the checkpoint's answer)"
@@ -169,6 +169,6 @@ class DemoEngine:
         from affectllm.media import MediaClip
 
         (record,) = self.checkpoint.caption([CaptionItem("text", None, text)])
-        if record.error is None and not record.cues:
+        if not record.cues:
             record.cues = extract_cues(MediaClip(path=None), subtitle=text)
         return record
