@@ -50,5 +50,9 @@ caption: install
 demo: install
 	$(BIN)/affectllm demo $(ARGS)
 
+# 2-process DeepSpeed ZeRO-2 run of the tiny model on generated clips, killed and resumed
+smoke-train: install
+	$(BIN)/python train/smoke.py
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -210,3 +210,26 @@ def test_fresh_run_refuses_used_output_dir(tmp_path):
     assert _resume_checkpoint(tmp_path, True).name == "step_0000001"
     with pytest.raises(AffectLLMError, match="no complete checkpoint"):
         _resume_checkpoint(tmp_path / "new", True)
+
+
+def test_answer_loss_equals_the_llm_loss_and_its_gradients(smoke):
+    from affectllm.training.dataset import ManifestDataset, TrainCollator, read_manifest
+    from affectllm.training.loss import AnswerLoss
+
+    cfg, model, manifest = smoke
+    samples = read_manifest(manifest)
+    batch = TrainCollator(model.processor)([ManifestDataset(samples, manifest.parent, model.processor)[i]
+                                            for i in range(3)])
+    loss_module = AnswerLoss(model)
+    assert loss_module.selective  # Qwen2: logits are lm_head(hidden)
+    params = [p for p in model.parameters() if p.requires_grad]
+    full = model(batch).loss
+    full_grads = torch.autograd.grad(full, params, allow_unused=True)  # no subtitle: text pooling idle
+    selective = loss_module(batch)
+    selective_grads = torch.autograd.grad(selective, params, allow_unused=True)
+    assert selective.item() == pytest.approx(full.item(), rel=1e-5)
+    assert sum(g is not None for g in full_grads) > len(params) // 2
+    for a, b in zip(full_grads, selective_grads):
+        assert (a is None) == (b is None)
+        if a is not None:
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)

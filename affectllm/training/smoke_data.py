@@ -15,7 +15,8 @@ EMOTIONS = {("high", "red"): "angry", ("high", "blue"): "surprised",
 QUESTION = "<video><audio>What is the speaker feeling?"
 
 
-def write_smoke_manifest(out: str | Path, num_samples: int = 32, seed: int = 0, seconds: float = 1.0) -> Path:
+def write_smoke_manifest(out: str | Path, num_samples: int = 32, seed: int = 0, seconds: float = 1.0,
+                         size: int = 32, fps: int = 4) -> Path:
     """Write ``num_samples`` tone-and-colour clips under OUT/clips and OUT/train.jsonl; returns the manifest."""
     from tqdm.auto import tqdm
 
@@ -34,7 +35,7 @@ def write_smoke_manifest(out: str | Path, num_samples: int = 32, seed: int = 0, 
               (rng.randint(0, 50), rng.randint(0, 50), shade)
         clip = f"clips/clip_{i:04d}.mp4"
         if not (out / clip).exists():
-            write_tone_clip(out / clip, freq, "0x%02x%02x%02x" % rgb, seconds=seconds, size=32, fps=4)
+            write_tone_clip(out / clip, freq, "0x%02x%02x%02x" % rgb, seconds=seconds, size=size, fps=fps)
         emotion = EMOTIONS[(pitch, colour)]
         lines.append({"id": f"smoke_{i:04d}", "videos": [clip], "emotions": [emotion],
                       "messages": [{"role": "user", "content": QUESTION},

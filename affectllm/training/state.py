@@ -164,6 +164,7 @@ def load_training_checkpoint(ckpt: Path, model, engine, optimizer, scheduler, in
                                          load_optimizer_states=True, load_lr_scheduler_states=True)
         if path is None:
             raise AffectLLMError(f"{ckpt}: DeepSpeed could not load its state from {ckpt / DEEPSPEED_DIR}")
+        _check_restored(model, engine, ckpt)
     else:
         load_trainable_weights(model, ckpt)
         saved = torch.load(ckpt / OPTIMIZER_FILE, map_location="cpu", weights_only=True)
@@ -172,6 +173,21 @@ def load_training_checkpoint(ckpt: Path, model, engine, optimizer, scheduler, in
     rng_file = ckpt / "rng" / f"rank_{info.rank:05d}.json"
     set_rng_state(json.loads(rng_file.read_text()))
     return state
+
+
+def _check_restored(model, engine, ckpt: Path) -> None:
+    """DeepSpeed skips module keys it does not recognise; make sure the fusion weights really came back."""
+    from safetensors.torch import load_file
+
+    from affectllm.checkpoint import FUSION_FILE
+
+    saved = load_file(ckpt / FUSION_FILE)
+    with _gathered(model, engine):
+        current = {k: v.detach().cpu() for k, v in model.fusion.state_dict().items()}
+    stale = [k for k, v in saved.items() if k not in current or not torch.equal(current[k].to(v.dtype), v)]
+    if stale:
+        raise AffectLLMError(f"{ckpt}: the DeepSpeed state does not restore this model's weights ({stale[0]} differs); "
+                             "was the checkpoint written by another affectllm version or model config?")
 
 
 def load_trainable_weights(model, ckpt: Path) -> None:

@@ -23,7 +23,8 @@ from affectllm.errors import AffectLLMError, ConfigError
 from affectllm.training.dataset import ManifestDataset, TrainCollator, read_manifest
 from affectllm.training.distributed import (DistInfo, barrier, init_distributed, mean_across_ranks,
                                             sum_across_ranks)
-from affectllm.training.feature_cache import FeatureCache, cache_signature, INDEX_FILE
+from affectllm.training.feature_cache import INDEX_FILE, FeatureCache, cache_signature
+from affectllm.training.loss import AnswerLoss
 from affectllm.training.optim import build_optimizer, build_scheduler, parameter_groups
 from affectllm.training.run_log import RunLogger, write_run_info
 from affectllm.training.sampler import ShardSampler
@@ -145,6 +146,7 @@ def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
     total_steps = t.max_steps if t.max_steps > 0 else max(1, math.ceil(t.epochs * data.steps_per_epoch))
 
     groups = parameter_groups(model, t)
+    loss_module = AnswerLoss(model)
     engine = ddp = None
     if use_ds:
         import deepspeed
@@ -154,7 +156,7 @@ def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
         ds_config = deepspeed_config(cfg, info.world_size)
         optimizer = build_optimizer(groups, cpu_offload=offloads_optimizer(ds_config))
         scheduler = build_scheduler(optimizer, t, total_steps)
-        engine, optimizer, _, scheduler = deepspeed.initialize(model=model, optimizer=optimizer,
+        engine, optimizer, _, scheduler = deepspeed.initialize(model=loss_module, optimizer=optimizer,
                                                                lr_scheduler=scheduler, config=ds_config)
         device = engine.device
     else:
@@ -166,7 +168,7 @@ def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
             from torch.nn.parallel import DistributedDataParallel
 
             # a sample without one modality leaves that pooling branch unused
-            ddp = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
+            ddp = DistributedDataParallel(loss_module, device_ids=[device.index] if device.type == "cuda" else None,
                                           find_unused_parameters=True)
 
     state = TrainerState(step=0, epoch=0, epoch_position=0, world_size=info.world_size)
@@ -180,7 +182,7 @@ def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
 
     if info.is_main and ckpt is None:
         log.write("first sample, trained tokens in [[ ]]:\n" + label_view(dataset[0].sample, model.tokenizer))
-    forward = engine if engine is not None else (ddp or model)
+    forward = engine if engine is not None else (ddp or loss_module)
     trainable = [p for g in groups for p in g["params"]]
     batches = data.iterate(state.epoch, state.epoch_position)
     losses: dict[int, float] = {}
@@ -193,13 +195,13 @@ def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
             ids += batch["ids"]
             batch = _to_device(batch, device)
             if engine is not None:
-                loss = engine(batch).loss
+                loss = engine(batch)
                 engine.backward(loss)
                 engine.step()
             else:
                 sync = ddp.no_sync() if ddp is not None and micro < t.grad_accum - 1 else contextlib.nullcontext()
                 with sync:
-                    loss = forward(batch).loss
+                    loss = forward(batch)
                     (loss / t.grad_accum).backward()
             loss_sum += loss.detach().float().item()
             tokens += batch["num_tokens"]
@@ -293,7 +295,7 @@ def evaluate_loss(forward, model, cfg: Config, info: DistInfo, device: torch.dev
     total, count = 0.0, 0
     for batch in tqdm(loader, desc="eval", disable=not info.is_main, leave=False):
         n = int((batch["labels"][:, 1:] != -100).sum())
-        total += forward(_to_device(batch, device)).loss.float().item() * n
+        total += forward(_to_device(batch, device)).float().item() * n
         count += n
     model.train(was_training)
     total, count = sum_across_ranks([total, count])
