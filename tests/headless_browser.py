@@ -54,6 +54,7 @@ class HeadlessChromium:
         os.close(high_w)
         self._buffer = b""
         self._next_id = 0
+        self.requested: list[str] = []  # every URL the page asked for (Network.requestWillBeSent)
         self.width, self.height = width, height
         target = self.send("Target.createTarget", url="about:blank")["targetId"]
         self.session = self.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
@@ -69,6 +70,8 @@ class HeadlessChromium:
             while b"\0" in self._buffer:
                 raw, self._buffer = self._buffer.split(b"\0", 1)
                 reply = json.loads(raw)
+                if reply.get("method") == "Network.requestWillBeSent":
+                    self.requested.append(reply["params"]["request"]["url"])
                 if reply.get("id") == self._next_id:
                     if "error" in reply:
                         raise RuntimeError(f"{method}: {reply['error']}")
@@ -84,6 +87,7 @@ class HeadlessChromium:
 
     def open(self, url: str) -> None:
         self.page("Page.enable")
+        self.page("Network.enable")
         self.page("Emulation.setDeviceMetricsOverride", width=self.width, height=self.height, deviceScaleFactor=1,
                   mobile=False)
         self.page("Page.navigate", url=url)

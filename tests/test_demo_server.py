@@ -187,6 +187,9 @@ def test_page_renders_an_example_in_headless_chromium(server, tmp_path):
                                 timeout=20)
         time.sleep(1.0)  # let images decode before the shot
         browser.screenshot(shot)
+    # No calls out: everything the page fetched came from the demo itself.
+    outside = [u for u in browser.requested if not u.startswith((server[0], "data:", "blob:"))]
+    assert browser.requested and not outside, outside
     image = Image.open(shot)
     assert image.width == 1280 and image.height > 1000
     colours = image.convert("RGB").resize((320, image.height // 4)).getcolors(maxcolors=1 << 16)
