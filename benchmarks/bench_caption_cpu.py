@@ -6,7 +6,7 @@ Inputs are generated 2-second clips (a coloured 160x120 video at 25 fps with a t
 one real face clip with espeak-ng speech. The checkpoint backend uses the tiny
 random-init model of ``affectllm init-tiny`` (so this measures the engine: decoding,
 workers, batching, writing — not a real LLM's cost) with 64 new tokens, at batch 1
-without workers and batch 4 with decoding workers. The cue backend uses the bundled
+and batch 4 without workers, and batch 4 with two decoding workers. The cue backend uses the bundled
 models (face tflite graphs, Whisper tiny.en, SmolLM2-135M); its one-off model loading is
 paid on a warm-up clip and not timed.
 """
@@ -75,6 +75,7 @@ def main() -> int:
     backend = load_backend(str(ckpt), max_new_tokens=NEW_TOKENS)
     backend.caption(items[:1])  # warm-up
     report(backend="checkpoint(tiny)", **timed_run(items, backend, tmp / "a.jsonl", batch=1, workers=0))
+    report(backend="checkpoint(tiny)", **timed_run(items, backend, tmp / "b.jsonl", batch=4, workers=0))
     report(backend="checkpoint(tiny)", **timed_run(items, backend, tmp / "b.jsonl", batch=4, workers=2))
 
     try:

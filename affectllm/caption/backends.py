@@ -44,6 +44,12 @@ class CueCaptionBackend:
     def preparer(self) -> CuePreparer:
         return self._preparer
 
+    def caption(self, items):
+        """Unpipelined convenience: decode here, then ``caption_batch``."""
+        from affectllm.caption.engine import caption_now
+
+        return caption_now(self, items)
+
     def caption_batch(self, items, clips: list):
         from affectllm.media import MediaClip
 

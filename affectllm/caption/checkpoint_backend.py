@@ -94,12 +94,7 @@ class CheckpointBackend:
         return [answer_record(self.prompt_name, it, text, self.name) for it, text in zip(items, texts)]
 
     def caption(self, items: list[CaptionItem]) -> list[ResultRecord]:
-        """Unpipelined convenience: prepare in this process, then ``caption_batch``."""
-        from affectllm.caption.loader import prepare_batch
+        """Unpipelined convenience (the demo): prepare here, then ``caption_batch``."""
+        from affectllm.caption.engine import caption_now
 
-        work = prepare_batch(items, self._preparer)
-        records = {it.id: ResultRecord.failed(it.id, it.path, msg, self.name) for it, msg in
-                   ((it, work.failed[it.id]) for it in items if it.id in work.failed)}
-        if work.good:
-            records.update({r.id: r for r in self.caption_batch(work.good, work.batch)})
-        return [records[it.id] for it in items]
+        return caption_now(self, items)

@@ -119,6 +119,13 @@ def _pipelined_records(backend, preparer: Preparer, work: PreparedBatch) -> dict
     return records
 
 
+def caption_now(backend, items: list[CaptionItem]) -> list[ResultRecord]:
+    """Unpipelined: prepare in this process, run the model, one record per item in order (demo, scripts)."""
+    preparer = backend.preparer()
+    records = _pipelined_records(backend, preparer, prepare_batch(items, preparer))
+    return [records[it.id] for it in items]
+
+
 def _plain_records(backend, items: list[CaptionItem]) -> dict[str, ResultRecord]:
     try:
         return {r.id: r for r in backend.caption(items)}
