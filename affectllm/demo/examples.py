@@ -56,6 +56,7 @@ def _write(example: Example, target: Path) -> None:
             write_face_clip(tmp, example.speech, seconds=example.seconds, pitch=example.pitch, rate=example.rate)
         else:
             speak(tmp, example.speech, pitch=example.pitch, rate=example.rate)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; an example is meant to be read
         os.replace(tmp, target)
     finally:
         Path(tmp).unlink(missing_ok=True)
