@@ -9,18 +9,11 @@ manifest writing) lives in ``data_recipes.manifest``.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from types import ModuleType
+
+from affectllm.plugins import discover
 
 
 def recipes() -> dict[str, ModuleType]:
     """Recipe modules by NAME, sorted."""
-    found = {}
-    for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        if hasattr(module, "NAME") and hasattr(module, "run"):
-            found[module.NAME] = module
-    return dict(sorted(found.items()))
+    return discover(__name__, __path__)

@@ -9,23 +9,15 @@ Heavy imports (torch, transformers, gradio) belong inside ``run``.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
-import pkgutil
 import sys
 
 from affectllm.errors import AffectLLMError
+from affectllm.plugins import discover
 
 
 def _commands() -> dict:
-    found = {}
-    for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        if hasattr(module, "NAME") and hasattr(module, "run"):
-            found[module.NAME] = module
-    return dict(sorted(found.items()))
+    return discover(__name__, __path__)
 
 
 def build_parser() -> argparse.ArgumentParser:
