@@ -233,3 +233,28 @@ def test_answer_loss_equals_the_llm_loss_and_its_gradients(smoke):
         assert (a is None) == (b is None)
         if a is not None:
             torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_plan_packing_first_fit_decreasing():
+    from affectllm.training.packing import plan_packing
+
+    assert plan_packing([5, 3, 4, 2], capacity=8) == [[0, 1], [2, 3]]
+    assert plan_packing([8, 8], capacity=8) == [[0], [1]]
+    assert plan_packing([1, 1, 1], capacity=8) == [[0, 1, 2]]
+
+
+def test_packed_loss_equals_padded_loss(smoke):
+    """Three samples share one packed row; any attention across them would change the loss."""
+    from affectllm.training.dataset import ManifestDataset, TrainCollator, read_manifest
+    from affectllm.training.loss import AnswerLoss
+
+    cfg, model, manifest = smoke
+    samples = read_manifest(manifest)
+    samples[1] = dict(samples[1], messages=[{"role": "system", "content": "calm " * 12}] + samples[1]["messages"])
+    batch = TrainCollator(model.processor)([ManifestDataset(samples, manifest.parent, model.processor)[i]
+                                            for i in range(3)])
+    lengths = batch["attention_mask"].sum(1).tolist()
+    assert len(set(lengths)) > 1 and sum(lengths) <= cfg.data.max_length  # padding to remove; one packed row
+    padded = AnswerLoss(model)(batch)
+    packed = AnswerLoss(model, packing=True)(batch)
+    assert packed.item() == pytest.approx(padded.item(), rel=1e-5)

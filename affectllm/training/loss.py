@@ -15,7 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from affectllm.errors import ConfigError
 from affectllm.processor import IGNORE_INDEX
+from affectllm.training.packing import pack_rows, plan_packing
 
 
 def _head_is_plain(llm: nn.Module) -> bool:
@@ -30,10 +32,14 @@ def _head_is_plain(llm: nn.Module) -> bool:
 class AnswerLoss(nn.Module):
     """Wraps an AffectLLM: ``forward(batch)`` returns the scalar loss. The module DeepSpeed or DDP wraps."""
 
-    def __init__(self, model: nn.Module):
+    def __init__(self, model: nn.Module, packing: bool = False):
         super().__init__()
         self.model = model
         self.selective = _head_is_plain(model.base_llm)
+        self.packing = packing
+        if packing and not self.selective:
+            raise ConfigError(f"data.packing needs an LLM whose logits are lm_head(hidden); "
+                              f"{model.base_llm.config.model_type} scales or caps them — set data.packing=false")
 
     def forward(self, batch: dict[str, Any]) -> torch.Tensor:
         m = self.model
@@ -41,9 +47,17 @@ class AnswerLoss(nn.Module):
             return m(batch).loss
         base = m.base_llm
         embeds = m.embed(batch["input_ids"], batch.get("media_inputs") or {})
-        hidden = base.get_decoder()(inputs_embeds=embeds, attention_mask=batch["attention_mask"].to(embeds.device),
-                                    use_cache=False).last_hidden_state  # (B, L, H)
-        targets = batch["labels"].to(embeds.device)[:, 1:]  # position t predicts token t + 1
+        labels = batch["labels"].to(embeds.device)
+        if self.packing:
+            lengths = batch["attention_mask"].sum(1).tolist()  # right-padded rows
+            embeds, positions, labels = pack_rows(embeds, labels, lengths,
+                                                  plan_packing(lengths, m.cfg.data.max_length))
+            hidden = base.get_decoder()(inputs_embeds=embeds, position_ids=positions, attention_mask=None,
+                                        use_cache=False).last_hidden_state
+        else:
+            hidden = base.get_decoder()(inputs_embeds=embeds, attention_mask=batch["attention_mask"].to(embeds.device),
+                                        use_cache=False).last_hidden_state  # (B, L, H)
+        targets = labels[:, 1:]  # position t predicts token t + 1
         keep = targets != IGNORE_INDEX
         logits = base.get_output_embeddings()(hidden[:, :-1][keep]).float()  # (n_labelled, vocab)
         if logits.shape[0] == 0:

@@ -146,7 +146,7 @@ def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
     total_steps = t.max_steps if t.max_steps > 0 else max(1, math.ceil(t.epochs * data.steps_per_epoch))
 
     groups = parameter_groups(model, t)
-    loss_module = AnswerLoss(model)
+    loss_module = AnswerLoss(model, packing=cfg.data.packing)
     engine = ddp = None
     if use_ds:
         import deepspeed
