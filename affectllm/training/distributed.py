@@ -93,11 +93,3 @@ def mean_across_ranks(values: list[float]) -> list[float]:
     world = dist.get_world_size() if dist.is_initialized() else 1
     return [v / world for v in sum_across_ranks(values)]
 
-
-def broadcast_object(obj):
-    """Rank 0's ``obj`` on every rank."""
-    if not dist.is_initialized() or dist.get_world_size() == 1:
-        return obj
-    box = [obj]
-    dist.broadcast_object_list(box, src=0)
-    return box[0]

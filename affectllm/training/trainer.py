@@ -42,8 +42,8 @@ def default_cache_dir(manifest: str | Path) -> Path:
 
 def open_feature_cache(cfg: Config, model, manifest: Path) -> FeatureCache | None:
     folder = Path(cfg.data.feature_cache) if cfg.data.feature_cache else default_cache_dir(manifest)
-    if not cfg.data.feature_cache and not (folder / INDEX_FILE).exists():
-        return None
+    if not cfg.data.feature_cache and (cfg.model.train_encoders or not (folder / INDEX_FILE).exists()):
+        return None  # nothing found beside the manifest, or trained encoders that a cache cannot follow
     if cfg.model.train_encoders:
         raise ConfigError("data.feature_cache is set but model.train_encoders is true; cached features "
                           "cannot follow trained encoders — drop one of the two")
