@@ -118,7 +118,7 @@ def measure(step, batch: int, steps: int, n_params: int, **row) -> dict:
 
 # ------------------------------------------------------------------ the bare baseline
 
-def baseline_rows(llm, vocab: int, n_params: int, steps: int) -> list[dict]:
+def baseline_rows(llm, vocab: int, n_params: int, steps: int) -> tuple[list[dict], torch.nn.Module]:
     from peft import LoraConfig, get_peft_model
 
     pm = get_peft_model(llm, LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules=LORA_TARGETS))
@@ -169,6 +169,8 @@ def build_affectllm(llm, paths: dict[str, Path], tokenizer_dir: Path, gradient_c
     if gradient_checkpointing:
         peft_llm.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         peft_llm.config.use_cache = False
+    else:  # the previous row may have switched it on
+        peft_llm.base_model.model.gradient_checkpointing_disable()
     encoders = build_encoders(cfg.model)
     fusion = FusionAdapter(cfg.model, {m: e.output_dim for m, e in encoders.items()},
                            peft_llm.get_input_embeddings().embedding_dim)
