@@ -6,7 +6,6 @@ The multi-process DeepSpeed runs (ranks, ZeRO-2/3, kill and resume) are in test_
 from __future__ import annotations
 
 import json
-import math
 import shutil
 from pathlib import Path
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import glob
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from affectllm.errors import AffectLLMError
+from affectllm.jsonl import iter_jsonl
 from affectllm.media.constants import MEDIA_EXTENSIONS
 
 
@@ -22,13 +21,7 @@ class CaptionItem:
 def _manifest_items(manifest: Path) -> list[CaptionItem]:
     items = []
     root = manifest.parent
-    for lineno, line in enumerate(manifest.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise AffectLLMError(f"{manifest}:{lineno}: not valid JSON ({err.msg})") from None
+    for lineno, entry in iter_jsonl(manifest, "manifest"):
         videos = [str((root / v).resolve()) for v in entry.get("videos") or []]
         audios = [str((root / a).resolve()) for a in entry.get("audios") or []]
         path = (videos or audios or [None])[0]

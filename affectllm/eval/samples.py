@@ -9,11 +9,11 @@ Prediction lines: ``{"id", "emotions": [...]}`` or free text in
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from affectllm.errors import AffectLLMError
+from affectllm.jsonl import iter_jsonl
 from affectllm.eval.wheel import parse_label_list
 
 # Turns an explanation into emotion words: the rule-based extractor or an LLM.
@@ -23,20 +23,11 @@ EmotionExtractor = Callable[[str], list[str]]
 def read_jsonl(path: str | Path, what: str) -> dict[str, dict[str, Any]]:
     """``id`` -> record for every non-blank line of ``path``; a later duplicate id replaces the earlier one."""
     path = Path(path)
-    if not path.is_file():
-        raise AffectLLMError(f"{what} file {path} does not exist; pass an existing JSONL file")
     records: dict[str, dict[str, Any]] = {}
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise AffectLLMError(f"{path}:{lineno}: not valid JSON ({err.msg}); write one JSON object per line") from err
-            if not isinstance(rec, dict) or "id" not in rec:
-                raise AffectLLMError(f'{path}:{lineno}: each line needs an "id" field')
-            records[str(rec["id"])] = rec
+    for lineno, rec in iter_jsonl(path, f"{what} file", "pass an existing JSONL file"):
+        if "id" not in rec:
+            raise AffectLLMError(f'{path}:{lineno}: each line needs an "id" field')
+        records[str(rec["id"])] = rec
     if not records:
         raise AffectLLMError(f"{what} file {path} has no records; write one JSON object per line")
     return records

@@ -11,7 +11,7 @@ import re
 from typing import Callable
 
 from affectllm.reasoning.answer import ParsedAnswer, empty_sections
-from affectllm.reasoning.emotion_list import dedupe, emotions_in_text, parse_emotion_list
+from affectllm.reasoning.emotion_list import emotions_in_text, parse_emotion_list
 from affectllm.reasoning.sections import clean_block, split_labelled
 
 OBSERVATIONS = ["observations?", "key observations?", "evidence", "clues?", "cues?", "facial observations?"]

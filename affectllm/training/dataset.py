@@ -8,12 +8,12 @@ the replacement is recorded with its reason and the trainer reports the counts.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from affectllm.errors import AffectLLMError
+from affectllm.jsonl import iter_jsonl
 from affectllm.processor import AffectProcessor, PreparedSample
 
 # Give up after this many unusable samples in a row: the manifest is broken, not one sample.
@@ -23,22 +23,13 @@ MAX_CONSECUTIVE_DROPS = 64
 def read_manifest(path: str | Path) -> list[dict]:
     """All samples of a manifest JSONL, in file order (media paths stay relative to its folder)."""
     path = Path(path)
-    if not path.is_file():
-        raise AffectLLMError(f"manifest {path} does not exist; set data.train to a JSONL manifest "
-                             "(`affectllm recipe` writes one)")
     samples = []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                sample = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise AffectLLMError(f"{path}:{lineno}: not valid JSON ({err.msg}); write one sample per line") from None
-            if not isinstance(sample, dict) or not sample.get("messages"):
-                raise AffectLLMError(f'{path}:{lineno}: each sample needs a "messages" list (see DESIGN.md)')
-            sample.setdefault("id", f"{path.stem}:{lineno}")
-            samples.append(sample)
+    hint = "set data.train to a JSONL manifest (`affectllm recipe` writes one)"
+    for lineno, sample in iter_jsonl(path, "manifest", hint):
+        if not sample.get("messages"):
+            raise AffectLLMError(f'{path}:{lineno}: each sample needs a "messages" list (see DESIGN.md)')
+        sample.setdefault("id", f"{path.stem}:{lineno}")
+        samples.append(sample)
     if not samples:
         raise AffectLLMError(f"manifest {path} has no samples")
     return samples
