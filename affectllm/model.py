@@ -16,7 +16,7 @@ from torch import nn
 
 from affectllm.config import Config
 from affectllm.conversation import PLACEHOLDER_TOKENS
-from affectllm.encoders import build_encoders
+from affectllm.encoders import build_encoders, encode_batch
 from affectllm.fusion import FusionAdapter, splice_media_tokens
 from affectllm.processor import AffectProcessor, EncoderFeatures
 
@@ -129,13 +129,10 @@ class AffectLLM(nn.Module):
     @torch.no_grad()
     def precompute_features(self, media: dict[str, Any]) -> dict[str, Any]:
         """Run the frozen encoders once on one sample's media (a trainable encoder's input stays raw)."""
-        out = dict(media)
-        for m, value in media.items():
-            if m in self.encoders and not self.encoders[m].trainable:
-                seq, mask = self.encoders[m](self.encoders[m].preprocess([value]))
-                n = int(mask[0].sum())
-                out[m] = EncoderFeatures(seq[0, :n].cpu(), mask[0, :n].cpu())
-        return out
+        frozen = {m: e for m, e in self.encoders.items() if not e.trainable}
+        (features,) = encode_batch(frozen, [media])
+        return {m: EncoderFeatures(features[m], torch.ones(len(features[m]), dtype=torch.bool)) if m in features
+                else value for m, value in media.items()}
 
     def embed(self, input_ids: torch.Tensor, media_inputs: dict[str, Any]) -> torch.Tensor:
         """Token embeddings with media features spliced in: (B, L, H)."""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import torch
+
 from affectllm.config import ModelConfig
 from affectllm.encoders.base import MediaEncoder
 
@@ -24,4 +28,20 @@ def build_encoders(cfg: ModelConfig) -> dict[str, MediaEncoder]:
     return encoders
 
 
-__all__ = ["MODALITIES", "MediaEncoder", "build_encoders"]
+def encode_batch(encoders: dict[str, MediaEncoder], media: list[dict[str, Any]]) -> list[dict[str, torch.Tensor]]:
+    """Run each encoder once over every sample that carries its modality.
+
+    ``media`` holds one {modality: frames / waveform / subtitle} dict per sample; returns,
+    per sample, {modality: features (T, D)} trimmed to the real positions, on the CPU."""
+    out: list[dict[str, torch.Tensor]] = [{} for _ in media]
+    for m, enc in encoders.items():
+        rows = [i for i, item in enumerate(media) if m in item]
+        if not rows:
+            continue
+        seq, mask = enc(enc.preprocess([media[i][m] for i in rows]))
+        for j, i in enumerate(rows):
+            out[i][m] = seq[j, : int(mask[j].sum())].contiguous().cpu()
+    return out
+
+
+__all__ = ["MODALITIES", "MediaEncoder", "build_encoders", "encode_batch"]

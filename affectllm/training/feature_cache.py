@@ -23,6 +23,7 @@ from typing import Any
 
 import torch
 
+from affectllm.encoders import encode_batch
 from affectllm.errors import ConfigError
 from affectllm.processor import EncoderFeatures, resolve_media_path
 
@@ -190,19 +191,6 @@ class _DecodeOnly:
 
 
 @torch.no_grad()
-def encode_batch(encoders: dict, media: list[dict[str, Any]]) -> list[dict[str, torch.Tensor]]:
-    """Run each frozen encoder once over the batch; per sample, features trimmed to real positions (T, D)."""
-    out: list[dict[str, torch.Tensor]] = [{} for _ in media]
-    for m, enc in encoders.items():
-        rows = [i for i, item in enumerate(media) if m in item]
-        if not rows:
-            continue
-        seq, mask = enc(enc.preprocess([media[i][m] for i in rows]))
-        for j, i in enumerate(rows):
-            out[i][m] = seq[j, : int(mask[j].sum())].contiguous().cpu()
-    return out
-
-
 def _write_index(folder: Path, index: dict) -> None:
     tmp = folder / (INDEX_FILE + ".tmp")
     tmp.write_text(json.dumps(index))
