@@ -7,7 +7,7 @@ import argparse
 NAME = "sample-media"
 HELP = "Write short sample clips (a real face clip with spoken words, a tone clip, an audio file) to try the tools on."
 
-SAMPLE_SPEECH = "I told you three times already. Why does nobody ever listen to me?"
+SAMPLE_SPEECH = "I am so tired of this. Nobody ever listens to me, and it makes me really angry."
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
 
     out = Path(args.dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = [write_face_clip(out / "face_speech.mp4", SAMPLE_SPEECH, seconds=4.0, pitch=60, rate=165),
+    written = [write_face_clip(out / "face_speech.mp4", SAMPLE_SPEECH, seconds=6.0, pitch=60, rate=165),
                write_tone_clip(out / "tone_red.mp4", 440.0, "red", seconds=2.0),
                speak(out / "speech.wav", "This is the best news I have heard all year!", pitch=70, rate=175)]
     for path in written:
