@@ -14,7 +14,6 @@ sample's subtitle. Ids already in OUT are skipped, so an interrupted run resumes
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -84,17 +83,14 @@ def target_record(rec, style: str) -> dict:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from affectllm.caption.writer import RecordWriter, read_done_ids
     from affectllm.cues.backend import CueBackend
     from data_recipes.manifest import RowError, make_sample
 
     files = media_files(args.videos)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    done: set[str] = set()
-    if out.exists():
-        for line in out.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                done.add(json.loads(line)["id"])
+    done = read_done_ids(out)  # also cuts a line torn by a kill, so appending stays clean
     llm = False if str(args.llm).lower() == "none" else args.llm
     backend = CueBackend(llm=llm, whisper=args.whisper, num_frames=args.num_frames)
     used = set(done)
@@ -105,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         if sid not in done:
             jobs.append((sid, f))
     written = failed = 0
-    with out.open("a", encoding="utf-8") as sink:
+    with RecordWriter(out) as sink:
         for sid, f in tqdm(jobs, desc="autocaption", unit="clip", disable=not sys.stderr.isatty()):
             rec = backend.caption(str(f), sid)
             if rec.error:
@@ -122,8 +118,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"autocaption: skipped {f}: {err}", file=sys.stderr)
                 failed += 1
                 continue
-            sink.write(json.dumps(sample, ensure_ascii=False) + "\n")
-            sink.flush()
+            sink.write(sample)
             written += 1
     print(f"autocaption: wrote {written} samples to {out} ({len(files) - len(jobs)} already there, {failed} skipped)")
     return 0 if written or not jobs else 1
