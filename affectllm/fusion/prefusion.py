@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from affectllm.fusion.pooling import CrossAttentionBlock
+from affectllm.fusion.pooling import QFormerPooling
 
 
 class MixPreFusion(nn.Module):
@@ -33,20 +33,16 @@ class MixPreFusion(nn.Module):
 
 class CrossPreFusion(nn.Module):
     """K learned queries cross-attend to the concatenated sequences of every present
-    modality (each tagged with a learned modality embedding).
+    modality (each already tagged with its learned modality embedding): a Q-Former over
+    all modalities at once.
 
     seqs (B, S, D) with seq_mask (B, S) → (B, K, D)."""
 
     def __init__(self, dim: int, num_tokens: int, heads: int, layers: int = 2):
         super().__init__()
         self.num_tokens = num_tokens
-        self.queries = nn.Parameter(torch.randn(num_tokens, dim) * dim ** -0.5)
-        self.blocks = nn.ModuleList(CrossAttentionBlock(dim, heads) for _ in range(layers))
-        self.norm = nn.LayerNorm(dim)
+        self.attend = QFormerPooling(dim, num_tokens, heads, layers)
 
     def forward(self, pooled: torch.Tensor, present: torch.Tensor,
                 seqs: torch.Tensor | None = None, seq_mask: torch.Tensor | None = None) -> torch.Tensor:
-        q = self.queries.unsqueeze(0).expand(seqs.shape[0], -1, -1).to(seqs.dtype)
-        for block in self.blocks:
-            q = block(q, seqs, seq_mask)
-        return self.norm(q)
+        return self.attend(seqs, seq_mask)
