@@ -20,10 +20,6 @@ import yaml
 
 from affectllm.errors import ConfigError
 
-POOLINGS = ("attention", "qformer")
-PREFUSIONS = ("none", "mix", "cross")
-DTYPES = ("float32", "bfloat16", "float16")
-
 
 @dataclass
 class LoraSettings:

@@ -40,6 +40,3 @@ class WhisperAudioEncoder(MediaEncoder):
         lengths = inputs["lengths"].to(hidden.device)
         mask = torch.arange(hidden.shape[1], device=hidden.device)[None, :] < lengths[:, None]
         return hidden, mask
-
-    def seconds(self) -> float:
-        return self.max_samples / SAMPLE_RATE
