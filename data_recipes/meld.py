@@ -15,6 +15,10 @@ Facts relied on (MELD README, declare-lab/MELD):
   with a fallback.
 Valence is the sentiment sign scaled by the emotion's vocabulary valence
 magnitude (neutral 0).
+
+``--text-only`` converts the label files alone (no clips needed): each sample
+is the utterance as subtitle with no media tags, for text-only training and
+evaluation (the text annotations are distributed without the clips).
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ COLUMNS = ("Utterance", "Speaker", "Emotion", "Sentiment", "Dialogue_ID", "Utter
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser, STYLES, "affectgpt_hybrid", splits=tuple(SPLITS))
+    parser.add_argument("--text-only", action="store_true",
+                        help="utterance text only: read the label CSVs, need no clips, write no media")
 
 
 def _clip_folder(root: Path, split: str, folder: str) -> Path:
@@ -69,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
             raise RowError(f"unknown Sentiment {sentiment!r} (expected positive, negative or neutral)")
         dia, utt = int(cell(row, "Dialogue_ID")), int(cell(row, "Utterance_ID"))
         stem = f"dia{dia}_utt{utt}"
-        video = find_media(_clip_folder(root, split, SPLITS[split][1]), stem, VIDEO_EXTENSIONS)
+        video = None if args.text_only else find_media(_clip_folder(root, split, SPLITS[split][1]), stem,
+                                                         VIDEO_EXTENSIONS)
         emotions = emotion_words([emotion])
         valence = SENTIMENTS[sentiment] * abs(label_valence(emotions) or 0.5)
         return make_sample(f"meld_{split}_{stem}", out_dir, args.style, emotions=emotions, video=video,

@@ -190,6 +190,21 @@ def test_meld(tmp_path, media, capsys):
     assert rc == 2 and "train_sent_emo.csv: MELD train label file not found" in err
 
 
+def test_meld_text_only_needs_no_clips(tmp_path, capsys):
+    root = tmp_path / "meld"
+    write(root / "dev_sent_emo.csv", MELD_HEADER +
+          "1,\"Oh my God, he\u2019s lost it.\",Phoebe,sadness,negative,0,0,4,7,\"00:20:57,256\",\"00:21:00,049\"\n"
+          "2,What?,Monica,surprise,negative,0,1,4,7,\"00:21:01,927\",\"00:21:03,261\"\n")
+    out = tmp_path / "dev.jsonl"
+    rc, rows, err = recipe(capsys, "meld", "--input", root, "--out", out, "--split", "dev", "--text-only")
+    assert rc == 0 and [r["id"] for r in rows] == ["meld_dev_dia0_utt0", "meld_dev_dia0_utt1"], err
+    assert rows[0]["subtitle"] == "Oh my God, he\u2019s lost it." and rows[0]["label"] == "sadness"
+    assert all(r["videos"] == [] and r["audios"] == [] for r in rows)
+    assert not any(tag in user_text(r) for r in rows for tag in ("<video>", "<audio>"))
+    rc, _, err = recipe(capsys, "meld", "--input", root, "--out", tmp_path / "v.jsonl", "--split", "dev")
+    assert rc == 1 and "clip 'dia0_utt0' not found" in err
+
+
 def test_meld_manifest_loads_in_the_data_pipeline(tmp_path, media, capsys):
     processor = pytest.importorskip("affectllm.processor")
     from affectllm.config import MediaSettings
