@@ -196,11 +196,13 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
 
 
 def load_config(path: str | os.PathLike | None = None, overrides: list[str] | None = None,
-                check_paths: bool = True) -> Config:
-    """Read a YAML config (a bare model section is accepted too), apply overrides, validate.
+                check_paths: bool = True, resolve_model_paths: bool = True) -> Config:
+    """Read a YAML config the user passed (a bare model section is accepted too), apply overrides, validate.
 
     Relative model paths are resolved against the YAML's folder first, then the
-    working directory; see :func:`resolve_model_path`.
+    working directory; see :func:`resolve_model_path`. ``resolve_model_paths=False``
+    leaves them as written: a checkpoint's config resolves its paths inside the
+    checkpoint instead (``affectllm.checkpoint``).
     """
     data: dict = {}
     base = Path.cwd()
@@ -219,7 +221,8 @@ def load_config(path: str | os.PathLike | None = None, overrides: list[str] | No
         base = p.resolve().parent
     apply_overrides(data, overrides or [])
     cfg = config_from_dict(data)
-    resolve_paths(cfg, base, check=check_paths)
+    if resolve_model_paths:
+        resolve_paths(cfg, base, check=check_paths)
     validate(cfg)
     return cfg
 
@@ -238,19 +241,22 @@ def resolve_model_path(value: str, base: Path, key: str, check: bool = True) -> 
     for candidate in ([p] if p.is_absolute() else [base / p, Path.cwd() / p]):
         if candidate.exists():
             return str(candidate.resolve())
-    if not check:
+    if not check or cached_hub_id(value):
         return value
-    looks_like_hub_id = value.count("/") <= 1 and not value.startswith((".", "/", "~"))
-    if looks_like_hub_id:
-        try:
-            from huggingface_hub import try_to_load_from_cache
-
-            if isinstance(try_to_load_from_cache(value, "config.json"), str):
-                return value
-        except Exception:  # an invalid repo id is simply not cached
-            pass
     raise ConfigError(f"config key 'model.{key}': '{value}' is neither a local directory nor a model "
                       f"in the local Hugging Face cache (relative paths are tried from {base} and {Path.cwd()})")
+
+
+def cached_hub_id(value: str) -> bool:
+    """Whether ``value`` looks like a hub id (``org/name``) of a model already in the local Hugging Face cache."""
+    if value.count("/") > 1 or value.startswith((".", "/", "~")) or "\\" in value:
+        return False
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(value, "config.json"), str)
+    except Exception:  # an invalid repo id is simply not cached
+        return False
 
 
 def resolve_paths(cfg: Config, base: Path, check: bool = True) -> None:
@@ -263,7 +269,13 @@ def resolve_paths(cfg: Config, base: Path, check: bool = True) -> None:
 
 
 def validate(cfg: Config) -> None:
+    from affectllm.prompts import is_template_name
+
     m = cfg.model
+    if not is_template_name(m.prompt):
+        # a config may come with someone else's checkpoint: it names a template, it never points at a file
+        raise ConfigError(f"config key 'model.prompt' must be a template name such as 'emer', not a path "
+                          f"(got {m.prompt!r}); a template file is passed on the command line with --prompt FILE")
     positive = {"model.num_queries": m.num_queries, "model.fusion_dim": m.fusion_dim,
                 "model.fusion_heads": m.fusion_heads, "model.lora.r": m.lora.r,
                 "data.max_length": cfg.data.max_length, "data.media.num_frames": cfg.data.media.num_frames,

@@ -85,10 +85,11 @@ class AffectLLM(nn.Module):
         return model.to(dtype)
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, trainable: bool = False) -> "AffectLLM":
+    def from_checkpoint(cls, path: str | Path, trainable: bool = False, **paths) -> "AffectLLM":
+        """``paths``: ``base`` / ``trusted`` base model paths passed explicitly (``affectllm.checkpoint``)."""
         from affectllm.checkpoint import load_checkpoint
 
-        return load_checkpoint(path, trainable=trainable)
+        return load_checkpoint(path, trainable=trainable, **paths)
 
     def save_checkpoint(self, path: str | Path) -> Path:
         from affectllm.checkpoint import save_checkpoint

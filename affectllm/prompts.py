@@ -11,6 +11,13 @@ parser lives in ``affectllm.reasoning``.
 The folder is found, in order: ``$AFFECTLLM_PROMPTS``; ``prompts/`` beside
 the ``affectllm`` package (source checkout, editable install); the installed
 ``prompts`` package (wheel install ships the YAML files as package data).
+
+Templates are data, never code: a template is picked by *name* only (a bare
+name of a file in that folder — a checkpoint's ``model.prompt`` can never point
+at a path), or read from a file the user names explicitly on the command line
+(``load_prompt_file``). Rendering runs in Jinja's immutable sandbox, so a
+template cannot reach Python internals (``cycler.__init__.__globals__``) or
+mutate its inputs; a template that tries is one error line naming the file.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ from affectllm.errors import AffectLLMError
 from affectllm.records import REASONING_SECTIONS
 
 PROMPTS_ENV = "AFFECTLLM_PROMPTS"
+# A template name is a bare file stem: no separators, no dots, so it cannot leave the folder.
+TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
 # A folder counts as ours only if it holds this file; a foreign package that
 # happens to be called `prompts` is skipped.
 _MARKER = "emer.yaml"
@@ -71,30 +80,82 @@ def list_prompts() -> list[str]:
 def _load(path: Path, mtime: float) -> PromptTemplate:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise AffectLLMError(f"prompt template {path} is not valid YAML ({err}); fix the file") from err
-    missing = [k for k in ("name", "version", "prompt", "target") if k not in (data or {})]
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise AffectLLMError(f"prompt template {path} is not valid YAML ({reason}); fix the file") from None
+    if not isinstance(data, dict):
+        raise AffectLLMError(f"prompt template {path} must be a YAML mapping with name, version, prompt, target")
+    missing = [k for k in ("name", "version", "prompt", "target") if k not in data]
     if missing:
         raise AffectLLMError(f"prompt template {path} lacks {', '.join(missing)}; add them")
-    return PromptTemplate(name=str(data["name"]), version=int(data["version"]),
-                          description=str(data.get("description", "")),
+    try:
+        version = int(data["version"])
+    except (TypeError, ValueError):
+        raise AffectLLMError(f"prompt template {path}: version must be an integer, got {data['version']!r}") from None
+    return PromptTemplate(name=str(data["name"]), version=version, description=str(data.get("description", "")),
                           prompt=str(data["prompt"]), target=str(data["target"]), path=path)
 
 
-def load_prompt(name: str) -> PromptTemplate:
-    """The template called ``name``; raises AffectLLMError listing the known names."""
+def is_template_name(value: str) -> bool:
+    """Whether ``value`` has the form of a template name (it may still be unknown)."""
+    return bool(TEMPLATE_NAME.fullmatch(value or ""))
+
+
+def load_prompt(name: "str | PromptTemplate") -> PromptTemplate:
+    """The template called ``name`` (a bare name, never a path); raises AffectLLMError listing the known names.
+
+    A PromptTemplate is returned as is, so callers may pass a name or a template read by ``load_prompt_file``.
+    """
+    if isinstance(name, PromptTemplate):
+        return name
+    if not is_template_name(str(name)):
+        raise AffectLLMError(f"prompt template {name!r} is not a template name (a bare name such as 'emer', no "
+                             f"paths); choose one of: {', '.join(list_prompts())}, or pass a template file "
+                             "explicitly on the command line (--prompt FILE.yaml)")
     path = prompts_dir() / f"{name}.yaml"
     if not path.is_file():
         raise AffectLLMError(f"unknown prompt template {name!r}; choose one of: {', '.join(list_prompts())}")
     return _load(path, path.stat().st_mtime)
 
 
+def load_prompt_file(path: str | os.PathLike) -> PromptTemplate:
+    """A template from a YAML file the user named explicitly (``--prompt FILE.yaml``); never call this
+    with a path read from a checkpoint or any other file someone else wrote."""
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise AffectLLMError(f"prompt template file {p} does not exist; pass a YAML file or a template name "
+                             f"({', '.join(list_prompts())})")
+    return _load(p.resolve(), p.stat().st_mtime)
+
+
+def prompt_from_argument(value: str) -> PromptTemplate:
+    """A command-line ``--prompt`` value: a template name, or else the path of a template file."""
+    if is_template_name(value) and not Path(value).is_file():
+        return load_prompt(value)
+    return load_prompt_file(value)
+
+
 @functools.lru_cache(maxsize=1)
 def _jinja():
     import jinja2  # a torch dependency, so always present with our stack
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    return jinja2.Environment(trim_blocks=True, lstrip_blocks=True, autoescape=False,
-                              undefined=jinja2.ChainableUndefined, keep_trailing_newline=False)
+    # Sandboxed: a template (possibly shipped by someone else) can read its fields, nothing else.
+    return ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, autoescape=False,
+                                        undefined=jinja2.ChainableUndefined, keep_trailing_newline=False)
+
+
+def _render(tpl: PromptTemplate, part: str, ctx: dict[str, Any]) -> str:
+    """Render ``part`` ("prompt" or "target") of ``tpl`` in the sandbox; any template error is one line."""
+    import jinja2
+
+    try:
+        return _tidy(_jinja().from_string(getattr(tpl, part)).render(**ctx))
+    except jinja2.TemplateError as err:
+        # SecurityError (a reach for Python internals) is a TemplateError too
+        reason = " ".join(str(err).split()) or type(err).__name__
+        raise AffectLLMError(f"prompt template {tpl.path}: {part} cannot be rendered ({type(err).__name__}: "
+                             f"{reason}); fix the template") from None
 
 
 def _tidy(text: str) -> str:
@@ -150,7 +211,7 @@ def _context(record: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, 
     return ctx
 
 
-def render_prompt(name: str, cues: str = "", subtitle: str = "", **fields: Any) -> str:
+def render_prompt(name: "str | PromptTemplate", cues: str = "", subtitle: str = "", **fields: Any) -> str:
     """The user instruction of template ``name``.
 
     ``cues`` is textual evidence (from ``affectllm.cues``), ``subtitle`` what is
@@ -162,10 +223,10 @@ def render_prompt(name: str, cues: str = "", subtitle: str = "", **fields: Any) 
     tpl = load_prompt(name)
     fields.setdefault("target_mode", "description")  # at inference, ask for the richer answer
     ctx = _context({}, dict(fields, cues=(cues or "").strip(), subtitle=(subtitle or "").strip()))
-    return _tidy(_jinja().from_string(tpl.prompt).render(**ctx))
+    return _render(tpl, "prompt", ctx)
 
 
-def render_target(name: str, record: Mapping[str, Any], **fields: Any) -> str:
+def render_target(name: "str | PromptTemplate", record: Mapping[str, Any], **fields: Any) -> str:
     """The assistant chain-of-thought text of template ``name`` for one record.
 
     ``record`` carries ``emotions`` and ``reasoning`` (observations /
@@ -176,4 +237,4 @@ def render_target(name: str, record: Mapping[str, Any], **fields: Any) -> str:
     [text or {text, utterance}] (emotion_cause).
     """
     tpl = load_prompt(name)
-    return _tidy(_jinja().from_string(tpl.target).render(**_context(record, fields)))
+    return _render(tpl, "target", _context(record, fields))
