@@ -62,7 +62,8 @@ def test_mixed_folder_gives_every_input_one_record_and_exits_0(mixed_folder, tin
                "--workers", "1", "--max-new-tokens", str(NEW_TOKENS), "--quiet"])
     assert rc == 0
     printed = capsys.readouterr().out
-    assert "captioned 4 ok, 3 failed, 0 skipped" in printed and "stages: decode" in printed
+    assert "captioned 7 inputs: 4 ok, 3 failed, 0 skipped" in printed and "stages: decode" in printed
+    assert "output holds one record for each of the 7 inputs" in printed
     assert "1 × file is empty (0 bytes)" in printed
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in records] == sorted(GOOD | set(BAD))  # folder order, each input once

@@ -40,6 +40,16 @@ class CueCaptionBackend:
         self.backend = CueBackend(llm=llm)
         self.name = self.backend.model_name
         self._preparer = CuePreparer(self.backend.num_frames, MAX_SIDE)
+        self._load_llm()
+
+    def _load_llm(self) -> None:
+        """Load the reasoning LLM now: the cue path loads it at the first clip, where a bad ``--llm``
+        would become an error record for every clip instead of one setup error before the run."""
+        spec = getattr(self.backend.reasoner, "llm_spec", False)
+        if spec is not False:
+            from affectllm.cues.llm import load_llm
+
+            load_llm(None if spec is None else str(spec))  # cached: the first clip reuses it
 
     def preparer(self) -> CuePreparer:
         return self._preparer
@@ -61,10 +71,14 @@ class CueCaptionBackend:
         return out
 
 
-def load_backend(model: str | None, prompt: str | None = None, max_new_tokens: int = 256,
+def load_backend(model: str | None, prompt=None, max_new_tokens: int = 256,
                  do_sample: bool = False, llm: str | None = None, device: str | None = None,
-                 options: InferenceOptions = InferenceOptions()):
-    """The backend for ``--model``; ``device`` places a checkpoint's model (cues stay on CPU)."""
+                 options: InferenceOptions = InferenceOptions(), base: dict[str, str] | None = None,
+                 trusted: tuple = ()):
+    """The backend for ``--model``; ``device`` places a checkpoint's model (cues stay on CPU).
+
+    ``prompt``: a template name or a PromptTemplate; ``base`` / ``trusted``: base model paths
+    the user passed for a checkpoint (``affectllm.checkpoint``)."""
     if model in (None, "", "cues"):
         return CueCaptionBackend(llm=llm)
     if not Path(model).is_dir():
@@ -72,4 +86,4 @@ def load_backend(model: str | None, prompt: str | None = None, max_new_tokens: i
     from affectllm.caption.checkpoint_backend import CheckpointBackend
 
     return CheckpointBackend(model, prompt=prompt, max_new_tokens=max_new_tokens, do_sample=do_sample,
-                             device=device, options=options)
+                             device=device, options=options, base=base, trusted=trusted)

@@ -18,6 +18,7 @@ from pathlib import Path
 from affectllm.caption.inference import InferenceOptions, pad_left_to_bucket, prepare_for_inference
 from affectllm.caption.inputs import CaptionItem
 from affectllm.processor import inference_sample
+from affectllm.prompts import PromptTemplate
 from affectllm.records import ResultRecord
 
 MEDIA_TAGS = "<video><audio>"
@@ -60,21 +61,30 @@ def answer_record(prompt_name: str, item: CaptionItem, text: str, model_name: st
 
 
 class CheckpointBackend:
-    """Wraps ``AffectLLM.from_checkpoint``; the checkpoint's own prompt template asks and parses."""
+    """Wraps ``AffectLLM.from_checkpoint``; the checkpoint's own prompt template asks and parses.
 
-    def __init__(self, checkpoint: str | Path | None = None, prompt: str | None = None, max_new_tokens: int = 256,
-                 do_sample: bool = False, device: str | None = None,
-                 options: InferenceOptions = InferenceOptions(), model=None, name: str | None = None):
+    ``prompt``: another template name, or a PromptTemplate the user loaded from a file
+    (``affectllm.prompts.load_prompt_file``); its answers are parsed with the parser of its
+    ``name`` when one exists, else the checkpoint's own. ``base`` / ``trusted``: base model
+    paths passed explicitly (``affectllm.checkpoint``)."""
+
+    def __init__(self, checkpoint: str | Path | None = None, prompt: "str | PromptTemplate | None" = None,
+                 max_new_tokens: int = 256, do_sample: bool = False, device: str | None = None,
+                 options: InferenceOptions = InferenceOptions(), model=None, name: str | None = None,
+                 base: dict[str, str] | None = None, trusted: tuple = ()):
         import torch
 
         from affectllm.model import AffectLLM
+        from affectllm.prompts import load_prompt
+        from affectllm.reasoning import PARSERS
 
-        self.model = model if model is not None else AffectLLM.from_checkpoint(checkpoint)
+        self.model = model if model is not None else AffectLLM.from_checkpoint(checkpoint, base=base, trusted=trusted)
         if device:
             self.model.to(torch.device(device))
         self.setup = prepare_for_inference(self.model, options)
         self.name = name or str(checkpoint)
-        self.prompt_name = prompt or self.model.cfg.model.prompt
+        self.template = load_prompt(prompt or self.model.cfg.model.prompt)
+        self.prompt_name = self.template.name if self.template.name in PARSERS else self.model.cfg.model.prompt
         self.gen_kwargs = {"max_new_tokens": max_new_tokens, "do_sample": do_sample}
         bucket = options.length_bucket if (options.static_cache or options.compile_mode) else None
         self._preparer = CheckpointPreparer(self.model.processor, self.question(), bucket)
@@ -83,7 +93,7 @@ class CheckpointBackend:
         from affectllm.prompts import render_prompt
 
         # the subtitle reaches the model through the processor's own subtitle line
-        return MEDIA_TAGS + render_prompt(self.prompt_name, cues=None, subtitle=None).strip()
+        return MEDIA_TAGS + render_prompt(self.template, cues=None, subtitle=None).strip()
 
     def preparer(self) -> CheckpointPreparer:
         return self._preparer

@@ -37,10 +37,16 @@ class CaptionBackend(Protocol):
 
 @dataclass
 class CaptionSummary:
+    inputs: int = 0  # this rank's share of the inputs
     ok: int = 0
     failed: int = 0
     skipped: int = 0
+    retried: int = 0  # inputs whose earlier record had an error, captioned again
     unparsed: int = 0  # ok records whose answer held no readable emotion list
+    # after the run, OUT checked against all inputs (None: not checked, e.g. parts not merged yet)
+    expected: int | None = None  # inputs of the whole job
+    records: int | None = None  # of them, inputs with a record in OUT
+    missing: list[str] = field(default_factory=list)  # the first few inputs without one
     seconds: float = 0.0
     reasons: collections.Counter = field(default_factory=collections.Counter)
     # decode: CPU seconds in prepare+collate (summed over workers, overlapped with the model);
@@ -54,6 +60,8 @@ class CaptionSummary:
 
     def add(self, other: "CaptionSummary") -> "CaptionSummary":
         """Fold another rank's summary in (wall time is the slowest rank's)."""
+        self.inputs += other.inputs
+        self.retried += other.retried
         self.ok += other.ok
         self.failed += other.failed
         self.skipped += other.skipped
@@ -67,8 +75,18 @@ class CaptionSummary:
 
     def render(self) -> str:
         rate = self.captioned / self.seconds if self.seconds else 0.0
-        lines = [f"captioned {self.ok} ok, {self.failed} failed, {self.skipped} skipped (already in output) "
-                 f"in {self.seconds:.1f} s ({rate:.2f} clips/s" + (f" over {self.ranks} ranks)" if self.ranks > 1 else ")")]
+        lines = [f"captioned {self.inputs} inputs: {self.ok} ok, {self.failed} failed, {self.skipped} skipped "
+                 f"(already in output) in {self.seconds:.1f} s ({rate:.2f} clips/s"
+                 + (f" over {self.ranks} ranks)" if self.ranks > 1 else ")")]
+        if self.retried:
+            lines.append(f"  {self.retried} of them had failed before and were captioned again (--no-retry-failed keeps "
+                         "old errors)")
+        if self.records is not None:
+            if self.records == self.expected:
+                lines.append(f"  output holds one record for each of the {self.expected} inputs")
+            else:
+                lines.append(f"  WARNING: {self.expected} inputs but only {self.records} have a record in the output "
+                             f"(missing: {', '.join(self.missing)}); rerun to fill them in")
         if self.unparsed:
             lines.append(f"  {self.unparsed} of the ok answers held no readable emotion list (see parse_error, raw_output)")
         s = self.stages
@@ -127,11 +145,16 @@ def caption_now(backend, items: list[CaptionItem]) -> list[ResultRecord]:
 
 
 def _plain_records(backend, items: list[CaptionItem]) -> dict[str, ResultRecord]:
+    records = {it.id: ResultRecord.failed(it.id, it.path, it.error, backend.name) for it in items if it.error}
+    good = [it for it in items if not it.error]
+    if not good:
+        return records
     try:
-        return {r.id: r for r in backend.caption(items)}
+        records.update({r.id: r for r in backend.caption(good)})
     except Exception as err:  # a model failure on one batch must not end an overnight run
         msg = failure_message(err)
-        return {it.id: ResultRecord.failed(it.id, it.path, msg, backend.name) for it in items}
+        records.update({it.id: ResultRecord.failed(it.id, it.path, msg, backend.name) for it in good})
+    return records
 
 
 def _timed(batches: Iterator[PreparedBatch], summary: CaptionSummary) -> Iterator[PreparedBatch]:
@@ -145,22 +168,51 @@ def _timed(batches: Iterator[PreparedBatch], summary: CaptionSummary) -> Iterato
         yield work
 
 
-def run_captioning(items: list[CaptionItem], backend: CaptionBackend, out: str | Path, batch_size: int = 1,
-                   overwrite: bool = False, progress: bool = True, workers: int = 0,
-                   rank: Rank | None = None) -> CaptionSummary:
-    """Caption this rank's share of ``items`` into OUT (or its part file when sharded), resuming by id
-    unless ``overwrite``. Returns this rank's summary; merging part files is the caller's step."""
-    start = time.perf_counter()
+@dataclass
+class CaptionPlan:
+    """What one rank will do, worked out (and every output file checked) before any model loads."""
+
+    own: Path  # the file this rank appends to: OUT, or its part file when sharded
+    mine: list[CaptionItem]  # this rank's share of the inputs
+    todo: list[CaptionItem]  # the part of it without a finished record
+    retried: int = 0  # of ``todo``, inputs whose last record failed
+    overwrite: bool = False
+
+
+def plan_captioning(items: list[CaptionItem], out: str | Path, rank: Rank | None = None, overwrite: bool = False,
+                    retry_failed: bool = True) -> CaptionPlan:
+    """Read OUT and every part file (cutting this rank's torn tail) and pick the inputs still to caption.
+
+    Raises AffectLLMError, before anything is written, when OUT is a folder or any of
+    those files holds a line that is not a record."""
     rank = rank or Rank()
     out = Path(out)
     own = part_path(out, rank.rank, rank.world) if rank.sharded else out
-    if overwrite and not rank.sharded:
+    done, failed = done_ids(out, own, retry_failed)  # validates OUT and the parts even when overwriting
+    mine = rank.take(items)
+    if overwrite:
+        return CaptionPlan(own, mine, list(mine), overwrite=True)
+    todo = [it for it in mine if it.id not in done]
+    return CaptionPlan(own, mine, todo, retried=sum(it.id in failed for it in todo))
+
+
+def run_captioning(items: list[CaptionItem], backend: CaptionBackend, out: str | Path, batch_size: int = 1,
+                   overwrite: bool = False, progress: bool = True, workers: int = 0,
+                   rank: Rank | None = None, retry_failed: bool = True,
+                   plan: CaptionPlan | None = None) -> CaptionSummary:
+    """Caption this rank's share of ``items`` into OUT (or its part file when sharded), resuming by id
+    unless ``overwrite``; records with an ``error`` are captioned again unless ``retry_failed`` is off.
+    Returns this rank's summary; merging part files is the caller's step, and so is holding the
+    output's lock (``run_job`` does both). A write that fails (disk full) raises LogWriteError."""
+    start = time.perf_counter()
+    rank = rank or Rank()
+    out = Path(out)
+    plan = plan or plan_captioning(items, out, rank, overwrite, retry_failed)
+    if plan.overwrite and not rank.sharded:
         for stale in list_parts(out):  # an older sharded run's parts would otherwise be merged back in
             stale.unlink()
-    done = set() if overwrite else done_ids(out, own)
-    mine = rank.take(items)
-    todo = [it for it in mine if it.id not in done]
-    summary = CaptionSummary(skipped=len(mine) - len(todo))
+    todo = plan.todo
+    summary = CaptionSummary(inputs=len(plan.mine), skipped=len(plan.mine) - len(todo), retried=plan.retried)
     marker = done_marker(out, rank.rank, rank.world)
     marker.unlink(missing_ok=True)
 
@@ -172,27 +224,31 @@ def run_captioning(items: list[CaptionItem], backend: CaptionBackend, out: str |
                    for i in range(0, len(todo), max(1, batch_size)))
     bar = tqdm(total=len(todo), unit="clip", disable=not progress, file=sys.stderr, dynamic_ncols=True,
                desc=f"rank {rank.rank}/{rank.world}" if rank.sharded else "caption")
-    with RecordWriter(own, overwrite=overwrite) as writer:
-        for work in _timed(batches, summary):
-            t = time.perf_counter()
-            records = (_pipelined_records(backend, preparer, work) if preparer is not None
-                       else _plain_records(backend, work.items))
-            summary.stages["model"] += time.perf_counter() - t
-            t = time.perf_counter()
-            for it in work.items:
-                rec = records.get(it.id) or ResultRecord.failed(it.id, it.path, "backend returned no record",
-                                                                backend.name)
-                writer.write(rec.to_dict())
-                if rec.error:
-                    summary.failed += 1
-                    summary.reasons[_reason(rec.error)] += 1
-                else:
-                    summary.ok += 1
-                    summary.unparsed += bool(rec.extra.get("parse_error"))
-            summary.stages["write"] += time.perf_counter() - t
-            bar.update(len(work.items))
-            bar.set_postfix(ok=summary.ok, failed=summary.failed, refresh=False)
-    bar.close()
+    try:
+        with RecordWriter(plan.own, overwrite=plan.overwrite) as writer:
+            for work in _timed(batches, summary):
+                t = time.perf_counter()
+                records = (_pipelined_records(backend, preparer, work) if preparer is not None
+                           else _plain_records(backend, work.items))
+                summary.stages["model"] += time.perf_counter() - t
+                t = time.perf_counter()
+                for it in work.items:
+                    rec = records.get(it.id) or ResultRecord.failed(it.id, it.path, "backend returned no record",
+                                                                    backend.name)
+                    writer.write(rec.to_dict())
+                    if rec.error:
+                        summary.failed += 1
+                        summary.reasons[_reason(rec.error)] += 1
+                    else:
+                        summary.ok += 1
+                        summary.unparsed += bool(rec.extra.get("parse_error"))
+                summary.stages["write"] += time.perf_counter() - t
+                bar.update(len(work.items))
+                bar.set_postfix(ok=summary.ok, failed=summary.failed, refresh=False)
+    finally:
+        bar.close()
+        if hasattr(batches, "close"):
+            batches.close()  # stop decoding workers now, also when a write failed
     if rank.sharded:
         marker.touch()
     summary.seconds = time.perf_counter() - start

@@ -1,59 +1,162 @@
-"""What to caption: files, folders (recursive, by media extension), glob patterns, or a manifest JSONL."""
+"""What to caption: files, folders (recursive, by media extension), glob patterns, or manifest JSONL.
+
+Every input ends as exactly one item, and every item as one record: a path that does
+not exist, a pattern that matches nothing, a sub-folder that cannot be read or a
+manifest line whose media fields are malformed becomes an item with ``error`` set
+(its record says why), never a silent gap. Ids are unique across all inputs:
+
+* a file named on the command line keeps the path as given;
+* a folder's files are relative to the folder, a manifest entry keeps its ``id``;
+* when two inputs would share an id (``clip.mp4`` in two folders), the ids of every
+  folder or manifest involved are prefixed by the path given: ``dA/clip.mp4``,
+  ``data/mer.jsonl:sample_1``.
+
+A duplicate id inside one manifest stops the run with both line numbers.
+"""
 
 from __future__ import annotations
 
 import glob
-from dataclasses import dataclass
+import os
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from affectllm.errors import AffectLLMError
 from affectllm.jsonl import iter_jsonl
 from affectllm.media.constants import MEDIA_EXTENSIONS
+
+MANIFEST_SUFFIX = ".jsonl"
 
 
 @dataclass
 class CaptionItem:
-    id: str  # stable: path relative to the folder given, or the manifest id
+    id: str  # unique across the inputs: see the module docstring
     path: str | None  # absolute media path; None for a text-only manifest entry
     subtitle: str | None = None
     audio_path: str | None = None  # a separate audio file beside the video (manifest entries)
+    error: str | None = None  # known before decoding: the item's record is this error
+
+
+@dataclass
+class _Source:
+    """The items one command-line input expanded to."""
+
+    label: str  # the input as given, normalised ("dA/" -> "dA")
+    kind: str  # file | folder | manifest | missing
+    items: list[CaptionItem] = field(default_factory=list)
+
+
+def _media_list(entry: dict, key: str, root: Path, where: str) -> list[str]:
+    value = entry.get(key)
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f'{where}: "{key}" must be a list of paths, got {value!r}; write e.g. ["clip.mp4"]')
+    return [str((root / v).resolve()) for v in value]
 
 
 def _manifest_items(manifest: Path) -> list[CaptionItem]:
     items = []
     root = manifest.parent
+    first_line: dict[str, int] = {}
     for lineno, entry in iter_jsonl(manifest, "manifest"):
-        videos = [str((root / v).resolve()) for v in entry.get("videos") or []]
-        audios = [str((root / a).resolve()) for a in entry.get("audios") or []]
+        sid = str(entry["id"]) if entry.get("id") not in (None, "") else f"{manifest.stem}:{lineno}"
+        if sid in first_line:
+            raise AffectLLMError(f"{manifest}:{lineno}: duplicate id {sid!r} (first on line {first_line[sid]}); "
+                                 "give every manifest entry its own id")
+        first_line[sid] = lineno
+        where = f"{manifest}:{lineno}"
+        try:
+            videos = _media_list(entry, "videos", root, where)
+            audios = _media_list(entry, "audios", root, where)
+        except ValueError as err:
+            items.append(CaptionItem(sid, None, error=str(err)))
+            continue
         path = (videos or audios or [None])[0]
         audio_path = audios[0] if videos and audios else None
-        items.append(CaptionItem(str(entry.get("id") or f"{manifest.stem}:{lineno}"), path,
-                                 entry.get("subtitle"), audio_path))
+        subtitle = entry.get("subtitle")
+        items.append(CaptionItem(sid, path, None if subtitle is None else str(subtitle), audio_path))
     return items
 
 
-def collect_inputs(specs: list[str]) -> list[CaptionItem]:
-    """Expand the command-line inputs into items, in a stable order, without duplicates.
+def _folder_items(folder: Path) -> list[CaptionItem]:
+    """Media files under ``folder`` (sorted, ids relative to it); an unreadable sub-folder is an error item."""
+    found: list[tuple[str, CaptionItem]] = []
 
-    A missing path is kept as an item (it becomes an error record), so a typo never
-    silently shrinks the job.
-    """
-    items: list[CaptionItem] = []
-    for spec in specs:
-        p = Path(spec)
-        if p.is_file() and p.suffix == ".jsonl":
-            items += _manifest_items(p)
-        elif p.is_dir():
-            files = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in MEDIA_EXTENSIONS)
-            items += [CaptionItem(str(f.relative_to(p)), str(f.resolve())) for f in files]
-        elif any(ch in spec for ch in "*?["):
-            matches = sorted(glob.glob(spec, recursive=True))
-            items += [CaptionItem(m, str(Path(m).resolve())) for m in matches if Path(m).is_file()]
-        else:
-            items.append(CaptionItem(spec, str(p.resolve()) if p.exists() else spec))
-    seen: set[str] = set()
-    unique = []
+    def unreadable(err: OSError) -> None:
+        sub = Path(err.filename or folder)
+        rel = sub.relative_to(folder).as_posix() if sub != folder else "."
+        found.append((rel, CaptionItem(rel + "/", str(sub), error=f"folder {sub} cannot be read ({err.strerror}); "
+                                       "its files were not captioned — fix its permissions and rerun")))
+
+    for dirpath, _, filenames in os.walk(folder, onerror=unreadable):
+        for name in filenames:
+            f = Path(dirpath) / name
+            if f.suffix.lower() in MEDIA_EXTENSIONS and f.is_file():
+                rel = f.relative_to(folder).as_posix()
+                found.append((rel, CaptionItem(rel, str(f.resolve()))))
+    return [item for _, item in sorted(found, key=lambda x: x[0])]
+
+
+def _expand(spec: str) -> list[_Source]:
+    p = Path(spec)
+    label = os.path.normpath(spec)
+    if p.is_dir():
+        return [_Source(label, "folder", _folder_items(p))]
+    if p.is_file():  # checked before globbing: a real file may have [ or * in its name
+        if p.suffix.lower() == MANIFEST_SUFFIX:
+            return [_Source(label, "manifest", _manifest_items(p))]
+        return [_Source(label, "file", [CaptionItem(spec, str(p.resolve()))])]
+    if glob.has_magic(spec):
+        matches = sorted(glob.glob(spec, recursive=True))
+        if not matches:
+            return [_Source(label, "missing", [CaptionItem(spec, None, error=f"{spec}: no file matches this pattern")])]
+        return [source for m in matches for source in _expand(m)]
+    return [_Source(label, "missing", [CaptionItem(spec, spec, error=f"{spec}: no such file or folder")])]
+
+
+def _prefixed(source: _Source) -> list[CaptionItem]:
+    sep = ":" if source.kind == "manifest" else "/"
+    return [CaptionItem(f"{source.label}{sep}{it.id}", it.path, it.subtitle, it.audio_path, it.error)
+            for it in source.items]
+
+
+def _signature(it: CaptionItem) -> tuple:
+    return (it.path, it.subtitle, it.audio_path, it.error)
+
+
+def _without_repeats(items: list[CaptionItem]) -> list[CaptionItem]:
+    """The same input named twice (same id, same file) is one input."""
+    seen: set[tuple] = set()
+    out = []
     for it in items:
-        if it.id not in seen:
-            seen.add(it.id)
-            unique.append(it)
-    return unique
+        key = (it.id, *_signature(it))
+        if key not in seen:
+            seen.add(key)
+            out.append(it)
+    return out
+
+
+def collect_inputs(specs: list[str]) -> list[CaptionItem]:
+    """Expand the command-line inputs into items with unique ids, in a stable order (see the module docstring)."""
+    sources = [source for spec in specs for source in _expand(spec)]
+    holders: dict[str, list[tuple[int, tuple]]] = {}
+    for k, source in enumerate(sources):
+        for it in source.items:
+            holders.setdefault(it.id, []).append((k, _signature(it)))
+
+    def clashes(k: int, it: CaptionItem) -> bool:  # another input holds a *different* item under this id
+        return any(j != k and sig != _signature(it) for j, sig in holders[it.id])
+
+    items: list[CaptionItem] = []
+    for k, source in enumerate(sources):
+        shared = source.kind in ("folder", "manifest") and any(clashes(k, it) for it in source.items)
+        items += _prefixed(source) if shared else source.items
+    items = _without_repeats(items)
+    counts = Counter(it.id for it in items)
+    clash = next((rid for rid, n in counts.items() if n > 1), None)
+    if clash is not None:
+        raise AffectLLMError(f"two different inputs would both get the id {clash!r}; rename one of them or "
+                             "caption them in separate runs")
+    return items

@@ -15,11 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from affectllm.caption.engine import CaptionSummary, run_captioning
+from affectllm.caption.engine import CaptionSummary, plan_captioning, run_captioning
 from affectllm.caption.inputs import CaptionItem
-from affectllm.caption.parts import MergeLock, MergeResult, all_shards_done, list_parts, merge_parts
+from affectllm.caption.loader import failure_message
+from affectllm.caption.lock import OutputLock
+from affectllm.caption.parts import MergeResult, all_shards_done, list_parts, merge_parts, part_path
 from affectllm.caption.ranks import (Rank, barrier, current_rank, destroy_process_group, device_for,
                                      init_process_group)
+from affectllm.caption.writer import latest_records, read_records
+from affectllm.errors import AffectLLMError
+
+MISSING_SHOWN = 5  # inputs named when some have no record
 
 
 @dataclass
@@ -42,37 +48,79 @@ def _gather_summaries(rank: Rank, summary: CaptionSummary) -> CaptionSummary:
     return total
 
 
+def load_backend_or_fail(make_backend: Callable[[str | None], object], rank: Rank):
+    """The backend, or one AffectLLMError line: a bad model, LLM or prompt stops the run before the first clip
+    instead of becoming an error record for every input."""
+    try:
+        return make_backend(device_for(rank))
+    except AffectLLMError:
+        raise
+    except Exception as err:
+        raise AffectLLMError(f"the model could not be loaded, nothing was captioned ({failure_message(err)})") from None
+
+
+def _account(summary: CaptionSummary, out: Path, items: list[CaptionItem]) -> None:
+    """Check OUT against the inputs: how many have a record, and which do not."""
+    present = latest_records(read_records(out))
+    missing = [it.id for it in items if it.id not in present]
+    summary.expected = len(items)
+    summary.records = len(items) - len(missing)
+    summary.missing = missing[:MISSING_SHOWN]
+
+
 def run_job(items: list[CaptionItem], out: str | Path, make_backend: Callable[[str | None], object],
             batch_size: int = 1, workers: int = 0, overwrite: bool = False, shard: str | None = None,
-            progress: bool = True) -> JobResult:
-    """Caption ``items`` into ``out``. ``make_backend(device)`` loads the model for this rank's device."""
+            progress: bool = True, retry_failed: bool = True) -> JobResult:
+    """Caption ``items`` into ``out``. ``make_backend(device)`` loads the model for this rank's device.
+
+    Before the model loads, this process locks the file it writes (a second writer is refused)
+    and reads every output file (a file that is not ours is refused), so setup mistakes end
+    the run at once with one AffectLLMError line and nothing written."""
+    out = Path(out)
     rank = current_rank(shard)
     init_process_group(rank)
+    own = part_path(out, rank.rank, rank.world) if rank.sharded else out
     try:
-        if overwrite and rank.launched:
-            if rank.is_main:  # start afresh once, before any rank opens its part file
-                Path(out).unlink(missing_ok=True)
-                for part in list_parts(out):
-                    part.unlink()
-            barrier(rank)
-        backend = make_backend(device_for(rank))
-        summary = run_captioning(items, backend, out, batch_size=batch_size, overwrite=overwrite,
-                                 progress=progress and (rank.is_main or not rank.launched), workers=workers,
-                                 rank=rank)
-        order = [it.id for it in items]
-        result = JobResult(rank, summary)
+        with OutputLock(own):
+            if overwrite and rank.launched:
+                if rank.is_main:  # start afresh once, before any rank opens its part file
+                    out.unlink(missing_ok=True)
+                    for part in list_parts(out):
+                        if part != own:
+                            part.unlink()
+                barrier(rank)
+            plan = plan_captioning(items, out, rank, overwrite, retry_failed)  # its torn tail is ours to cut now
+            backend = load_backend_or_fail(make_backend, rank)
+            summary = run_captioning(items, backend, out, batch_size=batch_size, progress=progress and
+                                     (rank.is_main or not rank.launched), workers=workers, rank=rank, plan=plan)
+            order = [it.id for it in items]
+            result = JobResult(rank, summary)
+            if not rank.sharded:
+                if list_parts(out) or summary.retried or _has_repeats(out):
+                    result.merged = merge_parts(out, order)
+                _account(summary, out, items)
         if rank.launched:
             result.summary = _gather_summaries(rank, summary)
             barrier(rank)
             if rank.is_main:
-                result.merged = merge_parts(out, order)
-        elif rank.sharded:
-            if all_shards_done(out, rank.world):
-                with MergeLock(out) as lock:
-                    if lock.held and all_shards_done(out, rank.world):
+                with OutputLock(out):
+                    result.merged = merge_parts(out, order)
+                _account(result.summary, out, items)
+        elif rank.sharded and all_shards_done(out, rank.world):
+            lock = OutputLock(out)
+            if lock.acquire():  # the last shards to finish race for the merge; one does it
+                try:
+                    if all_shards_done(out, rank.world):
                         result.merged = merge_parts(out, order)
-        elif list_parts(out):
-            result.merged = merge_parts(out, order)
+                        _account(summary, out, items)
+                finally:
+                    lock.release()
         return result
     finally:
         destroy_process_group(rank)
+
+
+def _has_repeats(out: Path) -> bool:
+    """An id written twice (a retry killed before its run could compact OUT)."""
+    ids = [str(r["id"]) for r in read_records(out)]
+    return len(ids) != len(set(ids))

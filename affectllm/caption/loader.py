@@ -49,6 +49,9 @@ def prepare_batch(items: list[CaptionItem], preparer: Preparer) -> PreparedBatch
     out = PreparedBatch(items)
     prepared = []
     for item in items:
+        if item.error:  # known bad before decoding (missing path, malformed manifest line)
+            out.failed[item.id] = item.error
+            continue
         try:
             prepared.append(preparer.prepare(item))
             out.good.append(item)
