@@ -82,20 +82,34 @@ def test_deepspeed_config_filled_from_yaml(tmp_path):
 
 # ------------------------------------------------------------------ checkpoints on disk
 
-def test_resume_picks_newest_complete_checkpoint(tmp_path):
-    from affectllm.training.state import STATE_FILE, find_checkpoint
+def _complete_checkpoint(root: Path, step: int) -> Path:
+    """A checkpoint folder with a state file, a weight file and the real completion marker."""
+    from dataclasses import asdict
+
+    from affectllm.training.state import STATE_FILE, TrainerState, checkpoint_name, mark_complete
+
+    folder = root / checkpoint_name(step)
+    folder.mkdir(parents=True)
+    (folder / STATE_FILE).write_text(json.dumps(asdict(TrainerState(step, 0, step, 1))))
+    (folder / "fusion.safetensors").write_bytes(b"w" * 64)
+    mark_complete(folder, step)
+    return folder
+
+
+def test_resume_picks_newest_complete_checkpoint_and_says_what_it_skipped(tmp_path):
+    from affectllm.training.state import COMPLETE_FILE, find_checkpoint
 
     root = tmp_path / "checkpoints"
-    for name in ("step_0000002", "step_0000004"):
-        (root / name).mkdir(parents=True)
-        (root / name / STATE_FILE).write_text("{}")
+    two, four = _complete_checkpoint(root, 2), _complete_checkpoint(root, 4)
     (root / ".tmp-step_0000006").mkdir()  # a save killed half-way
-    (root / "step_0000008").mkdir()  # renamed but without its state file: never complete
-    assert find_checkpoint(tmp_path) == root / "step_0000004"
-    (root / "latest").write_text("step_0000002")
-    assert find_checkpoint(tmp_path) == root / "step_0000002"
-    (root / "latest").write_text("step_0000008")  # pointer to an incomplete folder is not trusted
-    assert find_checkpoint(tmp_path) == root / "step_0000004"
+    (root / "step_0000008").mkdir()  # renamed without its marker: never complete
+    skipped = []
+    assert find_checkpoint(tmp_path, skipped) == four
+    assert skipped == [(root / "step_0000008", f"no {COMPLETE_FILE} (its save was interrupted)")]
+    (four / "fusion.safetensors").write_bytes(b"")  # truncated after it was saved
+    skipped = []
+    assert find_checkpoint(tmp_path, skipped) == two
+    assert skipped[-1] == (four, "fusion.safetensors has 0 bytes, 64 when it was saved")
     assert find_checkpoint(tmp_path / "elsewhere") is None
 
 
@@ -199,14 +213,12 @@ def test_too_long_sample_is_replaced_and_counted(smoke):
 
 
 def test_fresh_run_refuses_used_output_dir(tmp_path):
-    from affectllm.training.state import STATE_FILE
     from affectllm.training.trainer import _resume_checkpoint
 
-    (tmp_path / "checkpoints" / "step_0000001").mkdir(parents=True)
-    (tmp_path / "checkpoints" / "step_0000001" / STATE_FILE).write_text("{}")
+    _complete_checkpoint(tmp_path / "checkpoints", 1)
     with pytest.raises(AffectLLMError, match="--resume"):
         _resume_checkpoint(tmp_path, False)
-    assert _resume_checkpoint(tmp_path, True).name == "step_0000001"
+    assert _resume_checkpoint(tmp_path, True)[0].name == "step_0000001"
     with pytest.raises(AffectLLMError, match="no complete checkpoint"):
         _resume_checkpoint(tmp_path / "new", True)
 

@@ -2,6 +2,11 @@
 
 Only rank 0 draws the progress bar and writes metrics.jsonl / TensorBoard events;
 with ``train.log_sample_ids`` every rank records which samples it trained on.
+
+metrics.jsonl is append-only (``affectllm.append_log``): one fsynced line per step, a
+line torn by a kill is cut when the run resumes, and nothing else is ever rewritten.
+A resumed run redoes the steps after its checkpoint and appends them again; the last
+record of a step is the one that counts (``read_metrics``).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from affectllm.append_log import LogAppender, read_log
 from affectllm.config import Config, save_config
 from affectllm.training.distributed import DistInfo
 
@@ -52,9 +58,11 @@ def write_run_info(run_dir: Path, cfg: Config, info: DistInfo) -> None:
 
 
 def read_metrics(run_dir: str | Path) -> list[dict]:
-    """metrics.jsonl records (one per optimizer step)."""
-    path = Path(run_dir) / METRICS_FILE
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+    """metrics.jsonl records, one per optimizer step in step order (a step's last record wins)."""
+    latest: dict[int, dict] = {}
+    for rec in read_log(Path(run_dir) / METRICS_FILE, "step", METRICS_FILE):
+        latest[rec["step"]] = rec
+    return [latest[step] for step in sorted(latest)]
 
 
 class RunLogger:
@@ -68,10 +76,10 @@ class RunLogger:
                         disable=not info.is_main, dynamic_ncols=True)
         self.writer = None
         self.samples_file = None
+        self.metrics: LogAppender | None = None
         if info.is_main:
-            # a resumed run drops the records of steps it is about to redo
-            kept = [r for r in read_metrics(run_dir) if r["step"] <= start_step]
-            (run_dir / METRICS_FILE).write_text("".join(json.dumps(r) + "\n" for r in kept))
+            read_log(run_dir / METRICS_FILE, "step", METRICS_FILE, repair=True)  # cut a line torn by a kill
+            self.metrics = LogAppender(run_dir / METRICS_FILE)
             if cfg.train.tensorboard:
                 try:
                     from torch.utils.tensorboard import SummaryWriter
@@ -98,8 +106,7 @@ class RunLogger:
         if not self.info.is_main:
             return
         step = record["step"]
-        with open(self.run_dir / METRICS_FILE, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record) + "\n")
+        self.metrics.write(record)
         if self.writer is not None:
             for key in ("loss", "lr", "grad_norm", "tokens_per_s", "samples_per_s", "eval_loss"):
                 if record.get(key) is not None:
@@ -115,6 +122,8 @@ class RunLogger:
 
     def close(self) -> None:
         self.bar.close()
+        if self.metrics is not None:
+            self.metrics.close()
         if self.writer is not None:
             self.writer.close()
         if self.samples_file is not None:

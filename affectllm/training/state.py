@@ -5,12 +5,18 @@
         optimizer.pt                     plain torch: optimizer + scheduler state (tensors only)
         deepspeed/                       DeepSpeed: its own sharded optimizer, scheduler, trainable weights
         rng/rank_00000.json ...          every rank's Python / NumPy / torch RNG states
-        trainer_state.json               step, data position, world size — written last
-    OUTPUT_DIR/checkpoints/latest        name of the newest complete checkpoint
+        trainer_state.json               step, data position, world size
+        checkpoint_complete.json         written last: the size of every file above
+    OUTPUT_DIR/checkpoints/latest        name of the newest complete checkpoint (for people; resume checks)
 
-Everything is written into ``.tmp-step_...`` first and renamed when complete; the
-``latest`` pointer is replaced after the rename. A run killed mid-save leaves a
-``.tmp-`` folder that resume ignores and the next save removes.
+Everything is written into ``.tmp-step_...``, fsynced (files, then folders), and only
+then gets its completion marker, itself fsynced, before the folder is renamed into
+place. A checkpoint is complete when its marker exists and every file it lists has
+the recorded size; ``--resume`` takes the newest complete one and reports each newer
+folder it skipped and why (no marker: the save was interrupted; a file missing or
+truncated since). Re-saving a step moves the old folder aside before the rename and
+deletes it only afterwards, and pruning only ever removes checkpoints older than a
+complete one, so the only good copy is never deleted.
 """
 
 from __future__ import annotations
@@ -26,12 +32,15 @@ from typing import Any
 import numpy as np
 import torch
 
+from affectllm.append_log import fsync_dir
 from affectllm.errors import AffectLLMError
 from affectllm.training.distributed import DistInfo, barrier
 
 CHECKPOINTS_DIR = "checkpoints"
 LATEST = "latest"
 STATE_FILE = "trainer_state.json"
+COMPLETE_FILE = "checkpoint_complete.json"
+OLD_PREFIX = ".old-"  # a checkpoint moved aside while a new save of the same step is renamed into place
 OPTIMIZER_FILE = "optimizer.pt"
 DEEPSPEED_DIR = "deepspeed"
 DEEPSPEED_TAG = "state"
@@ -77,10 +86,57 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 # ------------------------------------------------------------------ save
 
-def _write_json_atomic(path: Path, data: Any) -> None:
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(folder: Path) -> None:
+    """Every file under ``folder``, then every folder bottom-up, on disk (renames need their parents synced)."""
+    for dirpath, dirnames, filenames in os.walk(folder, topdown=False):
+        for name in filenames:
+            _fsync_file(Path(dirpath) / name)
+        fsync_dir(dirpath)
+
+
+def _write_durable(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically and durably: temp file, fsync, rename, fsync the folder."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1) if not isinstance(data, str) else data)
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
     os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def _write_json_atomic(path: Path, data: Any) -> None:
+    _write_durable(path, json.dumps(data, indent=1) if not isinstance(data, str) else data)
+
+
+def _file_sizes(folder: Path) -> dict[str, int]:
+    return {p.relative_to(folder).as_posix(): p.stat().st_size for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def mark_complete(folder: Path, step: int) -> None:
+    """Sync everything in ``folder``, then write its completion marker (the sizes of all its files) last."""
+    fsync_tree(folder)
+    _write_json_atomic(folder / COMPLETE_FILE, {"step": step, "files": _file_sizes(folder)})
+
+
+def replace_dir(tmp: Path, final: Path) -> None:
+    """Rename the finished ``tmp`` to ``final``; an existing ``final`` is moved aside first and deleted only
+    after the rename, so a crash at any point leaves a complete copy on disk."""
+    aside = final.with_name(OLD_PREFIX + final.name)
+    if final.exists():
+        shutil.rmtree(aside, ignore_errors=True)
+        os.replace(final, aside)
+    os.replace(tmp, final)
+    fsync_dir(final.parent)
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def _gathered(model, engine):
@@ -118,43 +174,80 @@ def save_training_checkpoint(run_dir: Path, state: TrainerState, model, engine, 
     elif info.is_main:
         torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}, tmp / OPTIMIZER_FILE)
     save_model_weights(model, engine, tmp, info)
-    (tmp / "rng" / f"rank_{info.rank:05d}.json").write_text(json.dumps(rng_state()))
+    _write_durable(tmp / "rng" / f"rank_{info.rank:05d}.json", json.dumps(rng_state()))
     barrier()
     if info.is_main:
         _write_json_atomic(tmp / STATE_FILE, asdict(state))
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
+        mark_complete(tmp, state.step)
+        replace_dir(tmp, final)
         _write_json_atomic(root / LATEST, name)
-        _prune(root, keep)
+        _prune(root, keep, newest=final)
     barrier()
     return final
 
 
-def _prune(root: Path, keep: int) -> None:
-    if keep <= 0:
-        return
-    done = sorted(p for p in root.glob("step_*") if (p / STATE_FILE).exists())
-    for old in done[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
+def _step_of(folder: Path) -> int:
+    try:
+        return int(folder.name.rsplit("step_", 1)[1])
+    except (IndexError, ValueError):
+        return -1
+
+
+def _prune(root: Path, keep: int, newest: Path) -> None:
+    """Drop what ``newest`` (just marked complete) supersedes: complete checkpoints beyond the ``keep``
+    newest, folders of older steps that never completed, and copies moved aside."""
+    complete = sorted((p for p in root.glob("step_*") if checkpoint_problem(p) is None), key=_step_of)
+    doomed = complete[:-keep] if keep > 0 else []
+    doomed += [p for p in root.glob("step_*") if p not in complete and _step_of(p) < _step_of(newest)]
+    doomed += list(root.glob(f"{OLD_PREFIX}step_*"))
+    for old in doomed:
+        if old != newest:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 # ------------------------------------------------------------------ resume
 
-def find_checkpoint(run_dir: Path) -> Path | None:
-    """The newest complete checkpoint: ``latest`` if it names one, else the highest complete step folder."""
+def checkpoint_problem(ckpt: Path) -> str | None:
+    """Why ``ckpt`` is not a complete checkpoint, or None when it is (see the module docstring)."""
+    marker = Path(ckpt) / COMPLETE_FILE
+    if not marker.is_file():
+        return f"no {COMPLETE_FILE} (its save was interrupted)"
+    try:
+        files = json.loads(marker.read_text())["files"]
+    except (ValueError, KeyError, TypeError, OSError):
+        return f"{COMPLETE_FILE} is unreadable"
+    for rel, size in files.items():
+        path = Path(ckpt) / rel
+        if not path.is_file():
+            return f"{rel} is missing"
+        if path.stat().st_size != size:
+            return f"{rel} has {path.stat().st_size} bytes, {size} when it was saved"
+    try:
+        TrainerState(**json.loads((Path(ckpt) / STATE_FILE).read_text()))
+    except (ValueError, TypeError, OSError):
+        return f"{STATE_FILE} is unreadable"
+    return None
+
+
+def find_checkpoint(run_dir: Path, skipped: list[tuple[Path, str]] | None = None) -> Path | None:
+    """The newest complete checkpoint under ``run_dir``; newer folders passed over are appended to
+    ``skipped`` as (folder, reason). A copy moved aside by an interrupted re-save counts too."""
     root = Path(run_dir) / CHECKPOINTS_DIR
-    pointer = root / LATEST
-    if pointer.is_file():
-        named = root / pointer.read_text().strip()
-        if (named / STATE_FILE).is_file():
-            return named
-    done = sorted(p for p in root.glob("step_*") if (p / STATE_FILE).is_file())
-    return done[-1] if done else None
+    folders = [p for p in [*root.glob("step_*"), *root.glob(f"{OLD_PREFIX}step_*")] if p.is_dir()]
+    for folder in sorted(folders, key=lambda p: (_step_of(p), not p.name.startswith(OLD_PREFIX)), reverse=True):
+        problem = checkpoint_problem(folder)
+        if problem is None:
+            return folder
+        if skipped is not None:
+            skipped.append((folder, problem))
+    return None
 
 
 def load_training_checkpoint(ckpt: Path, model, engine, optimizer, scheduler, info: DistInfo) -> TrainerState:
     """Restore weights, optimizer, scheduler and this rank's RNG from ``ckpt``; returns the trainer state."""
+    problem = checkpoint_problem(ckpt)
+    if problem is not None:
+        raise AffectLLMError(f"{ckpt}: not a complete checkpoint ({problem}); resume from another one")
     state = TrainerState(**json.loads((ckpt / STATE_FILE).read_text()))
     if state.world_size != info.world_size:
         raise AffectLLMError(f"{ckpt} was written by {state.world_size} processes; resume with the same number "
@@ -177,11 +270,9 @@ def load_training_checkpoint(ckpt: Path, model, engine, optimizer, scheduler, in
 
 def _check_restored(model, engine, ckpt: Path) -> None:
     """DeepSpeed skips module keys it does not recognise; make sure the fusion weights really came back."""
-    from safetensors.torch import load_file
+    from affectllm.checkpoint import FUSION_FILE, read_weights
 
-    from affectllm.checkpoint import FUSION_FILE
-
-    saved = load_file(ckpt / FUSION_FILE)
+    saved = read_weights(ckpt / FUSION_FILE)
     with _gathered(model, engine):
         current = {k: v.detach().cpu() for k, v in model.fusion.state_dict().items()}
     stale = [k for k, v in saved.items() if k not in current or not torch.equal(current[k].to(v.dtype), v)]
@@ -193,16 +284,15 @@ def _check_restored(model, engine, ckpt: Path) -> None:
 def load_trainable_weights(model, ckpt: Path) -> None:
     """Fusion weights and the LoRA adapter of an inference checkpoint into a freshly built model."""
     from peft import set_peft_model_state_dict
-    from safetensors.torch import load_file
 
-    from affectllm.checkpoint import ADAPTER_DIR, ENCODERS_FILE, FUSION_FILE
+    from affectllm.checkpoint import ADAPTER_DIR, ADAPTER_WEIGHTS, ENCODERS_FILE, FUSION_FILE, load_weights_into, read_weights
 
-    model.fusion.load_state_dict(load_file(ckpt / FUSION_FILE))
-    adapter = ckpt / ADAPTER_DIR / "adapter_model.safetensors"
+    load_weights_into(model.fusion, ckpt / FUSION_FILE)
+    adapter = ckpt / ADAPTER_DIR / ADAPTER_WEIGHTS
     if adapter.is_file() and hasattr(model.llm, "peft_config"):
-        result = set_peft_model_state_dict(model.llm, load_file(adapter))
+        result = set_peft_model_state_dict(model.llm, read_weights(adapter))
         if getattr(result, "unexpected_keys", None):
             raise AffectLLMError(f"{ckpt}: adapter weights do not fit this model ({result.unexpected_keys[:3]}); "
                                  "model.lora settings differ from the checkpoint's")
     if (ckpt / ENCODERS_FILE).is_file() and model.cfg.model.train_encoders:
-        model.encoders.load_state_dict(load_file(ckpt / ENCODERS_FILE))
+        load_weights_into(model.encoders, ckpt / ENCODERS_FILE)

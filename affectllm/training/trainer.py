@@ -12,6 +12,7 @@ import contextlib
 import math
 import re
 import shutil
+import sys
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -28,8 +29,9 @@ from affectllm.training.loss import AnswerLoss
 from affectllm.training.optim import build_optimizer, build_scheduler, parameter_groups
 from affectllm.training.run_log import RunLogger, write_run_info
 from affectllm.training.sampler import ShardSampler
-from affectllm.training.state import (TrainerState, find_checkpoint, load_training_checkpoint,
-                                      load_trainable_weights, save_model_weights, save_training_checkpoint)
+from affectllm.training.state import (TrainerState, checkpoint_problem, find_checkpoint, fsync_tree,
+                                      load_training_checkpoint, load_trainable_weights, replace_dir,
+                                      save_model_weights, save_training_checkpoint)
 
 FINAL_DIR = "final"
 
@@ -127,7 +129,10 @@ def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
     use_ds = bool(cfg.train.deepspeed)
     info = init_distributed(use_ds)
     run_dir = Path(cfg.train.output_dir)
-    ckpt = _resume_checkpoint(run_dir, resume)
+    ckpt, skipped = _resume_checkpoint(run_dir, resume)
+    if info.is_main:
+        for folder, reason in skipped:
+            print(f"affectllm train: skipping checkpoint {folder}: {reason}", file=sys.stderr, flush=True)
     write_run_info(run_dir, cfg, info)
     barrier()
 
@@ -236,7 +241,9 @@ def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
     save_training_checkpoint(run_dir, state, model, engine, optimizer, scheduler, info, t.keep_checkpoints)
     final = _save_final(run_dir, model, engine, info)
     summary = {"run_dir": str(run_dir), "final": str(final), "steps": state.step, "losses": losses,
-               "samples_seen": state.samples_seen, "dropped": state.dropped, "is_main": info.is_main}
+               "samples_seen": state.samples_seen, "dropped": state.dropped, "is_main": info.is_main,
+               "resumed_from": str(ckpt) if ckpt else None,
+               "skipped_checkpoints": [(str(folder), reason) for folder, reason in skipped]}
     if cfg.data.eval:
         summary["eval_loss"] = evaluate_loss(forward, model, cfg, info, device)
         log.write(f"eval loss {summary['eval_loss']:.4f}")
@@ -248,22 +255,26 @@ def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
     return summary
 
 
-def _resume_checkpoint(run_dir: Path, resume: str | bool) -> Path | None:
+def _resume_checkpoint(run_dir: Path, resume: str | bool) -> tuple[Path | None, list[tuple[Path, str]]]:
+    """The checkpoint to resume from and the newer folders passed over, with the reason for each."""
+    skipped: list[tuple[Path, str]] = []
     if resume is False or resume is None:
         if find_checkpoint(run_dir) is not None:
             raise AffectLLMError(f"{run_dir} already holds checkpoints; pass --resume to continue it or set "
                                  "train.output_dir to a new folder")
-        return None
+        return None, skipped
     if resume is True:
-        found = find_checkpoint(run_dir)
+        found = find_checkpoint(run_dir, skipped)
         if found is None:
-            raise AffectLLMError(f"--resume: no complete checkpoint under {run_dir}/checkpoints; "
+            why = "".join(f"; {folder.name}: {reason}" for folder, reason in skipped)
+            raise AffectLLMError(f"--resume: no complete checkpoint under {run_dir}/checkpoints{why}; "
                                  "start without --resume")
-        return found
+        return found, skipped
     path = Path(resume)
-    if not (path / "trainer_state.json").is_file():
-        raise AffectLLMError(f"--resume {path}: not a training checkpoint (no trainer_state.json)")
-    return path
+    problem = checkpoint_problem(path)
+    if problem is not None:
+        raise AffectLLMError(f"--resume {path}: not a complete training checkpoint ({problem})")
+    return path, skipped
 
 
 def _save_final(run_dir: Path, model, engine, info: DistInfo) -> Path:
@@ -273,8 +284,8 @@ def _save_final(run_dir: Path, model, engine, info: DistInfo) -> Path:
     barrier()
     save_model_weights(model, engine, tmp, info)
     if info.is_main:
-        shutil.rmtree(final, ignore_errors=True)
-        tmp.rename(final)
+        fsync_tree(tmp)
+        replace_dir(tmp, final)  # the previous final stays until the new one is in place
     barrier()
     return final
 
