@@ -61,6 +61,16 @@ def _options(args):
     return EvalOptions(wheel_dir=args.wheel_dir, strict=args.strict, source=args.source, level=args.level, extractor=extractor)
 
 
+def _strict_json(data) -> str:
+    """JSON as the standard defines it: a NaN score is an error, never a bare ``NaN`` token."""
+    from affectllm.errors import AffectLLMError
+
+    try:
+        return json.dumps(data, allow_nan=False)
+    except ValueError:
+        raise AffectLLMError("a score came out as NaN or infinite; check the predictions and gold values") from None
+
+
 def run(args) -> int:
     from affectllm.eval import evaluate
     from affectllm.eval.samples import read_jsonl
@@ -70,6 +80,7 @@ def run(args) -> int:
         from affectllm.eval.report import build_report, report_chart, report_markdown, report_table
 
         table = report_table(build_report(args.results, args.gold, options))
+        _strict_json(table)  # before any file is written
         markdown = report_markdown(table)
         if args.out:
             out = Path(args.out)
@@ -77,7 +88,7 @@ def run(args) -> int:
             (out / "report.md").write_text(markdown, encoding="utf-8")
             (out / "report.json").write_text(json.dumps(table, indent=2), encoding="utf-8")
             report_chart(table, out / "report.png")
-        print(json.dumps(table) if args.json else markdown, end="" if not args.json else "\n")
+        print(_strict_json(table) if args.json else markdown, end="" if not args.json else "\n")
         return 0
 
     pred = read_jsonl(args.pred, "prediction")
@@ -86,7 +97,7 @@ def run(args) -> int:
     for note in result.notes:
         print(f"affectllm eval {args.task}: note: {note}", file=sys.stderr)
     if args.json:
-        print(json.dumps(result.scores))
+        print(_strict_json(result.scores))
     else:
         print(f"{args.task} ({result.mode} mode, {result.samples} samples)")
         for key, value in result.scores.items():

@@ -21,13 +21,23 @@ EmotionExtractor = Callable[[str], list[str]]
 
 
 def read_jsonl(path: str | Path, what: str) -> dict[str, dict[str, Any]]:
-    """``id`` -> record for every non-blank line of ``path``; a later duplicate id replaces the earlier one."""
+    """``id`` -> record for every non-blank line of ``path``.
+
+    A gold file must not repeat an id (which label would count?): that is an error naming
+    both lines. In a prediction file a later line replaces an earlier one, as in a caption
+    output, where a retried input's new record follows its failed one."""
     path = Path(path)
     records: dict[str, dict[str, Any]] = {}
+    first_line: dict[str, int] = {}
     for lineno, rec in iter_jsonl(path, f"{what} file", "pass an existing JSONL file"):
         if "id" not in rec:
             raise AffectLLMError(f'{path}:{lineno}: each line needs an "id" field')
-        records[str(rec["id"])] = rec
+        sid = str(rec["id"])
+        if what == "gold" and sid in first_line:
+            raise AffectLLMError(f"{path}:{lineno}: duplicate id {sid!r} (also on line {first_line[sid]}); "
+                                 "each gold id must appear once")
+        first_line.setdefault(sid, lineno)
+        records[sid] = rec
     if not records:
         raise AffectLLMError(f"{what} file {path} has no records; write one JSON object per line")
     return records

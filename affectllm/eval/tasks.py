@@ -125,7 +125,13 @@ def evaluate(task: str, gold: dict[str, dict[str, Any]], pred: dict[str, dict[st
     ids = list(gold)
     recs = [pred.get(sid) for sid in ids]
     missing = sum(r is None for r in recs)
-    notes = [f"{missing} gold ids have no prediction; they count as predicting nothing"] if missing else []
+    notes = []
+    if missing:
+        notes.append(f"{missing} gold ids have no prediction ({_examples(s for s, r in zip(ids, recs) if r is None)}); "
+                     "they count as predicting nothing")
+    extra = [sid for sid in pred if sid not in gold]
+    if extra:
+        notes.append(f"{len(extra)} prediction ids are not in the gold file ({_examples(extra)}); they are not scored")
 
     def emotions_of(rec):
         return prediction_emotions(rec, extractor, options.source)
@@ -164,19 +170,27 @@ def evaluate(task: str, gold: dict[str, dict[str, Any]], pred: dict[str, dict[st
     return EvalResult(task, closed_set_scores(golds, preds), mode, len(ids), missing, notes)
 
 
+def _examples(ids, shown: int = 3) -> str:
+    ids = list(ids)
+    return "e.g. " + ", ".join(repr(i) for i in ids[:shown]) + (", ..." if len(ids) > shown else "")
+
+
 def _need(gold: dict[str, dict[str, Any]], sid: str, field_name: str) -> Any:
     if field_name not in gold[sid]:
         raise AffectLLMError(f'gold record "{sid}" has no "{field_name}" field; this task needs it on every line')
     return gold[sid][field_name]
 
 
-def _number(value: Any, sid: str, field_name: str) -> float:
+def _number(value: Any, sid: str, field_name: str, side: str = "gold") -> float:
+    """A finite number from a record's field, or one error line naming the record (NaN, Infinity, "high")."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise AffectLLMError(f'{side} record "{sid}": "{field_name}" must be a number, got {value!r}')
     try:
         out = float(value)
-    except (TypeError, ValueError):
-        raise AffectLLMError(f'gold record "{sid}": "{field_name}" must be a number, got {value!r}') from None
-    if math.isnan(out):
-        raise AffectLLMError(f'gold record "{sid}": "{field_name}" is NaN; give a number')
+    except ValueError:
+        raise AffectLLMError(f'{side} record "{sid}": "{field_name}" must be a number, got {value!r}') from None
+    if not math.isfinite(out):
+        raise AffectLLMError(f'{side} record "{sid}": "{field_name}" is {value!r}, not a finite number; give a number')
     return out
 
 
@@ -195,7 +209,7 @@ def _vad(gold, ids, recs, vocab, emotions_of, mode, missing, notes) -> EvalResul
             if value is None:
                 continue
             g_vals.append(_number(gold[sid][dim], sid, dim))
-            p_vals.append(float(value))
+            p_vals.append(_number(value, sid, dim, side="prediction"))
         if g_vals:
             out[dim] = ccc(g_vals, p_vals)
     if not out:
