@@ -1,103 +1,168 @@
-"""Deterministic emotion extraction from free text (explanations, captions).
+"""Deterministic emotion extraction from free text at LLM-judge fidelity (``method="discourse"``, the default).
 
-Lexicon lookup with longest-phrase matching and suffix morphology from
-:mod:`affectllm.emotions.vocabulary`, plus a small negation model:
+What an LLM judge does when it lists "the emotional states of the main
+character" from a description, as rules:
 
-- a negator ("not", "no", "never", "without", "n't", "lack of", "rather than",
-  "free of", ...) negates an emotion at most three words later in the same
-  clause ("no sign of anger", "does not seem to be angry");
-- punctuation and contrast words ("but", "though", "however") end a clause;
-- a negated emotion passes its negation on through "or"/"nor"
-  ("neither angry nor sad", "without fear or anxiety");
-- "cannot hide her anger" is not a negation (concealment verbs cancel it);
-- hedges ("slightly", "somewhat", "a bit") are kept: the emotion still counts.
+1. cut the text into units with roles (:mod:`affectllm.emotions.discourse`):
+   the final "Therefore ..." conclusion, other conclusions and inferences,
+   evidence, quotes;
+2. find vocabulary words (longest phrase, derivational morphology:
+   "dissatisfaction", "helplessness", "worries");
+3. drop what is negated, less-of, displayed-not-felt
+   (:mod:`affectllm.emotions.scope`), or belongs to the scene or another
+   person (:mod:`affectllm.emotions.attribution`); "or"/"and" lists share
+   the fate of their first member;
+4. weight each kept mention: role weight x earlier-state / hedge weight x
+   the word's salience (vocabulary column; "interested", "attentive" are
+   weak); a word's confidence is the noisy-or of its mentions;
+5. keep the words whose confidence is at least ``KEEP_RATIO`` of the best
+   word's, so a final conclusion dominates the evidence it summarises while
+   a plain sentence keeps every emotion it names.
+
+The first-generation extractor (every unnegated vocabulary word) stays
+selectable as ``method="lexicon"``.
 """
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 
-from affectllm.emotions.vocabulary import EmotionVocabulary, default_vocabulary, surface_key
+from affectllm.emotions.attribution import SELF, attribute
+from affectllm.emotions.discourse import CONCLUSION, EVIDENCE, FINAL, INFERENCE, QUOTE, split_units, tokenize
+from affectllm.emotions.lexicon import is_word, lexicon_emotions, match_at
+from affectllm.emotions.scope import comparative_less, displayed_not_felt, negated, state_weight
+from affectllm.emotions.vocabulary import EmotionVocabulary, default_vocabulary
+from affectllm.errors import AffectLLMError
 
-NEGATORS = frozenset(
-    "not no never without nor neither none nothing hardly cannot lack lacks lacking lacked absence absent".split()
-)
-# Two-word negators, keyed by their first word.
-NEGATOR_PAIRS = {"rather": "than", "instead": "of", "free": "of", "devoid": "of"}
-CLAUSE_BREAKS = frozenset("but yet although though however whereas while except".split())
-# "cannot hide her anger" asserts the anger: these verbs undo a pending negation.
-CONCEALMENT = frozenset(
-    "hide hides hiding hid conceal conceals concealing concealed mask masks masking masked suppress "
-    "suppresses suppressing suppressed contain contains containing contained help disguise disguises "
-    "disguising".split()
-)
-NEGATION_REACH = 3  # words allowed between a negator and the emotion it negates
-
-_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*|[^\sa-z0-9']")
-
-
-def _is_word(token: str) -> bool:
-    return token[0].isalnum()
+ROLE_WEIGHT = {FINAL: 0.9, CONCLUSION: 0.7, INFERENCE: 0.7, EVIDENCE: 0.45, QUOTE: 0.25}
+KEEP_RATIO = 0.7
+REPEAT = 0.3  # a repeated mention adds this share of its weight (then this share of that...)
+# Tokens that may sit between two members of one list ("angry, or even furious"; "tense and slightly anxious").
+LIST_GAP = frozenset((",", "and", "or", "nor", "as", "well", "also", "even", "very", "quite", "slightly", "somewhat",
+                      "a", "bit", "little", "more", "really", "extremely", "deeply", "highly", "any"))
+NEGATION_LIST_GAP = frozenset((",", "or", "nor", "any", "even"))
+COORDINATORS = frozenset((",", "and", "or", "nor"))
+METHODS = ("discourse", "lexicon")
 
 
-def extract_emotions(text: str, vocabulary: EmotionVocabulary | None = None) -> list[str]:
-    """Canonical emotion words mentioned (and not negated) in ``text``.
+@dataclass(frozen=True)
+class EmotionMention:
+    """One occurrence of a vocabulary word.
 
-    Order of first appearance, no duplicates. Example::
+    ``dropped`` is "" when the mention counts, else why not: "negated",
+    "less", "displayed", "scene" or "other".
+    """
+
+    word: str  # canonical vocabulary word
+    label: str  # the words as written ("dissatisfaction", "on edge")
+    role: str
+    weight: float
+    dropped: str = ""
+
+
+@dataclass(frozen=True)
+class ExtractedEmotion:
+    """A selected word: canonical form, the label as the text wrote it, confidence in [0, 1]."""
+
+    word: str
+    label: str
+    confidence: float
+
+
+def _one_list(gap: list[str], reason: str) -> bool:
+    """Whether two mentions separated by ``gap`` are members of one list ("angry, or even furious")."""
+    if not gap or len(gap) > 4 or not any(t in COORDINATORS for t in gap):
+        return False
+    allowed = NEGATION_LIST_GAP if reason == "negated" else LIST_GAP
+    return all(t in allowed for t in gap)
+
+
+def _drop_reason(tokens: list[str], i: int, j: int, hit, floor: int) -> str:
+    if negated(tokens, i, floor):
+        return "negated"
+    if comparative_less(tokens, i):
+        return "less"
+    if displayed_not_felt(tokens, i, j):
+        return "displayed"
+    owner = attribute(tokens, i, j, hit)
+    return "" if owner == SELF else owner
+
+
+def extract_mentions(text: str, vocabulary: EmotionVocabulary | None = None) -> list[EmotionMention]:
+    """Every vocabulary-word mention in ``text`` with its role, weight and (if any) why it is dropped."""
+    vocab = vocabulary or default_vocabulary()
+
+    def hit(token: str) -> bool:
+        return vocab.normalize(token) is not None
+
+    out: list[EmotionMention] = []
+    for unit in split_units(tokenize(text)):
+        tokens = unit.tokens
+        prev: tuple[int, str] | None = None  # (end index, drop reason) of the previous mention in this unit
+        i, n = 0, len(tokens)
+        while i < n:
+            if not is_word(tokens[i]):
+                i += 1
+                continue
+            word, width = match_at(tokens, i, vocab)
+            if word is None:
+                i += 1
+                continue
+            j = i + width
+            gap = tokens[prev[0] : i] if prev else []
+            if prev and prev[1] and _one_list(gap, prev[1]):
+                reason = prev[1]  # one list, one fate: "neither angry nor sad", "a tense and serious talk"
+            else:
+                reason = _drop_reason(tokens, i, j, hit, prev[0] if prev else 0)
+            role = unit.role
+            if role in (FINAL, CONCLUSION, INFERENCE) and 0 <= i < unit.frame:
+                role = EVIDENCE  # premises of "Based on his smile, we can infer ..."
+            weight = ROLE_WEIGHT[role] * state_weight(tokens, i, j) * vocab.salience_of.get(word, 1.0)
+            out.append(EmotionMention(word, " ".join(tokens[i:j]), role, weight, reason))
+            prev = (j, reason)
+            i = j
+    return out
+
+
+def word_confidence(weights: list[float]) -> float:
+    """Noisy-or of a word's mention weights, each repeat damped by ``REPEAT`` more than the one before:
+    saying "excited" three times in the evidence does not outweigh one concluding "anger"."""
+    miss, damp = 1.0, 1.0
+    for w in sorted(weights, reverse=True):
+        miss *= 1.0 - w * damp
+        damp *= REPEAT
+    return 1.0 - miss
+
+
+def extract_scored(text: str, vocabulary: EmotionVocabulary | None = None, keep_ratio: float = KEEP_RATIO) -> list[ExtractedEmotion]:
+    """Selected emotions of ``text`` with confidences, in order of first kept mention."""
+    weights: dict[str, list[float]] = {}
+    label: dict[str, tuple[float, str]] = {}
+    for m in extract_mentions(text, vocabulary):
+        if m.dropped:
+            continue
+        weights.setdefault(m.word, []).append(m.weight)
+        if m.word not in label or m.weight > label[m.word][0]:
+            label[m.word] = (m.weight, m.label)
+    if not weights:
+        return []
+    conf = {w: word_confidence(ws) for w, ws in weights.items()}
+    cut = keep_ratio * max(conf.values())
+    return [ExtractedEmotion(w, label[w][1], round(c, 4)) for w, c in conf.items() if c >= cut]
+
+
+def extract_emotions(text: str, vocabulary: EmotionVocabulary | None = None, method: str = "discourse") -> list[str]:
+    """Canonical emotion words ``text`` attributes to the described person.
+
+    ``method="discourse"`` (default) weighs sentence roles, scope and
+    attribution (module docstring); ``"lexicon"`` is the first-generation
+    extractor. Example::
 
         extract_emotions("She seems slightly anxious but clearly not angry; frustration builds.")
         -> ["anxious", "frustrated"]
     """
-    vocab = vocabulary or default_vocabulary()
-    tokens = _TOKEN.findall(surface_key(text or ""))
-    found: list[str] = []
-    reach = 0  # > 0 while a negation is pending: how many more words it may skip
-    carry = False  # the previous emotion was negated: "or"/"nor" extends the negation
-    i, n = 0, len(tokens)
-    while i < n:
-        tok = tokens[i]
-        if not _is_word(tok) or tok in CLAUSE_BREAKS:
-            reach, carry = 0, False
-            i += 1
-            continue
-        if tok in ("or", "nor") and carry:
-            reach, carry = NEGATION_REACH, False
-            i += 1
-            continue
-        carry = False
-        if tok in NEGATORS or tok.endswith("n't"):
-            if not (tok == "not" and i + 1 < n and tokens[i + 1] == "only"):
-                reach = NEGATION_REACH + 1
-                i += 1
-                continue
-        if tok in NEGATOR_PAIRS and i + 1 < n and tokens[i + 1] == NEGATOR_PAIRS[tok]:
-            reach = NEGATION_REACH + 1
-            i += 2
-            continue
-        if tok in CONCEALMENT:
-            reach = 0
-        word, width = _match_at(tokens, i, vocab)
-        if word is not None:
-            if reach > 0:
-                carry = True
-            elif word not in found:
-                found.append(word)
-            reach = 0
-            i += width
-            continue
-        reach = max(reach - 1, 0)
-        i += 1
-    return found
-
-
-def _match_at(tokens: list[str], i: int, vocab: EmotionVocabulary) -> tuple[str | None, int]:
-    """Longest vocabulary phrase starting at ``tokens[i]``: (canonical word or None, words used)."""
-    top = min(vocab.phrase_starts.get(tokens[i], 1), len(tokens) - i)
-    for width in range(top, 0, -1):
-        span = tokens[i : i + width]
-        if not all(_is_word(t) for t in span):
-            continue
-        word = vocab.normalize_text_form(" ".join(span))
-        if word is not None:
-            return word, width
-    return None, 1
+    if method == "lexicon":
+        return lexicon_emotions(text, vocabulary)
+    if method != "discourse":
+        raise AffectLLMError(f"unknown emotion extraction method {method!r}; use one of {', '.join(METHODS)}")
+    return [e.word for e in extract_scored(text, vocabulary)]

@@ -13,28 +13,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from affectllm.emotions.morphology import base_candidates
 from affectllm.errors import AffectLLMError
 
 VOCABULARY_CSV = Path(__file__).with_name("vocabulary.csv")
 
 # Label-only marker in the CSV: recognized as a label, never picked out of free text.
 LABEL_ONLY = "~"
-
-# Suffix rewrites tried when a single word is not a listed form ("nervously" ->
-# "nervous", "happily" -> "happy", "worries" -> "worry"). A rewrite only counts
-# when its result is a listed form, so it cannot invent emotions.
-_SUFFIX_REWRITES = (
-    ("ily", "y"),
-    ("iness", "y"),
-    ("ies", "y"),
-    ("ly", ""),
-    ("ness", ""),
-    ("es", ""),
-    ("s", ""),
-)
-
-# Words the suffix rewrites would wrongly turn into emotions ("lovely" is not "love").
-_NOT_EMOTION_WORDS = frozenset({"lovely", "likely", "stresses", "stressing", "cheers", "hopefully", "surely"})
 
 _SPACES = re.compile(r"\s+")
 
@@ -60,6 +45,8 @@ class EmotionVocabulary:
     max_phrase_words: int = field(default=1)
     # first word of each free-text form -> most words any such form has (longest-match search bound)
     phrase_starts: dict[str, int] = field(default_factory=dict)
+    # canonical word -> how surely a mention names a felt emotion (1.0 unless the CSV's salience column says less)
+    salience_of: dict[str, float] = field(default_factory=dict)
     # memo of single-token lookups in free text (suffix rewrites are the slow part)
     _token_memo: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)
 
@@ -76,13 +63,12 @@ class EmotionVocabulary:
 
     def _lookup(self, key: str, table: dict[str, str]) -> str | None:
         hit = table.get(key)
-        if hit is not None or " " in key or key in _NOT_EMOTION_WORDS:
+        if hit is not None or " " in key:
             return hit
-        for suffix, repl in _SUFFIX_REWRITES:
-            if key.endswith(suffix) and len(key) - len(suffix) >= 3:
-                hit = table.get(key[: len(key) - len(suffix)] + repl)
-                if hit is not None:
-                    return hit
+        for base in base_candidates(key):  # derivational morphology: "helplessness" -> "helpless"
+            hit = table.get(base)
+            if hit is not None:
+                return hit
         return None
 
     def normalize(self, label: str) -> str | None:
@@ -118,7 +104,7 @@ class EmotionVocabulary:
 
 
 def load_vocabulary(path: Path | str = VOCABULARY_CSV) -> EmotionVocabulary:
-    """Read a vocabulary CSV (``word,family,valence,forms``; ``#`` lines are comments)."""
+    """Read a vocabulary CSV (``word,family,valence,forms[,salience]``; ``#`` lines are comments)."""
     path = Path(path)
     try:
         lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
@@ -126,6 +112,7 @@ def load_vocabulary(path: Path | str = VOCABULARY_CSV) -> EmotionVocabulary:
         raise AffectLLMError(f"cannot read emotion vocabulary {path}: {err.strerror}; pass an existing CSV file") from err
     family_of: dict[str, str] = {}
     valence_of: dict[str, float] = {}
+    salience_of: dict[str, float] = {}
     forms: dict[str, str] = {}
     text_forms: dict[str, str] = {}
 
@@ -152,6 +139,10 @@ def load_vocabulary(path: Path | str = VOCABULARY_CSV) -> EmotionVocabulary:
         if not -1.0 <= valence <= 1.0:
             raise AffectLLMError(f"{path}:{row}: valence {valence} of {word!r} outside [-1, 1]")
         valence_of[word] = valence
+        salience = float(rec.get("salience") or 1.0)
+        if not 0.0 < salience <= 1.0:
+            raise AffectLLMError(f"{path}:{row}: salience {salience} of {word!r} outside (0, 1]")
+        salience_of[word] = salience
         add(raw_word, word, row)
         for form in (rec["forms"] or "").split(";"):
             if form.strip():
@@ -161,7 +152,7 @@ def load_vocabulary(path: Path | str = VOCABULARY_CSV) -> EmotionVocabulary:
     for key in text_forms:
         words = key.split(" ")
         starts[words[0]] = max(starts.get(words[0], 1), len(words))
-    return EmotionVocabulary(family_of, valence_of, forms, text_forms, longest, starts)
+    return EmotionVocabulary(family_of, valence_of, forms, text_forms, longest, starts, salience_of)
 
 
 @lru_cache(maxsize=1)

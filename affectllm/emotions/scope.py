@@ -1,0 +1,162 @@
+"""What the words around an emotion mention do to it: negation, comparatives, hedges, concealment.
+
+Each check looks at the tokens of one unit (see
+:mod:`affectllm.emotions.discourse`) around the mention ``tokens[i:j]`` and
+never past a clause break (punctuation, "but", "although", "which", ...).
+
+========================= ================================= =================
+rule                      example                           effect
+========================= ================================= =================
+negation                  "not angry", "no sign of fear",   dropped
+                          "without any trace of sadness",
+                          "not entirely calm", "rather
+                          than angry", "lack of confidence"
+concealment undoes it     "cannot hide her anger"           kept
+negation through or/nor   "neither angry nor sad"           both dropped
+comparative               "less optimistic"                 dropped
+display, not feeling      "tries to appear calm",           dropped
+                          "pretends to be happy",
+                          "may seem excited, but ...",
+                          "although she looks relaxed"
+earlier state             "from serious to relaxed",        weight x SOURCE
+                          "initially happy"
+degree hedge              "slightly anxious", "a hint of    weight x HEDGE
+                          sadness"
+========================= ================================= =================
+"""
+
+from __future__ import annotations
+
+NEGATORS = frozenset(
+    "not no never without nor neither none nothing hardly cannot lack lacks lacking lacked absence absent".split()
+)
+# Two-word negators, keyed by their first word.
+NEGATOR_PAIRS = {"rather": "than", "instead": "of", "free": "of", "devoid": "of", "far": "from"}
+CLAUSE_BREAKS = frozenset("but yet although though however whereas while except because which unless".split())
+# "cannot hide her anger" asserts the anger: these verbs undo a pending negation.
+CONCEALMENT = frozenset(
+    "hide hides hiding hid conceal conceals concealing concealed mask masks masking masked suppress "
+    "suppresses suppressing suppressed contain contains containing contained help disguise disguises "
+    "disguising restrain restrains restraining control controls controlling".split()
+)
+NEGATION_REACH = 3  # counted words allowed between a negator and the emotion it negates
+# Words that do not count toward the reach ("no obvious sign of anger", "not show any trace of fear").
+REACH_FREE = frozenset("any a an the much obvious clear real genuine apparent visible sign signs trace traces hint hints of".split())
+# Trying, pretending, feigning: the emotion is displayed, not felt.
+EFFORT = frozenset("try tries tried trying attempt attempts attempted attempting pretend pretends pretended pretending strive strives striving struggle struggles struggling".split())
+DISPLAY = frozenset("appear seem look be stay remain keep sound act".split())
+FEIGN = frozenset("feign feigns feigned feigning fake faked faking forced pretended false".split())
+APPEARANCE = frozenset("appear appears appeared appearing seem seems seemed look looks looked sound sounds sounded".split())
+SURFACE = frozenset("seemingly outwardly superficially ostensibly".split())
+MODALS = frozenset("may might could".split())
+# Words of a correcting clause that say what is really felt ("..., but actually worried").
+REALITY = frozenset("actually really truly inside inwardly underneath beneath deep fact".split())
+CONCESSIVE = frozenset("although though while despite whereas".split())
+CONTRAST = frozenset("but yet however though".split())
+# A contrast followed by these adds a feeling instead of correcting the first ("happy, but also nervous").
+ADDITIVE = frozenset("also too additionally".split())
+SOURCE_MARKERS = frozenset("initially originally previously formerly".split())
+DEGREE_HEDGES = frozenset("slightly somewhat mildly faintly bit little hint touch trace tinge slight".split())
+
+SOURCE = 0.5  # weight of an earlier state ("from serious to relaxed": serious)
+HEDGE = 0.8  # weight of a degree-hedged mention ("slightly anxious")
+
+
+def is_break(token: str) -> bool:
+    """Punctuation or a word that ends a clause."""
+    return not token[0].isalnum() or token in CLAUSE_BREAKS
+
+
+def clause_start(tokens: list[str], i: int) -> int:
+    """Index of the first token of the clause holding ``tokens[i]``."""
+    k = i - 1
+    while k >= 0 and not is_break(tokens[k]):
+        k -= 1
+    return k + 1
+
+
+def clause_end(tokens: list[str], j: int) -> int:
+    """Index one past the last token of the clause that continues after ``tokens[j-1]``."""
+    k = j
+    while k < len(tokens) and not is_break(tokens[k]):
+        k += 1
+    return k
+
+
+def negated(tokens: list[str], i: int, floor: int = 0) -> bool:
+    """Whether a negator within reach before ``tokens[i]`` negates it (same clause, no concealment verb between).
+
+    The look-back stops at ``floor`` (the end of the previous emotion mention): "free of worry and
+    relaxed" negates "worry" only.
+    """
+    counted = 0
+    k = i - 1
+    while k >= floor and counted <= NEGATION_REACH:
+        tok = tokens[k]
+        if is_break(tok):
+            return False
+        if tok in CONCEALMENT:
+            return False
+        if tok in NEGATORS or tok.endswith("n't"):
+            return not (tok == "not" and k + 1 < len(tokens) and tokens[k + 1] == "only")
+        if k >= 1 and NEGATOR_PAIRS.get(tokens[k - 1]) == tok:
+            return True
+        if tok not in REACH_FREE:
+            counted += 1
+        k -= 1
+    return False
+
+
+def comparative_less(tokens: list[str], i: int) -> bool:
+    """ "less optimistic", "less and less patient", "least happy": less of the emotion, not the emotion."""
+    k = i - 1
+    while k >= 0 and tokens[k] in ("and", "less", "least", "much", "far", "even"):
+        if tokens[k] in ("less", "least"):
+            return True
+        k -= 1
+    return False
+
+
+def displayed_not_felt(tokens: list[str], i: int, j: int) -> bool:
+    """The emotion is put on or only apparent: "tries to appear calm", "pretends to be happy",
+    "a forced calm", "although she looks relaxed, ...", "outwardly calm", and an appearance that
+    is hedged or corrected later in the sentence ("may seem excited, but ...", "looks calm, but
+    actually ..."). A plain "seems anxious but not angry" keeps "anxious"."""
+    start = clause_start(tokens, i)
+    window = tokens[max(start, i - 6) : i]
+    if any(t in FEIGN for t in window[-2:]):
+        return True
+    for k, tok in enumerate(window):
+        if tok in EFFORT and "to" in window[k + 1 :] and any(t in DISPLAY for t in window[k + 1 :]):
+            return True
+    near = window[-4:]
+    surface = any(t in SURFACE for t in near) or (start + 2 < i and tokens[start : start + 3] == ["on", "the", "surface"])
+    appearance = surface or any(t in APPEARANCE for t in near)
+    if not appearance:
+        return False
+    if (start > 0 and tokens[start - 1] in CONCESSIVE) or tokens[start] in CONCESSIVE:
+        return True
+    # Is the appearance corrected after a contrast later in the sentence?
+    k = clause_end(tokens, j)
+    while k < len(tokens) and tokens[k] in (",", ";"):
+        k += 1
+    if k >= len(tokens) or tokens[k] not in CONTRAST or (k + 1 < len(tokens) and tokens[k + 1] in ADDITIVE):
+        return False
+    hedged = surface or any(t in MODALS for t in near)
+    return hedged or any(t in REALITY for t in tokens[k + 1 : clause_end(tokens, k + 1) + 1][:8])
+
+
+def state_weight(tokens: list[str], i: int, j: int) -> float:
+    """Weight for an earlier state ("from X to ...", "initially X") and degree hedges ("slightly X")."""
+    weight = 1.0
+    start = clause_start(tokens, i)
+    before = tokens[max(start, i - 6) : i]
+    if any(t in SOURCE_MARKERS for t in before):
+        weight *= SOURCE
+    elif "from" in before:
+        after = tokens[j : clause_end(tokens, j)][:8]
+        if "to" in after or "into" in after:
+            weight *= SOURCE
+    if any(t in DEGREE_HEDGES for t in before[-3:]):
+        weight *= HEDGE
+    return weight
