@@ -31,7 +31,8 @@ SCENE_NOUNS = frozenset(
     conversation conversations dialogue dialogues dialog discussion discussions argument arguments debate exchange
     interaction interactions meeting gathering party occasion event events weather day news issue issues matter
     matters question questions problem problems story plot film movie show lighting colors colours color colour
-    relationship process experience moment moments picture image footage period communication chat talk""".split()
+    relationship process experience moment moments picture image footage period communication chat talk content
+    contents""".split()
 )
 OTHER_WORDS = frozenset(
     "other another others listener listeners audience audiences viewer viewers interlocutor interlocutors onlooker "
@@ -54,6 +55,16 @@ LINKING_VERBS = frozenset(
 CAUSATIVES = frozenset("make makes made making cause causes caused causing leave leaves leaving left render renders rendering".split())
 # Between a scene noun's modifier and the noun: other modifiers and coordination.
 MODIFIER_GAP = frozenset((",", "and", "or", "overall", "whole", "general", "slightly", "somewhat", "very", "quite", "rather", "more", "most"))
+# Function words and verbs that end a noun phrase: an emotion word before them is not a scene modifier.
+CLOSED_CLASS = frozenset(
+    """the a an this that these those his her their its my your our he she they it i you we him them me us who
+    which what when where while whom whose how why if because since as than then so but yet although though
+    and or nor to of in on at by for from with without about into onto over under after before during through
+    throughout toward towards against among between within upon is are was were be been being am do does did
+    has have had will would can could may might must shall should not no never very also still just even
+    seems seem seemed appears appear appeared looks look looked feels feel felt becomes become became
+    makes make made shows show showed""".split()
+)
 # Prepositions after an emotion noun that place it in a scene ("the tension in the room").
 PLACE_PREPOSITIONS = frozenset("in of within throughout during".split())
 # Adjectives between a possessive and its emotion noun ("his own deep sadness" keeps one of them).
@@ -86,18 +97,21 @@ def _np_kind(np: list[str]) -> str:
 
 
 def _modifies_scene(tokens: list[str], j: int, vocab_hit) -> bool:
-    """The mention ``tokens[..j]`` is a modifier of a scene noun ("tense and serious conversation")."""
+    """The mention ``tokens[..j]`` modifies a scene noun: "a tense and serious conversation", "a relaxed and
+    pleasant social gathering" (up to two other open-class words between), "relaxed background music"."""
     k, n = j, len(tokens)
-    steps = 0
-    while k < n and steps < 5:
+    other_words = 0
+    while k < n and k < j + 5:
         tok = tokens[k]
         if tok in SCENE_NOUNS:
             return True
         if tok in MODIFIER_GAP or vocab_hit(tok):
             k += 1
-            steps += 1
             continue
-        return False
+        if tok in CLOSED_CLASS or not tok[0].isalpha() or other_words == 2:
+            return False
+        other_words += 1
+        k += 1
     return False
 
 
@@ -124,7 +138,7 @@ def attribute(tokens: list[str], i: int, j: int, vocab_hit) -> str:
     start = clause_start(tokens, i)
     # Possessive determiner of the emotion noun: "the other person's anger", "her mother's deep sadness".
     k = i - 1
-    if k > start and (tokens[k] in NOUN_MODIFIERS or vocab_hit(tokens[k])):
+    if k > start and tokens[k] in NOUN_MODIFIERS:
         k -= 1
     if k >= start and (tokens[k].endswith("'s") or (tokens[k] == "others" and k == i - 1)):  # "others' pain"
         return _np_kind(tokens[max(start, k - 2) : k + 1])

@@ -48,6 +48,7 @@ CONNECTIVE_PHRASES = (
     ("taking", "these", "together"), ("taking", "all", "together"), ("taking", "everything", "together"),
     ("taking", "all", "of", "this", "together"), ("putting", "it", "all", "together"), ("in", "the", "end"),
 )
+_PHRASE_HEADS = frozenset(p[0] for p in CONNECTIVE_PHRASES)
 # Leading tokens skipped before a connective ("Output: Therefore, ...", "And so ...").
 LEAD_NOISE = frozenset(("input", "output", ":", ",", "and", "finally", "-", "*"))
 # Words that make a unit an inference ("we can infer that ...", "it is speculated that ...").
@@ -93,7 +94,7 @@ def _opens_with_connective(tokens: list[str]) -> bool:
     if tokens[i] in CONNECTIVES:
         # "So" opens a conclusion only as a connective ("So, ..." / "So it can be inferred"), not "so much".
         return tokens[i] != "so" or (i + 1 < len(tokens) and tokens[i + 1] in (",", "it", "we", "this", "he", "she", "they"))
-    return any(tuple(tokens[i : i + len(p)]) == p for p in CONNECTIVE_PHRASES)
+    return tokens[i] in _PHRASE_HEADS and any(tuple(tokens[i : i + len(p)]) == p for p in CONNECTIVE_PHRASES)
 
 
 def _frame_at(tokens: list[str]) -> int:

@@ -29,12 +29,12 @@ from dataclasses import dataclass
 
 from affectllm.emotions.attribution import SELF, attribute
 from affectllm.emotions.discourse import CONCLUSION, EVIDENCE, FINAL, INFERENCE, QUOTE, split_units, tokenize
-from affectllm.emotions.lexicon import is_word, lexicon_emotions, match_at
+from affectllm.emotions.lexicon import lexicon_emotions
 from affectllm.emotions.scope import comparative_less, displayed_not_felt, negated, state_weight
 from affectllm.emotions.vocabulary import EmotionVocabulary, default_vocabulary
 from affectllm.errors import AffectLLMError
 
-ROLE_WEIGHT = {FINAL: 0.9, CONCLUSION: 0.7, INFERENCE: 0.7, EVIDENCE: 0.45, QUOTE: 0.25}
+ROLE_WEIGHT = {FINAL: 0.9, CONCLUSION: 0.45, INFERENCE: 0.7, EVIDENCE: 0.45, QUOTE: 0.25}
 KEEP_RATIO = 0.7
 REPEAT = 0.3  # a repeated mention adds this share of its weight (then this share of that...)
 # Tokens that may sit between two members of one list ("angry, or even furious"; "tense and slightly anxious").
@@ -54,7 +54,7 @@ class EmotionMention:
     """
 
     word: str  # canonical vocabulary word
-    label: str  # the words as written ("dissatisfaction", "on edge")
+    label: str  # as a judge would list it: the listed word as written ("dissatisfaction"), else ``word``
     role: str
     weight: float
     dropped: str = ""
@@ -62,11 +62,20 @@ class EmotionMention:
 
 @dataclass(frozen=True)
 class ExtractedEmotion:
-    """A selected word: canonical form, the label as the text wrote it, confidence in [0, 1]."""
+    """A selected word: canonical form, its label from the strongest mention, confidence in [0, 1]."""
 
     word: str
     label: str
     confidence: float
+
+
+def _label(tokens: list[str], i: int, j: int, word: str, vocab: EmotionVocabulary) -> str:
+    """The emotion as a judge would list it: the text's own listed word ("shyness", "anger"), but the
+    canonical word for adverbs ("happily" -> "happy"), phrases ("on edge") and derived forms."""
+    surface = tokens[i]
+    if j - i == 1 and surface in vocab.text_forms and not surface.endswith("ly"):
+        return surface
+    return word
 
 
 def _one_list(gap: list[str], reason: str) -> bool:
@@ -99,16 +108,7 @@ def extract_mentions(text: str, vocabulary: EmotionVocabulary | None = None) -> 
     for unit in split_units(tokenize(text)):
         tokens = unit.tokens
         prev: tuple[int, str] | None = None  # (end index, drop reason) of the previous mention in this unit
-        i, n = 0, len(tokens)
-        while i < n:
-            if not is_word(tokens[i]):
-                i += 1
-                continue
-            word, width = match_at(tokens, i, vocab)
-            if word is None:
-                i += 1
-                continue
-            j = i + width
+        for i, j, word in vocab.mentions(tokens):
             gap = tokens[prev[0] : i] if prev else []
             if prev and prev[1] and _one_list(gap, prev[1]):
                 reason = prev[1]  # one list, one fate: "neither angry nor sad", "a tense and serious talk"
@@ -118,9 +118,8 @@ def extract_mentions(text: str, vocabulary: EmotionVocabulary | None = None) -> 
             if role in (FINAL, CONCLUSION, INFERENCE) and 0 <= i < unit.frame:
                 role = EVIDENCE  # premises of "Based on his smile, we can infer ..."
             weight = ROLE_WEIGHT[role] * state_weight(tokens, i, j) * vocab.salience_of.get(word, 1.0)
-            out.append(EmotionMention(word, " ".join(tokens[i:j]), role, weight, reason))
+            out.append(EmotionMention(word, _label(tokens, i, j, word, vocab), role, weight, reason))
             prev = (j, reason)
-            i = j
     return out
 
 

@@ -2,7 +2,7 @@
 
 Kept selectable for comparison with the discourse-aware extractor in
 :mod:`affectllm.emotions.extract`, which also owns nothing of this file but
-its tokenizer and phrase matcher (:data:`TOKEN`, :func:`match_at`).
+its tokenizer (:data:`TOKEN`).
 
 Lexicon lookup with longest-phrase matching and the morphology of
 :mod:`affectllm.emotions.vocabulary`, plus a small negation model:
@@ -80,7 +80,7 @@ def lexicon_emotions(text: str, vocabulary: EmotionVocabulary | None = None) -> 
             continue
         if tok in CONCEALMENT:
             reach = 0
-        word, width = match_at(tokens, i, vocab)
+        word, width = vocab.match_at(tokens, i)
         if word is not None:
             if reach > 0:
                 carry = True
@@ -92,16 +92,3 @@ def lexicon_emotions(text: str, vocabulary: EmotionVocabulary | None = None) -> 
         reach = max(reach - 1, 0)
         i += 1
     return found
-
-
-def match_at(tokens: list[str], i: int, vocab: EmotionVocabulary) -> tuple[str | None, int]:
-    """Longest vocabulary phrase starting at ``tokens[i]``: (canonical word or None, words used)."""
-    top = min(vocab.phrase_starts.get(tokens[i], 1), len(tokens) - i)
-    for width in range(top, 0, -1):
-        span = tokens[i : i + width]
-        if not all(is_word(t) for t in span):
-            continue
-        word = vocab.normalize_text_form(" ".join(span))
-        if word is not None:
-            return word, width
-    return None, 1

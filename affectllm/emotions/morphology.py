@@ -60,6 +60,9 @@ SUFFIX_RULES: tuple[tuple[str, str], ...] = (
     ("ing", ""),
     ("ing", "e"),
 )
+_RULES_BY_LAST: dict[str, tuple[tuple[str, str], ...]] = {}
+for _rule in SUFFIX_RULES:  # only rules whose suffix ends in a word's last letter can apply to it
+    _RULES_BY_LAST[_rule[0][-1]] = _RULES_BY_LAST.get(_rule[0][-1], ()) + (_rule,)
 MIN_STEM = 3  # letters a stem keeps after a suffix is removed ("sadness" -> "sad")
 
 # Words the rules would wrongly turn into emotions: "lovely" is not "love",
@@ -78,6 +81,6 @@ def base_candidates(word: str) -> Iterator[str]:
     """
     if word in NOT_EMOTION_WORDS:
         return
-    for suffix, repl in SUFFIX_RULES:
+    for suffix, repl in _RULES_BY_LAST.get(word[-1:], ()):
         if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
             yield word[: len(word) - len(suffix)] + repl

@@ -39,6 +39,7 @@ CONCEALMENT = frozenset(
     "suppresses suppressing suppressed contain contains containing contained help disguise disguises "
     "disguising restrain restrains restraining control controls controlling".split()
 )
+CLAUSE_LOOKBACK = 12  # no rule looks further back than this; long clauses are cut here
 NEGATION_REACH = 3  # counted words allowed between a negator and the emotion it negates
 # Words that do not count toward the reach ("no obvious sign of anger", "not show any trace of fear").
 REACH_FREE = frozenset("any a an the much obvious clear real genuine apparent visible sign signs trace traces hint hints of".split())
@@ -46,19 +47,20 @@ REACH_FREE = frozenset("any a an the much obvious clear real genuine apparent vi
 EFFORT = frozenset("try tries tried trying attempt attempts attempted attempting pretend pretends pretended pretending strive strives striving struggle struggles struggling".split())
 DISPLAY = frozenset("appear seem look be stay remain keep sound act".split())
 FEIGN = frozenset("feign feigns feigned feigning fake faked faking forced pretended false".split())
-APPEARANCE = frozenset("appear appears appeared appearing seem seems seemed look looks looked sound sounds sounded".split())
-SURFACE = frozenset("seemingly outwardly superficially ostensibly".split())
+APPEARANCE = frozenset("appear appears appeared appearing seem seems seemed seemingly look looks looked sound sounds sounded".split())
+# Words that on their own say the emotion is only on the outside.
+SURFACE = frozenset("outwardly superficially ostensibly".split())
 MODALS = frozenset("may might could".split())
 # Words of a correcting clause that say what is really felt ("..., but actually worried").
 REALITY = frozenset("actually really truly inside inwardly underneath beneath deep fact".split())
-CONCESSIVE = frozenset("although though while despite whereas".split())
+CONCESSIVE = frozenset("although though despite".split())  # not "while"/"whereas": they contrast two people as often
 CONTRAST = frozenset("but yet however though".split())
 # A contrast followed by these adds a feeling instead of correcting the first ("happy, but also nervous").
 ADDITIVE = frozenset("also too additionally".split())
 SOURCE_MARKERS = frozenset("initially originally previously formerly".split())
-DEGREE_HEDGES = frozenset("slightly somewhat mildly faintly bit little hint touch trace tinge slight".split())
+DEGREE_HEDGES = frozenset("slightly somewhat mildly faintly relatively fairly bit little hint touch trace tinge slight".split())
 
-SOURCE = 0.5  # weight of an earlier state ("from serious to relaxed": serious)
+SOURCE = 0.75  # weight of an earlier state ("from serious to relaxed": serious)
 HEDGE = 0.8  # weight of a degree-hedged mention ("slightly anxious")
 
 
@@ -68,9 +70,10 @@ def is_break(token: str) -> bool:
 
 
 def clause_start(tokens: list[str], i: int) -> int:
-    """Index of the first token of the clause holding ``tokens[i]``."""
+    """Index of the first token of the clause holding ``tokens[i]`` (looking back at most ``CLAUSE_LOOKBACK``)."""
     k = i - 1
-    while k >= 0 and not is_break(tokens[k]):
+    floor = max(i - CLAUSE_LOOKBACK, 0)
+    while k >= floor and not is_break(tokens[k]):
         k -= 1
     return k + 1
 
@@ -130,9 +133,9 @@ def displayed_not_felt(tokens: list[str], i: int, j: int) -> bool:
         if tok in EFFORT and "to" in window[k + 1 :] and any(t in DISPLAY for t in window[k + 1 :]):
             return True
     near = window[-4:]
-    surface = any(t in SURFACE for t in near) or (start + 2 < i and tokens[start : start + 3] == ["on", "the", "surface"])
-    appearance = surface or any(t in APPEARANCE for t in near)
-    if not appearance:
+    if any(t in SURFACE for t in near) or (start + 2 < i and tokens[start : start + 3] == ["on", "the", "surface"]):
+        return True
+    if not any(t in APPEARANCE for t in near):
         return False
     if (start > 0 and tokens[start - 1] in CONCESSIVE) or tokens[start] in CONCESSIVE:
         return True
@@ -142,8 +145,7 @@ def displayed_not_felt(tokens: list[str], i: int, j: int) -> bool:
         k += 1
     if k >= len(tokens) or tokens[k] not in CONTRAST or (k + 1 < len(tokens) and tokens[k + 1] in ADDITIVE):
         return False
-    hedged = surface or any(t in MODALS for t in near)
-    return hedged or any(t in REALITY for t in tokens[k + 1 : clause_end(tokens, k + 1) + 1][:8])
+    return any(t in MODALS for t in near) or any(t in REALITY for t in tokens[k + 1 : clause_end(tokens, k + 1) + 1][:8])
 
 
 def state_weight(tokens: list[str], i: int, j: int) -> float:

@@ -22,6 +22,8 @@ VOCABULARY_CSV = Path(__file__).with_name("vocabulary.csv")
 LABEL_ONLY = "~"
 
 _SPACES = re.compile(r"\s+")
+_UNSEEN = object()
+TOKEN_MEMO_LIMIT = 500_000  # distinct tokens remembered (bounded memory on any input)
 
 
 def surface_key(text: str) -> str:
@@ -82,8 +84,39 @@ class EmotionVocabulary:
         try:
             return self._token_memo[key]
         except KeyError:
-            hit = self._token_memo[key] = self._lookup(key, self.text_forms)
+            hit = self._lookup(key, self.text_forms)
+            if len(self._token_memo) < TOKEN_MEMO_LIMIT:
+                self._token_memo[key] = hit
             return hit
+
+    def match_at(self, tokens: list[str], i: int) -> tuple[str | None, int]:
+        """Longest free-text form starting at ``tokens[i]``: (canonical word or None, tokens used)."""
+        top = min(self.phrase_starts.get(tokens[i], 1), len(tokens) - i)
+        for width in range(top, 1, -1):  # most tokens start no phrase: this loop is then empty
+            # A span with punctuation ("on , edge") joins to a key no form has.
+            word = self.text_forms.get(" ".join(tokens[i : i + width]))
+            if word is not None:
+                return word, width
+        word = self._token_memo.get(tokens[i], _UNSEEN)
+        return (self.normalize_text_form(tokens[i]) if word is _UNSEEN else word), 1
+
+    def mentions(self, tokens: list[str]) -> list[tuple[int, int, str]]:
+        """Every free-text form in ``tokens``, longest first, as (start, end, canonical word)."""
+        out = []
+        memo, starts = self._token_memo, self.phrase_starts
+        i, n = 0, len(tokens)
+        while i < n:
+            tok = tokens[i]
+            if starts.get(tok, 1) > 1:
+                word, width = self.match_at(tokens, i)
+            else:
+                word, width = memo.get(tok, _UNSEEN), 1
+                if word is _UNSEEN:
+                    word = self.normalize_text_form(tok)
+            if word is not None:
+                out.append((i, i + width, word))
+            i += width
+        return out
 
     def family(self, label: str) -> str | None:
         word = self.normalize(label)

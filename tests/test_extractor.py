@@ -1,0 +1,191 @@
+"""The discourse-aware extractor, one failure class at a time, on sentences written for these tests."""
+
+import pytest
+
+from affectllm.emotions import extract_emotions, extract_mentions, extract_scored, load_vocabulary
+from affectllm.emotions.discourse import EVIDENCE, FINAL, INFERENCE, QUOTE, split_units, tokenize
+from affectllm.emotions.morphology import base_candidates
+from affectllm.errors import AffectLLMError
+
+
+def words(text: str) -> list[str]:
+    return extract_emotions(text)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("She walks into a tense situation, but she herself looks cheerful.", ["cheerful"]),
+        ("A serious atmosphere and relaxed background music surround the calm woman.", ["calm"]),
+        ("He is interested in the conversation topic and looks happy.", ["happy"]),
+        ("The atmosphere is tense; he is relaxed.", ["relaxed"]),
+        ("They are having a relaxed and pleasant social gathering while he seems bored.", ["bored"]),
+        ("The tension of the situation grows, and she is frightened.", ["frightened"]),
+        # the conversation is where she feels it, not what is angry
+        ("She is expressing dissatisfaction and anger in this conversation.", ["dissatisfied", "angry"]),
+    ],
+)
+def test_scene_words_are_not_the_persons(text, expected):
+    assert words(text) == expected
+
+
+def test_conclusion_dominates_the_evidence():
+    text = (
+        "In the video, his brows are knitted and he looks tense and a little angry. "
+        "In the audio, his voice is low and he sounds anxious. "
+        'In the text, he says "I do not know what will happen tomorrow." '
+        "Therefore, this sentence expresses the male's concern and pessimistic expectation."
+    )
+    assert words(text) == ["concerned", "pessimistic"]
+    roles = {m.word: m.role for m in extract_mentions(text)}
+    assert roles == {"tense": EVIDENCE, "angry": EVIDENCE, "anxious": EVIDENCE, "concerned": FINAL, "pessimistic": FINAL}
+    # without the conclusion every emotion of the evidence counts
+    assert words(text.rsplit("Therefore", 1)[0]) == ["tense", "angry", "anxious"]
+
+
+def test_later_inference_supersedes_an_overall_that_closes_a_paragraph():
+    text = (
+        "In the video, she smiles. Overall, she appears relaxed in the opening scene. "
+        "In the audio, her voice shakes. Based on all the clues, we can infer that she is nervous and worried."
+    )
+    units = split_units(tokenize(text))
+    assert [u.role for u in units if u.role != EVIDENCE] == ["conclusion", INFERENCE]
+    assert words(text) == ["nervous", "worried"]
+
+
+def test_premises_before_an_inference_frame_are_evidence():
+    text = "Based on his joyful face and cheerful voice, we can infer that he is proud."
+    assert {m.word: m.role for m in extract_mentions(text)} == {"joyful": EVIDENCE, "cheerful": EVIDENCE, "proud": INFERENCE}
+    assert words(text) == ["proud"]
+
+
+def test_mid_sentence_conclusion_and_quotes():
+    text = 'He laughs and says "I am so angry at you", so it can be inferred that his emotional state is happy.'
+    units = split_units(tokenize(text))
+    assert [u.role for u in units] == [QUOTE, EVIDENCE, FINAL]
+    assert words(text) == ["happy"]
+    # a quote alone still counts: it is all the text says
+    assert words('"I am so angry at you."') == ["angry"]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("She is less optimistic than before and clearly sad.", ["sad"]),
+        ("He grows less and less patient; he is annoyed.", ["annoyed"]),
+        ("He is not entirely calm; he seems nervous.", ["nervous"]),
+        ("She tries to appear calm, but her hands shake with fear.", ["fearful"]),
+        ("He pretends to be happy.", []),
+        ("He may seem excited, but he is actually worried.", ["worried"]),
+        ("Although she looks relaxed, her voice reveals anxiety.", ["anxious"]),
+        ("On the surface he is cheerful, but deep down he is lonely.", ["lonely"]),
+        ("Outwardly calm, she is in fact terrified.", ["terrified"]),
+        # an appearance that is not corrected, or corrected only by an addition, stays
+        ("She seems slightly anxious but clearly not angry.", ["anxious"]),
+        ("He looks happy, but also a little nervous.", ["happy", "nervous"]),
+        ("He cannot hide his anger.", ["angry"]),
+        ("He is trying to hide his disappointment.", ["disappointed"]),
+        ("Her fury is barely contained.", ["furious"]),
+        ("He is neither angry nor sad, just tired.", ["tired"]),
+        ("There are no obvious signs of unhappiness or anxiety; he is relaxed.", ["relaxed"]),
+        ("He was free of worry and relaxed.", ["relaxed"]),
+        ("He does not show any signs of fear.", []),
+        ("He did not expect to feel so happy.", ["happy"]),
+        ("It shows a lack of confidence and some unease.", ["uneasy"]),
+        ("He is angry rather than sad.", ["angry"]),
+    ],
+)
+def test_negation_comparative_hedge_concealment(text, expected):
+    assert words(text) == expected
+
+
+def test_earlier_state_and_degree_hedges_weigh_less():
+    scored = {e.word: e.confidence for e in extract_scored("Her expression changes from serious and worried to relaxed and happy.")}
+    assert list(scored) == ["worried", "relaxed", "happy"]
+    assert scored["worried"] < scored["relaxed"] == scored["happy"]
+    hedged = {e.word: e.confidence for e in extract_scored("He is angry and slightly anxious.")}
+    assert hedged["anxious"] == pytest.approx(0.8 * hedged["angry"])
+
+
+@pytest.mark.parametrize(
+    "text, expected, labels",
+    [
+        ("His worries and concerns are clear.", ["worried", "concerned"], ["worries", "concerns"]),
+        ("She expresses her dissatisfaction and helplessness.", ["dissatisfied", "helpless"], ["dissatisfaction", "helplessness"]),
+        ("There is blame and accusation in her voice.", ["blaming", "accusatory"], ["blame", "accusation"]),
+        ("His sadness deepens, he speaks nervously.", ["sad", "nervous"], ["sadness", "nervous"]),
+        ("She feels discontent and a deep reluctance.", ["dissatisfied", "hesitant"], ["discontent", "reluctance"]),
+        ("He shows timidity and impatience.", ["timid", "impatient"], ["timidity", "impatience"]),
+        ("He is on edge.", ["nervous"], ["nervous"]),
+    ],
+)
+def test_morphology_and_emotion_nouns(text, expected, labels):
+    scored = extract_scored(text)
+    assert [e.word for e in scored] == expected
+    assert [e.label for e in scored] == labels
+
+
+def test_derivational_rules_only_look_up():
+    assert next(base_candidates("helplessness")) == "helpless"
+    assert "frustrated" in set(base_candidates("frustration"))
+    assert "reluctant" in set(base_candidates("reluctance"))
+    assert list(base_candidates("lovely")) == []
+    # prefixes and "-less" are never stripped: the result would be another feeling
+    assert "happy" not in set(base_candidates("unhappiness"))
+    assert "help" not in set(base_candidates("helpless"))
+    assert words("He felt unhappiness and hopelessness.") == ["unhappy", "despairing"]
+    assert words("She gave an impression of warmth.") == []
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("He feels worried, which may make the listener feel uneasy.", ["worried"]),
+        ("The other person seems angry, while she stays calm.", ["calm"]),
+        ("His friend is sad, and he appears to be a little guilty.", ["guilty"]),
+        ("The other person's anger frightens her.", ["frightened"]),
+        ("She worries about her mother's sadness.", ["worried"]),
+        ("The audience is amused; the speaker is embarrassed.", ["embarrassed"]),
+        ("Her words are meant to comfort others' pain; she is calm.", ["calm"]),
+        # the first person is the speaker: transcripts keep their emotions
+        ("I am so angry with you, you make me nervous.", ["angry", "nervous"]),
+        ("She has heard news that made her happy.", ["happy"]),
+    ],
+)
+def test_attribution_to_the_described_person(text, expected):
+    assert words(text) == expected
+
+
+def test_confidence_and_salience():
+    scored = {e.word: e.confidence for e in extract_scored("He listens attentively. Therefore, he is anxious.")}
+    assert scored == {"anxious": pytest.approx(0.9)}
+    # a weak word alone is still what the text says
+    assert words("He listens attentively.") == ["attentive"]
+    both = {e.word: e.confidence for e in extract_scored("He listens attentively and is anxious.")}
+    assert list(both) == ["anxious"]
+    dropped = {m.word: m.dropped for m in extract_mentions("The music is cheerful, but he is not happy.")}
+    assert dropped == {"cheerful": "scene", "happy": "negated"}
+
+
+def test_old_extractor_stays_selectable():
+    text = "The atmosphere is tense. Therefore, he is calm."
+    assert extract_emotions(text, method="lexicon") == ["tense", "calm"]
+    assert extract_emotions(text) == ["calm"]
+    with pytest.raises(AffectLLMError, match="unknown emotion extraction method 'gpt'; use one of discourse, lexicon"):
+        extract_emotions(text, method="gpt")
+
+
+@pytest.mark.parametrize("text", ["", "   ", "...", '"', "Therefore,", "\n\n", "!!! ??? ;;;"])
+def test_degenerate_text(text):
+    assert words(text) == []
+
+
+def test_salience_column(tmp_path):
+    csv = tmp_path / "v.csv"
+    csv.write_text("word,family,valence,forms,salience\nglum,sadness,-0.4,,0.5\nangry,anger,-0.7,\n")
+    vocab = load_vocabulary(csv)
+    assert vocab.salience_of == {"glum": 0.5, "angry": 1.0}
+    assert extract_emotions("He is glum and angry.", vocab) == ["angry"]
+    csv.write_text("word,family,valence,forms,salience\nglum,sadness,-0.4,,1.5\n")
+    with pytest.raises(AffectLLMError, match=r"v.csv:2: salience 1.5 of 'glum' outside \(0, 1\]"):
+        load_vocabulary(csv)
