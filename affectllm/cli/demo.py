@@ -13,6 +13,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--llm", default=None,
                    help="cue path only: a local instruct LLM folder instead of the bundled SmolLM2, or 'none' for the "
                         "deterministic cue-fusion answer alone")
+    p.add_argument("--base", action="append", default=[], metavar="KEY=DIR|DIR",
+                   help="checkpoint only: use DIR for base model KEY (llm, audio_encoder, vision_encoder, "
+                        "text_encoder), or trust the checkpoint's paths under DIR (repeatable)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback; 0.0.0.0 exposes it to the network)")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--max-upload-mb", type=float, default=50.0, help="largest accepted upload (MB)")
@@ -36,5 +39,5 @@ def run(args: argparse.Namespace) -> int:
 
     llm = False if (args.llm or "").lower() == "none" else args.llm
     launch_demo(model=args.model, llm=llm, host=args.host, port=args.port, max_upload_mb=args.max_upload_mb,
-                examples_folder=args.examples_dir, warm=not args.no_warmup)
+                examples_folder=args.examples_dir, warm=not args.no_warmup, base=tuple(args.base))
     return 0

@@ -61,10 +61,11 @@ def frames_for(duration: float, window_s: float) -> int:
 
 
 class DemoEngine:
-    """``model``: "cues" (default) or a checkpoint folder; ``llm``: the cue path's LLM (None bundled, False none)."""
+    """``model``: "cues" (default) or a checkpoint folder; ``llm``: the cue path's LLM (None bundled, False none);
+    ``base``: ``--base`` values for a checkpoint whose base models lie outside it (``affectllm.checkpoint``)."""
 
     def __init__(self, model: str = "cues", llm: str | None | bool = None,
-                 max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB):
+                 max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, base: tuple[str, ...] = ()):
         from affectllm.demo.timeline import WINDOW_S
 
         self.model = model or "cues"
@@ -79,9 +80,11 @@ class DemoEngine:
             self.name = self.cue_backend.model_name
         else:
             from affectllm.caption.backends import load_backend
+            from affectllm.checkpoint import parse_base_arguments
 
             self.cue_backend = None
-            self.checkpoint = load_backend(self.model)
+            paths, trusted = parse_base_arguments(base)
+            self.checkpoint = load_backend(self.model, base=paths, trusted=tuple(trusted))
             self.name = self.checkpoint.name
 
     def analyze(self, media_path: str | None = None, text: str | None = None, subtitle: str | None = None,

@@ -52,13 +52,14 @@ def warm_up(engine: DemoEngine, examples_folder: Path, examples) -> threading.Th
 
 def launch_demo(model: str = "cues", llm: str | None | bool = None, host: str = DEFAULT_HOST,
                 port: int = DEFAULT_PORT, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB,
-                examples_folder: str | Path | None = None, warm: bool = True, block: bool = True):
+                examples_folder: str | Path | None = None, warm: bool = True, block: bool = True,
+                base: tuple[str, ...] = ()):
     """Build and serve the demo; returns (app, url). ``block=False`` returns once the server listens."""
     disable_telemetry()
     from affectllm.demo.examples import ensure_examples
     from affectllm.demo.ui import CSS, build_app
 
-    engine = DemoEngine(model, llm=llm, max_upload_mb=max_upload_mb)
+    engine = DemoEngine(model, llm=llm, max_upload_mb=max_upload_mb, base=base)
     folder, examples = ensure_examples(examples_folder)
     app = build_app(engine, folder, examples)
     app.queue(default_concurrency_limit=1, max_size=MAX_QUEUE)
