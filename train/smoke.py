@@ -4,7 +4,6 @@ killed after its first checkpoint and resumed; prints both runs' losses.
     python train/smoke.py            (from the repository root; about two minutes on CPU)
 """
 
-import json
 import os
 import signal
 import subprocess
@@ -26,8 +25,9 @@ def launch(*extra: str) -> subprocess.Popen:
 
 
 def losses(run: Path) -> dict[int, float]:
-    lines = (run / "metrics.jsonl").read_text().splitlines()
-    return {r["step"]: r["loss"] for r in map(json.loads, lines)}
+    from affectllm.training.run_log import read_metrics  # a kill may leave a torn last line; a step's last record wins
+
+    return {r["step"]: r["loss"] for r in read_metrics(run)}
 
 
 def main() -> int:
