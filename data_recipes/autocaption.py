@@ -113,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
                 sample = make_sample(sid, out.parent.resolve(), args.style, emotions=rec.emotions,
                                      video=None if is_audio else f.resolve(), audio=f.resolve() if is_audio else None,
                                      subtitle=rec.cues["speech"].get("text", ""), valence=rec.extra.get("valence"),
-                                     record=target_record(rec, args.style), answered_by=rec.extra["answered_by"])
+                                     record=target_record(rec, args.style), answered_by=rec.extra["answered_by"],
+                                     chain="cues")
             except RowError as err:
                 print(f"autocaption: skipped {f}: {err}", file=sys.stderr)
                 failed += 1

@@ -19,15 +19,16 @@ target is the chain of empathy ending in the reply.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from affectllm.errors import AffectLLMError
 from data_recipes.manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments,
-                                   convert, emotion_words, find_media, label_valence, make_sample, read_text)
+                                   convert, emotion_words, find_media, json_list_rows, label_valence, make_sample)
 
 NAME = "avamerg"
+ALIASES: dict[str, dict] = {}
 HELP = "AvaMERG (<split>.json dialogues with chain_of_empathy, video/ and audio/ clips)"
+LAYOUT = "AvaMERG/: {train,val,test}.json (conversations with turns and chain_of_empathy) + video/, audio/"
 STYLES = ("chain_of_empathy", "affectgpt_hybrid", "think_answer")
 SPLITS = ("train", "val", "test")
 
@@ -49,14 +50,16 @@ def _rows(root: Path, split: str):
             if split != "all":
                 raise AffectLLMError(f"{path}: AvaMERG {name}.json not found; point --input at the AvaMERG folder")
             continue
-        try:
-            conversations = json.loads(read_text(path))
-        except json.JSONDecodeError as err:
-            raise AffectLLMError(f"{path}:{err.lineno}: not valid JSON ({err.msg})") from None
-        for i, conv in enumerate(conversations, start=1):
+        for entry in json_list_rows(path, "AvaMERG conversation"):
+            conv = entry.data
+            if not isinstance(conv, dict):
+                yield SourceRow(path, entry.line, {"error": "conversation is not a JSON object"})
+                continue
             turns = conv.get("turns") or ([conv["turn"]] if "turn" in conv else [])
+            if not turns:
+                yield SourceRow(path, entry.line, {"error": "conversation has no turns"})
             for j, turn in enumerate(turns):
-                yield SourceRow(path, i, {"conv": conv, "turn": turn, "turn_index": j, "split": name})
+                yield SourceRow(path, entry.line, {"conv": conv, "turn": turn, "turn_index": j, "split": name})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
     out_dir = args.out.resolve().parent
 
     def build(row: SourceRow) -> dict:
+        if "error" in row.data:
+            raise RowError(row.data["error"])
         conv, turn = row.data["conv"], row.data["turn"]
         coe = turn.get("chain_of_empathy") or {}
         emotion = str(coe.get("speaker_emotion") or "").strip()

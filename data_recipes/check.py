@@ -1,15 +1,17 @@
 """Validate a manifest: `affectllm recipe check manifest.jsonl [--tokenizer DIR] [--no-probe] [--json]`.
 
 Reports malformed lines, missing or unreadable media (``affectllm.media``'s
-probe), media tags without media, empty targets, the label distribution and
-token-length statistics (whitespace tokens, or a local tokenizer). Exit code
-1 when any error was found.
+probe), media tags without media, empty targets, empty chains (a reasoning
+template whose target holds no reasoning, such as ``<think></think>`` or a bare
+``Emotions: sad``), the label distribution and token-length statistics
+(whitespace tokens, or a local tokenizer). Exit code 1 when any error was found.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -26,6 +28,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tokenizer", help="local tokenizer folder for token counts (default: whitespace tokens)")
     parser.add_argument("--no-probe", action="store_true", help="only check that media exist and are non-empty")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
+
+
+def target_style(sample: dict, target: str) -> str | None:
+    """The template a target was rendered with: the sample's ``style`` field, else guessed from its layout."""
+    if sample.get("style"):
+        return str(sample["style"])
+    if re.search(r"<\s*think\s*>", target, re.IGNORECASE):
+        return "think_answer"
+    if re.match(r"\s*Key Observations\s*:", target, re.IGNORECASE):
+        return "expllm"
+    if re.search(r"^Emotions?\s*:", target, re.IGNORECASE | re.MULTILINE):
+        return "emer"
+    return None
+
+
+def empty_chain(sample: dict, target: str) -> str | None:
+    """The style name when ``target`` is a reasoning template with no reasoning in it, else None."""
+    from affectllm.reasoning import parse_output
+    from data_recipes.targets import CHAIN_STYLES
+
+    style = target_style(sample, target)
+    if style not in CHAIN_STYLES:
+        return None
+    sections = parse_output(style, target).sections
+    if style == "expllm":  # the template writes a stock line for missing observations
+        return None if sections["interpretation"] or sections["conclusion"] else style
+    return None if any(sections.values()) else style
 
 
 def _percentile(sorted_values: list[int], q: float) -> int:
@@ -79,6 +108,9 @@ def check_manifest(path: Path, tokenizer: str | None = None, probe: bool = True)
         target = " ".join(m.get("content", "") for m in messages if m.get("role") == "assistant")
         if not target.strip():
             errors.append(f"{where}: empty target (no assistant message with content)")
+        elif (style := empty_chain(sample, target)) is not None:
+            errors.append(f"{where}: empty chain: the {style} target holds no reasoning; re-run the recipe "
+                          "(label-only samples become plain answers) or add --ground-chains")
         for tag, key in (("<video>", "videos"), ("<audio>", "audios")):
             if user.count(tag) != len(sample.get(key) or []):
                 errors.append(f"{where}: {user.count(tag)} {tag} tag(s) but {len(sample.get(key) or [])} {key}")

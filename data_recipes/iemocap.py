@@ -2,13 +2,20 @@
 
     affectllm recipe iemocap --input IEMOCAP_full_release --out iemocap4.jsonl --split Session5
 
-Facts relied on (IEMOCAP release layout, as read by the field's loaders):
+Facts relied on (IEMOCAP release layout as documented in CXianRen/AMST
+``Doc/dataset/IEMOCAP.md``, commit 16f96be80dc074a3e1bb095fa6ae9f9d8e5eee94;
+the 4-class protocol of MERBench, zeroQiaoba/MERTools ``MER2024/toolkit/
+preprocess/iemocap.py`` and ``config.py``'s ``IEMOCAPFour``, commit
+89120b780ab18b28349f0e37dcc12b8cc253cb02):
 - ``SessionN/dialog/EmoEvaluation/<dialog>.txt``: one summary line per turn,
   ``[start - end]<TAB><utterance id><TAB><label><TAB>[V, A, D]``; the other
   lines (``C-E1:``, ``A-E2:`` ...) are per-annotator details and are ignored.
 - Labels: neu, hap, exc, ang, sad, fru, sur, fea, dis, oth, xxx (no majority).
-  The 4-class protocol keeps neu / hap+exc (excited merged into happy) / ang /
-  sad.
+  The 4-class protocol keeps neu / hap+exc (excited folded into happy) / ang /
+  sad; the sample's ``code`` keeps the original label code.
+- Every turn line is accounted for: a sample, an error (no wav, malformed),
+  or "left out" with its reason (``xxx``: no majority label; ``oth``: no
+  emotion named; with ``--classes 4``, a class outside the protocol).
 - V, A, D are rated on 1..5; valence is stored as (V - 3) / 2, in [-1, 1].
 - ``SessionN/dialog/transcriptions/<dialog>.txt``: ``<utterance id> [start-end]: text``.
 - ``SessionN/sentences/wav/<dialog>/<utterance id>.wav``. Video exists only per
@@ -22,22 +29,26 @@ import re
 from pathlib import Path
 
 from affectllm.errors import AffectLLMError
-from data_recipes.manifest import (RowError, SourceRow, add_common_arguments, convert, emotion_words, make_sample,
-                                   read_text)
+from data_recipes.manifest import (LeftOut, RowError, SourceRow, add_common_arguments, convert, emotion_words,
+                                   make_sample, read_text)
+from data_recipes.targets import Targets
 
 NAME = "iemocap"
+ALIASES: dict[str, dict] = {}
 HELP = "IEMOCAP (EmoEvaluation files; 4-class with excited->happy, or all classes)"
+LAYOUT = ("IEMOCAP_full_release/SessionN/dialog/EmoEvaluation/*.txt + dialog/transcriptions/ + "
+          "sentences/wav/<dialog>/<utterance>.wav")
 STYLES = ("affectgpt_hybrid", "emer", "think_answer", "hef_hint")
 FOUR_CLASS = {"neu": "neutral", "hap": "happy", "exc": "happy", "ang": "angry", "sad": "sad"}
 ALL_CLASSES = dict(FOUR_CLASS, exc="excited", fru="frustrated", sur="surprised", fea="fearful", dis="disgusted")
-NO_LABEL = {"oth", "xxx"}
+NO_LABEL = {"xxx": "no majority label (xxx)", "oth": "label 'oth' (other) names no emotion"}
 SESSIONS = tuple(f"Session{i}" for i in range(1, 6))
 _TURN = re.compile(r"^\[(?P<start>[\d.]+)\s*-\s*(?P<end>[\d.]+)\]\s+(?P<id>\S+)\s+(?P<label>\S+)\s+\[(?P<vad>[^\]]*)\]")
 _TRANSCRIPT = re.compile(r"^(?P<id>\S+)\s+\[[^\]]*\]:\s*(?P<text>.*)$")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_common_arguments(parser, STYLES, "affectgpt_hybrid", splits=SESSIONS)
+    add_common_arguments(parser, STYLES, "affectgpt_hybrid", splits=SESSIONS, label_only=True)
     parser.add_argument("--classes", choices=["4", "all"], default="4",
                         help="4: neutral/happy(+excited)/angry/sad, others left out; all: every labelled class")
 
@@ -48,6 +59,8 @@ def _rows(root: Path, split: str):
         raise AffectLLMError(f"{root}: no {split if split != 'all' else 'SessionN'} folder; point --input at IEMOCAP_full_release")
     for session in sessions:
         for path in sorted((root / session / "dialog" / "EmoEvaluation").glob("*.txt")):
+            if path.name.startswith("._"):  # macOS resource forks some copies of the release carry
+                continue
             for i, line in enumerate(read_text(path).splitlines(), start=1):
                 if line.startswith("["):
                     yield SourceRow(path, i, {"line": line, "session": session})
@@ -69,14 +82,17 @@ def run(args: argparse.Namespace) -> int:
     table = FOUR_CLASS if args.classes == "4" else ALL_CLASSES
     out_dir = args.out.resolve().parent
     transcripts: dict[Path, dict[str, str]] = {}
+    targets = Targets.from_args(args)
 
     def build(row: SourceRow) -> dict | None:
         m = _TURN.match(row.data["line"])
         if not m:
             raise RowError("not an EmoEvaluation turn line ([start - end] id label [V, A, D])")
         code = m.group("label")
-        if code in NO_LABEL or (code not in table and code in ALL_CLASSES):
-            return None  # outside the chosen protocol, not an error
+        if code in NO_LABEL:
+            raise LeftOut(NO_LABEL[code])
+        if code in ALL_CLASSES and code not in table:
+            raise LeftOut(f"class '{code}' is outside --classes 4 (use --classes all to keep it)")
         if code not in table:
             raise RowError(f"unknown label code {code!r} (expected one of {', '.join(sorted(ALL_CLASSES) + sorted(NO_LABEL))})")
         vad = [float(x) for x in m.group("vad").split(",")]
@@ -90,8 +106,8 @@ def run(args: argparse.Namespace) -> int:
         tfile = session_dir / "dialog" / "transcriptions" / f"{dialog}.txt"
         if tfile not in transcripts:
             transcripts[tfile] = _transcripts(tfile)
-        return make_sample(utt, out_dir, args.style, emotions=emotion_words([table[code]]), audio=wav,
+        return make_sample(utt, out_dir, targets, emotions=emotion_words([table[code]]), audio=wav,
                            subtitle=transcripts[tfile].get(utt, ""), valence=(vad[0] - 3.0) / 2.0,
-                           label=table[code], vad=vad, split=row.data["session"])
+                           label=table[code], code=code, vad=vad, split=row.data["session"])
 
-    return convert(args, _rows(root, args.split), build, dataset=f"iemocap/{args.classes}class")
+    return convert(args, _rows(root, args.split), build, dataset=f"iemocap/{args.classes}class", targets=targets)

@@ -1,14 +1,21 @@
 """What every converter shares: rows with their file and line, the error policy, sample building, writing.
 
 A recipe yields ``SourceRow``s and gives a ``build(row) -> dict | None``
-function; ``convert`` runs it over every row, reports a malformed row as
-``FILE:LINE: reason`` and skips it or stops (``--on-error``), and writes one
-manifest sample per line (DESIGN.md's format)::
+function; ``convert`` runs it over every row and accounts for each one: it
+becomes a sample, or a malformed row is reported as ``FILE:LINE: reason``
+and skipped or stops the run (``--on-error``), or a row the protocol leaves
+out on purpose (``LeftOut``: no majority label, a class outside
+``--classes 4``) is reported as ``left out FILE:LINE: reason``. Each sample
+is one manifest line (the README's format)::
 
     {"id", "messages": [user "<video><audio>instruction", assistant target],
-     "videos", "audios", "subtitle", "emotions", "valence", "dataset", "split", "label"}
+     "videos", "audios", "subtitle", "emotions", "valence", "dataset", "split", "label",
+     "style", "chain"}
 
-Media paths are written relative to the manifest's folder.
+``style`` is the template the target was rendered with and ``chain`` says
+where its reasoning came from (``data_recipes.targets``). Media paths are
+written relative to the manifest's folder; a path taken from the data must
+stay inside the folder the user pointed at (``inside``).
 """
 
 from __future__ import annotations
@@ -21,10 +28,13 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from affectllm.errors import AffectLLMError
 from affectllm.prompts import render_prompt, render_target
+
+if TYPE_CHECKING:
+    from data_recipes.targets import Targets
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".flv")
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".m4a", ".ogg")
@@ -33,6 +43,13 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 class RowError(ValueError):
     """One source row cannot become a sample (missing column, unknown label, missing clip)."""
+
+
+class LeftOut(Exception):
+    """A well-formed row the protocol excludes on purpose (no majority label, a class outside the chosen set).
+
+    Reported with its reason and counted, never an error under ``--on-error fail``.
+    """
 
 
 @dataclass
@@ -47,7 +64,10 @@ class SourceRow:
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, styles: Iterable[str], default_style: str,
-                         splits: Iterable[str] = ("train",), default_split: str = "all") -> None:
+                         splits: Iterable[str] = ("train",), default_split: str = "all",
+                         label_only: bool = False) -> None:
+    """The options every recipe takes; ``label_only`` recipes (no descriptions in the data) also get
+    ``--ground-chains`` (see ``data_recipes.targets``)."""
     parser.add_argument("--input", required=True, type=Path, metavar="ROOT", help="dataset root folder, as published")
     parser.add_argument("--out", required=True, type=Path, metavar="MANIFEST", help="manifest JSONL to write")
     parser.add_argument("--style", choices=list(styles), default=default_style,
@@ -57,6 +77,13 @@ def add_common_arguments(parser: argparse.ArgumentParser, styles: Iterable[str],
     parser.add_argument("--on-error", choices=["skip", "fail"], default="skip",
                         help="a malformed row is reported and skipped (default) or stops the run")
     parser.add_argument("--limit", type=int, default=None, help="stop after this many samples")
+    if label_only:
+        parser.add_argument("--ground-chains", action="store_true",
+                            help="write a reasoning chain for each label-only sample from the cues of its own media "
+                                 "(face, voice, words), conditioned on the gold label; without it a chain --style "
+                                 "falls back to plain answers")
+        parser.add_argument("--ground-frames", type=int, default=8, metavar="N",
+                            help="frames sampled per clip for --ground-chains (default: 8)")
 
 
 def require_file(path: Path, what: str) -> Path:
@@ -101,6 +128,38 @@ def csv_rows(path: Path, required: Iterable[str] = (), header: bool = True,
         start = reader.line_num + 1
 
 
+def csv_header(path: Path) -> list[str]:
+    """The column names of a CSV's first line (stripped), [] for an empty file."""
+    lines = read_text(require_file(path, "label file")).splitlines()
+    return [h.strip() for h in next(csv.reader(lines[:1]), [])]
+
+
+def json_list_rows(path: Path, what: str) -> Iterator[SourceRow]:
+    """The elements of a JSON file holding a list, each with the line its element starts on."""
+    text = read_text(require_file(path, what))
+    decoder = json.JSONDecoder()
+    i = len(text) - len(text.lstrip())
+    if not text.startswith("[", i):
+        raise AffectLLMError(f"{path}:1: expected a JSON list of {what} entries")
+    i += 1
+    line, counted = 1, 0
+    while True:
+        while i < len(text) and text[i] in " \t\r\n,":
+            i += 1
+        if i >= len(text):
+            raise AffectLLMError(f"{path}: unexpected end of file (the JSON list is not closed)")
+        if text[i] == "]":
+            return
+        try:
+            value, end = decoder.raw_decode(text, i)
+        except json.JSONDecodeError as err:
+            raise AffectLLMError(f"{path}:{err.lineno}: not valid JSON ({err.msg})") from None
+        line += text.count("\n", counted, i)
+        counted = i
+        yield SourceRow(path, line, value)
+        i = end
+
+
 def cell(row: SourceRow, column: str) -> str:
     """A non-empty stripped value, or RowError naming the column."""
     value = row.data.get(column)
@@ -120,13 +179,35 @@ def parse_label_list(text: str) -> list[str]:
     return [p.strip(" '\"") for p in text.replace(";", ",").split(",") if p.strip(" '\"")]
 
 
-def find_media(folder: Path, stem: str, extensions: Iterable[str]) -> Path:
-    """``folder/stem`` with the first extension that exists; RowError naming the folder otherwise."""
-    for ext in extensions:
-        p = folder / f"{stem}{ext}"
-        if p.is_file():
-            return p
-    raise RowError(f"clip {stem!r} not found in {folder} (tried {', '.join(extensions)})")
+def inside(root: Path, relative: str) -> Path:
+    """``root / relative`` when it stays inside ``root``; RowError otherwise (a data file names ``../x`` or ``/x``)."""
+    path = (root / relative).resolve()
+    base = root.resolve()
+    if path != base and base not in path.parents:
+        raise RowError(f"path {relative!r} leaves {root}; paths in the data must stay inside the dataset folder")
+    return root / relative
+
+
+def plain_name(name: str) -> str:
+    """A clip name from the data, refused when it is not a bare file name (``../x``, ``a/b``)."""
+    if not name or name in (".", "..") or Path(name).name != name or "\\" in name:
+        raise RowError(f"name {name!r} is not a plain file name")
+    return name
+
+
+def find_media(folder: Path | Iterable[Path], stem: str, extensions: Iterable[str]) -> Path:
+    """``folder/stem`` (first of several folders) with the first extension that exists; RowError naming
+    the folder(s) otherwise."""
+    folders = [folder] if isinstance(folder, Path) else list(folder)
+    extensions = tuple(extensions)
+    plain_name(stem)
+    for f in folders:
+        for ext in extensions:
+            p = f / f"{stem}{ext}"
+            if p.is_file():
+                return p
+    where = folders[0] if len(folders) == 1 else "{" + ", ".join(str(f) for f in folders) + "}"
+    raise RowError(f"clip {stem!r} not found in {where} (tried {', '.join(extensions)})")
 
 
 def emotion_words(labels: Iterable[str]) -> list[str]:
@@ -156,19 +237,28 @@ def description_sections(description: str) -> dict[str, str]:
     return parse_output("affectgpt_hybrid", description).sections
 
 
-def make_sample(sample_id: str, out_dir: Path, style: str, *, emotions: list[str], video: Path | None = None,
-                audio: Path | None = None, subtitle: str = "", valence: float | None = None,
-                record: dict | None = None, prompt_fields: dict | None = None, **meta: Any) -> dict:
-    """One manifest sample; the assistant turn is ``render_target(style, record)``.
+def make_sample(sample_id: str, out_dir: Path, style: "str | Targets", *, emotions: list[str],
+                video: Path | None = None, audio: Path | None = None, subtitle: str = "",
+                valence: float | None = None, record: dict | None = None, prompt_fields: dict | None = None,
+                **meta: Any) -> dict:
+    """One manifest sample; the assistant turn is ``render_target`` of the style ``targets`` settles on.
 
-    ``record`` carries what the template needs (reasoning sections, clues,
-    action units, description, cause spans, response); ``emotions`` are added.
-    The subtitle is not repeated in the instruction: the data pipeline puts
-    the ``subtitle`` field into the prompt itself.
+    ``style`` is a template name or a ``Targets`` (which also decides what a
+    label-only sample becomes: a plain answer, or a chain grounded in its
+    media's cues). ``record`` carries what the template needs (reasoning
+    sections, clues, action units, description, cause spans, response);
+    ``emotions`` are added. The subtitle is not repeated in the instruction:
+    the data pipeline puts the ``subtitle`` field into the prompt itself.
     """
+    from data_recipes.targets import Targets
+
+    targets = style if isinstance(style, Targets) else Targets(style)
     record = dict(record or {}, emotions=emotions)
+    if not emotions and not record.get("description"):
+        raise RowError("empty target (no emotion label and no description)")
+    style, record, chain = targets.resolve(record, video=video, audio=audio, subtitle=subtitle, valence=valence)
     target = render_target(style, record)
-    if not target.strip() or (not emotions and style != "affectgpt_hybrid"):
+    if not target.strip():
         raise RowError("empty target (no emotion label and no description)")
     prompt_fields = dict(prompt_fields or {})
     if style == "affectgpt_hybrid":
@@ -183,19 +273,35 @@ def make_sample(sample_id: str, out_dir: Path, style: str, *, emotions: list[str
         "subtitle": (subtitle or "").strip(),
         "emotions": emotions,
         "valence": None if valence is None else round(float(valence), 4),
+        "style": style,
+        "chain": chain,
     }
+    if chain == "cues":
+        sample["grounding"] = record.get("grounding")
     sample.update({k: v for k, v in meta.items() if v is not None})
     return sample
 
 
+MAX_LEFT_OUT_LISTED = 10  # per reason; the rest are counted in the closing summary
+
+
 def convert(args: argparse.Namespace, rows: Iterable[SourceRow], build: Callable[[SourceRow], dict | None],
-            dataset: str) -> int:
-    """Run ``build`` over ``rows`` and write the manifest; returns the exit code (1 when nothing was written)."""
+            dataset: str, targets: "Targets | None" = None) -> int:
+    """Run ``build`` over ``rows`` and write the manifest; returns the exit code (1 when nothing was written).
+
+    Every row is accounted for: written, skipped with its error, or left out
+    with its reason (``LeftOut``; the first few per reason are listed, all are
+    counted). ``targets``, when given, adds its note on label-only samples to
+    the closing summary.
+    """
+    from collections import Counter
+
     from tqdm import tqdm
 
     out: Path = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     written = skipped = 0
+    left_out: Counter[str] = Counter()
     seen: set[str] = set()
     tmp = out.with_name(out.name + ".part")
     with tmp.open("w", encoding="utf-8") as fh:
@@ -206,6 +312,12 @@ def convert(args: argparse.Namespace, rows: Iterable[SourceRow], build: Callable
                     continue
                 if sample["id"] in seen:
                     raise RowError(f"duplicate id {sample['id']!r}")
+            except LeftOut as why:
+                reason = str(why)
+                left_out[reason] += 1
+                if left_out[reason] <= MAX_LEFT_OUT_LISTED:
+                    print(f"left out {row.where}: {reason}", file=sys.stderr)
+                continue
             except (RowError, KeyError, ValueError, TypeError) as err:
                 message = f"{row.where}: {err}"
                 if args.on_error == "fail":
@@ -221,5 +333,10 @@ def convert(args: argparse.Namespace, rows: Iterable[SourceRow], build: Callable
             if args.limit is not None and written >= args.limit:
                 break
     tmp.replace(out)
-    print(f"{dataset}: wrote {written} samples to {out} ({skipped} rows skipped)", file=sys.stderr)
+    summary = f"{dataset}: wrote {written} samples to {out} ({skipped} rows skipped"
+    if left_out:
+        summary += f", {sum(left_out.values())} left out: " + "; ".join(f"{n} {r}" for r, n in left_out.most_common())
+    print(summary + ")", file=sys.stderr)
+    if targets is not None and targets.note():
+        print(f"{dataset}: {targets.note()}", file=sys.stderr)
     return 0 if written else 1

@@ -2,7 +2,8 @@
 
     affectllm recipe meld --input MELD.Raw --out meld_test.jsonl --split test
 
-Facts relied on (MELD README, declare-lab/MELD):
+Facts relied on (declare-lab/MELD ``README.md`` and ``data/MELD/*_sent_emo.csv``,
+commit 2d2011b409d3ca2d7e94460cd007d434b1d0a102):
 - Labels: ``train_sent_emo.csv``, ``dev_sent_emo.csv``, ``test_sent_emo.csv``
   with columns ``Sr No., Utterance, Speaker, Emotion, Sentiment, Dialogue_ID,
   Utterance_ID, Season, Episode, StartTime, EndTime``.
@@ -18,19 +19,27 @@ magnitude (neutral 0).
 
 ``--text-only`` converts the label files alone (no clips needed): each sample
 is the utterance as subtitle with no media tags, for text-only training and
-evaluation (the text annotations are distributed without the clips).
+evaluation (the text annotations are distributed without the clips). MELD is
+label-only: a chain ``--style`` writes plain answers unless ``--ground-chains``
+grounds a chain in each clip's cues (with ``--text-only``, in the
+utterance's lexical affect).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from data_recipes.manifest import (VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments, cell, convert,
                                    csv_rows, emotion_words, find_media, label_valence, make_sample, require_file)
+from data_recipes.targets import Targets
 
 NAME = "meld"
+ALIASES: dict[str, dict] = {}
 HELP = "MELD (*_sent_emo.csv + diaX_uttY.mp4 clips)"
+LAYOUT = ("MELD.Raw/: {train,dev,test}_sent_emo.csv + train_splits/, dev_splits_complete/, "
+          "output_repeated_splits_test/ (--text-only: the CSVs alone)")
 STYLES = ("affectgpt_hybrid", "emer", "think_answer", "hef_hint")
 EMOTIONS = ("anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise")
 SENTIMENTS = {"positive": 1.0, "negative": -1.0, "neutral": 0.0}
@@ -41,7 +50,7 @@ COLUMNS = ("Utterance", "Speaker", "Emotion", "Sentiment", "Dialogue_ID", "Utter
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_common_arguments(parser, STYLES, "affectgpt_hybrid", splits=tuple(SPLITS))
+    add_common_arguments(parser, STYLES, "affectgpt_hybrid", splits=tuple(SPLITS), label_only=True)
     parser.add_argument("--text-only", action="store_true",
                         help="utterance text only: read the label CSVs, need no clips, write no media")
 
@@ -54,16 +63,23 @@ def _clip_folder(root: Path, split: str, folder: str) -> Path:
 
 
 def _rows(root: Path, split: str):
-    for name, (csv_name, _) in SPLITS.items():
-        if split in ("all", name):
-            for row in csv_rows(require_file(root / csv_name, f"MELD {name} label file"), required=COLUMNS):
-                row.data["_split"] = name
-                yield row
+    wanted = [name for name in SPLITS if split in ("all", name)]
+    present = [name for name in wanted if (root / SPLITS[name][0]).is_file()]
+    if split != "all" or not present:
+        present = wanted  # a named split, or none at all: require_file says which file is missing
+    for name in wanted:
+        if name not in present:
+            print(f"meld: no {SPLITS[name][0]} in {root}; the {name} split is not converted", file=sys.stderr)
+    for name in present:
+        for row in csv_rows(require_file(root / SPLITS[name][0], f"MELD {name} label file"), required=COLUMNS):
+            row.data["_split"] = name
+            yield row
 
 
 def run(args: argparse.Namespace) -> int:
     root: Path = args.input
     out_dir = args.out.resolve().parent
+    targets = Targets.from_args(args)
 
     def build(row: SourceRow) -> dict:
         split = row.data["_split"]
@@ -79,8 +95,8 @@ def run(args: argparse.Namespace) -> int:
                                                          VIDEO_EXTENSIONS)
         emotions = emotion_words([emotion])
         valence = SENTIMENTS[sentiment] * abs(label_valence(emotions) or 0.5)
-        return make_sample(f"meld_{split}_{stem}", out_dir, args.style, emotions=emotions, video=video,
+        return make_sample(f"meld_{split}_{stem}", out_dir, targets, emotions=emotions, video=video,
                            subtitle=cell(row, "Utterance"), valence=valence, label=emotion, sentiment=sentiment,
                            speaker=(row.data.get("Speaker") or "").strip(), split=split)
 
-    return convert(args, _rows(root, args.split), build, dataset="meld")
+    return convert(args, _rows(root, args.split), build, dataset="meld", targets=targets)

@@ -1,11 +1,22 @@
-"""MER-Caption / MER-Caption+ / OV-MERD+ (descriptions and open-vocabulary labels), MER2025 release layout.
+"""MER-Caption / MER-Caption+ / OV-MERD+ (descriptions and open-vocabulary labels).
 
-    affectllm recipe mer_caption --input mer2025-dataset --out mcplus.jsonl --subset mercaptionplus
+    affectllm recipe mer-caption+ --input mer2025-dataset --out mcplus.jsonl
+    affectllm recipe ov-merd+ --input ovmerdplus-process --out ovmerdplus.jsonl
 
-Facts relied on (AffectGPT / MERTools dataset readers, MER2025 release):
+Two layouts:
+
+- OV-MERD+ as AffectGPT reads it (``ovmerdplus-process/``): ``ovlabel.csv``
+  (``name, openset``), ``subtitle_eng.csv`` (``name, sentence``), ``video/``,
+  ``audio/``; labels only, no descriptions. Relied on: AffectGPT ``config.py``
+  (``DATA_DIR['OVMERDPlus']``, ``PATH_TO_TRANSCRIPTIONS``, ``PATH_TO_LABEL``)
+  and ``my_affectgpt/datasets/datasets/ovmerdplus_dataset.py``, read in
+  201983290498/AffectGPT (a copy of zeroQiaoba/AffectGPT's current tree) at
+  commits 270e093013e612ee0846cc4dcf20c5320d439fee and
+  4d68406ff3e6c90854f59ace8a813d7214a06baa.
+- The MER2025 release (``mercaptionplus_dataset.py`` of the same commit):
 - ``track2_train_<subset>.csv``: columns ``name, openset``; ``openset`` is a
   Python-list string of open-vocabulary labels ("['worried', 'tense']"); an
-  empty list means neutral.
+  empty list means neutral (as AffectGPT's readers do).
 - ``track3_train_<subset>.csv``: columns ``name, reason``: the multimodal
   emotion description (visual, acoustic and lexical cues, then the inferred
   state).
@@ -15,7 +26,9 @@ Facts relied on (AffectGPT / MERTools dataset readers, MER2025 release):
   (OV-MERD+, human-checked); ``mercaption`` reads the same two-file layout.
 AffectGPT trains on both targets of one clip ("description" and "label");
 ``--label-ratio`` picks the label sentence for that share of clips
-(deterministic per clip id).
+(deterministic per clip id). A clip with labels and no description is
+label-only: a chain ``--style`` writes plain answers unless
+``--ground-chains`` grounds a chain in the clip's cues.
 """
 
 from __future__ import annotations
@@ -29,14 +42,20 @@ from data_recipes.manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, RowError,
                                    cell, convert, csv_rows, description_sections, emotion_words, find_media,
                                    label_valence, make_sample, parse_label_list)
 from data_recipes.mer import read_subtitles
+from data_recipes.targets import Targets
 
 NAME = "mer_caption"
-HELP = "MER-Caption / MER-Caption+ / OV-MERD+ (track2 open-vocabulary labels, track3 descriptions, subtitles)"
+ALIASES = {"mer-caption+": {"subset": "mercaptionplus"}, "mercaptionplus": {"subset": "mercaptionplus"},
+           "ov-merd+": {"subset": "ovmerd"}, "ovmerd": {"subset": "ovmerd"}}
+HELP = "MER-Caption / MER-Caption+ / OV-MERD+ (open-vocabulary labels, descriptions, subtitles)"
+LAYOUT = ("MER2025 release: track2_train_<subset>.csv (name,openset) + track3_train_<subset>.csv (name,reason) + "
+          "video/; OV-MERD+: ovmerdplus-process/ with ovlabel.csv, subtitle_eng.csv, video/, audio/")
 STYLES = ("affectgpt_hybrid", "emer", "think_answer")
+OVMERD_PLUS = ("ovlabel.csv", "subtitle_eng.csv")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_common_arguments(parser, STYLES, "affectgpt_hybrid", splits=("train",))
+    add_common_arguments(parser, STYLES, "affectgpt_hybrid", splits=("train",), label_only=True)
     parser.add_argument("--subset", choices=["mercaptionplus", "ovmerd", "mercaption"], default="mercaptionplus")
     parser.add_argument("--labels", type=Path, help="open-vocabulary label CSV (default: ROOT/track2_train_<subset>.csv)")
     parser.add_argument("--descriptions", type=Path, help="description CSV (default: ROOT/track3_train_<subset>.csv)")
@@ -49,9 +68,27 @@ def _uses_label_target(name: str, ratio: float) -> bool:
     return ratio > 0 and (zlib.crc32(name.encode()) % 1000) < ratio * 1000
 
 
+def _ovmerd_plus_root(root: Path) -> Path | None:
+    for folder in (root, root / "ovmerdplus-process"):
+        if (folder / OVMERD_PLUS[0]).is_file():
+            return folder
+    return None
+
+
+def _ovmerd_plus_subtitles(root: Path) -> dict[str, str]:
+    path = root / OVMERD_PLUS[1]
+    if not path.is_file():
+        return {}
+    return {r.data["name"].strip(): (r.data.get("sentence") or "").strip()
+            for r in csv_rows(path, required=("name", "sentence"))}
+
+
 def run(args: argparse.Namespace) -> int:
     root: Path = args.input
-    labels_csv = args.labels or root / f"track2_train_{args.subset}.csv"
+    plus = _ovmerd_plus_root(root) if args.subset == "ovmerd" and not args.labels else None
+    if plus is not None:
+        root = plus
+    labels_csv = args.labels or (root / OVMERD_PLUS[0] if plus else root / f"track2_train_{args.subset}.csv")
     desc_csv = args.descriptions or root / f"track3_train_{args.subset}.csv"
     if not labels_csv.is_file() and not desc_csv.is_file():
         raise AffectLLMError(f"{root}: neither {labels_csv.name} nor {desc_csv.name} found; "
@@ -62,8 +99,9 @@ def run(args: argparse.Namespace) -> int:
                         for r in csv_rows(desc_csv, required=("name", "reason"))}
     rows = csv_rows(labels_csv, required=("name", "openset")) if labels_csv.is_file() else csv_rows(
         desc_csv, required=("name", "reason"))
-    subtitles = read_subtitles(root, args.language)
+    subtitles = _ovmerd_plus_subtitles(root) if plus else read_subtitles(root, args.language)
     out_dir = args.out.resolve().parent
+    targets = Targets.from_args(args)
 
     def build(row: SourceRow) -> dict:
         name = cell(row, "name")
@@ -82,9 +120,10 @@ def run(args: argparse.Namespace) -> int:
         record = {"description": description, "target_mode": mode,
                   "reasoning": description_sections(description) if description else {}}
         audio = find_media(root / "audio", name, AUDIO_EXTENSIONS) if (root / "audio").is_dir() else None
-        return make_sample(name, out_dir, args.style, emotions=emotions,
+        return make_sample(name, out_dir, targets, emotions=emotions,
                            video=find_media(root / "video", name, VIDEO_EXTENSIONS), audio=audio,
                            subtitle=subtitles.get(name, ""), valence=label_valence(emotions),
                            record=record, description=description or None, split="train")
 
-    return convert(args, rows, build, dataset=f"mer_caption/{args.subset}")
+    dataset = "ovmerd_plus" if plus else f"mer_caption/{args.subset}"
+    return convert(args, rows, build, dataset=dataset, targets=targets)

@@ -2,24 +2,31 @@
 
     affectllm recipe reccon --input RECCON/data/original_annotation --out reccon_dd_test.jsonl --split test
 
-Facts relied on (RECCON README, declare-lab/RECCON):
-- ``dailydialog_{train,valid,test}.json`` (and ``iemocap_test.json``): a dict
-  ``dialogue id -> [[turn, ...]]``; each turn has ``turn`` (1-based),
-  ``speaker``, ``utterance``, ``emotion`` and, for non-neutral turns,
-  ``expanded emotion cause evidence`` (turn numbers, or "b" when the cause is
-  not in the text) and ``expanded emotion cause span`` (the causal spans),
-  plus ``type``.
+Facts relied on (declare-lab/RECCON ``README.md`` and
+``data/original_annotation/*.json``, commit 579ea8a726f6705f7a3a02f7535b8f5595ec35aa):
+- ``dailydialog_{train,valid,test}.json`` and ``iemocap_test.json``: a dict
+  ``dialogue id -> [[turn, ...]]`` (the turn list wrapped in one more list);
+  each turn has ``turn`` (1-based), ``speaker``, ``utterance``, ``emotion``
+  and, for non-neutral turns, ``expanded emotion cause evidence`` (turn
+  numbers, or ``"b"`` when the cause is latent, not in the text),
+  ``expanded emotion cause span`` (singular key; one span per evidence
+  item, ``"b"`` for a latent one) and ``type`` (no-context, inter-personal,
+  self-contagion, hybrid, latent); some add ``explanation`` or ``flag``.
 - DailyDialog emotions: happiness, sadness, anger, surprise, fear, disgust
-  (and neutral, which has no cause).
+  and neutral (which has no cause); the files also hold a few stray labels
+  (``happines``, ``excited``); IEMOCAP's: happy, sad, angry, excited,
+  frustrated, neutral. A label outside the vocabulary is reported.
 RECCON is text-only: samples carry no media; the conversation up to the
-target turn goes into the prompt. One sample per non-neutral turn with
-annotated causes.
+target turn goes into the prompt. One sample per non-neutral turn; a latent
+cause becomes ``latent: true`` (no span to quote), ``type`` is kept as
+``cause_types``, and errors name the line where the turn starts.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 from affectllm.errors import AffectLLMError
@@ -27,15 +34,34 @@ from data_recipes.manifest import (RowError, SourceRow, add_common_arguments, co
                                    label_valence, make_sample, read_text)
 
 NAME = "reccon"
+ALIASES: dict[str, dict] = {}
 HELP = "RECCON (dailydialog_<split>.json / iemocap_test.json cause spans), emotion_cause targets"
+LAYOUT = "RECCON/data/original_annotation/: dailydialog_{train,valid,test}.json, iemocap_test.json"
 STYLES = ("emotion_cause",)
 SPLITS = ("train", "valid", "test")
 EVIDENCE, SPANS = "expanded emotion cause evidence", "expanded emotion cause span"
+LATENT = "b"  # evidence / span value of a cause that is not in the conversation
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser, STYLES, "emotion_cause", splits=SPLITS, default_split="test")
     parser.add_argument("--corpus", choices=["dailydialog", "iemocap"], default="dailydialog")
+
+
+_TURN_KEY = re.compile(r'(?<!\\)"turn"\s*:')
+
+
+def _turn_lines(text: str, n_turns: int) -> list[int] | None:
+    """The line each turn object starts on, in file order (one pass); None when the turn keys do not
+    line up with the parsed turns (a turn without a ``turn`` key)."""
+    lines, line, last = [], 1, 0
+    for m in _TURN_KEY.finditer(text):
+        brace = text.rfind("{", last, m.start())
+        pos = brace if brace >= 0 else m.start()
+        line += text.count("\n", last, pos)
+        last = pos
+        lines.append(line)
+    return lines if len(lines) == n_turns else None
 
 
 def _rows(root: Path, corpus: str, split: str):
@@ -49,40 +75,57 @@ def _rows(root: Path, corpus: str, split: str):
             dialogues = json.loads(text)
         except json.JSONDecodeError as err:
             raise AffectLLMError(f"{path}:{err.lineno}: not valid JSON ({err.msg})") from None
-        for dia_id, groups in dialogues.items():
-            line = text[: text.find(f'"{dia_id}"')].count("\n") + 1  # where the dialogue starts, for messages
-            turns = groups[0] if groups and isinstance(groups[0], list) else groups
+        if not isinstance(dialogues, dict):
+            raise AffectLLMError(f"{path}:1: expected an object of dialogue id -> [[turns]]")
+        conversations = {d: (g[0] if g and isinstance(g[0], list) else g) for d, g in dialogues.items()}
+        lines = _turn_lines(text, sum(len(t) for t in conversations.values()))
+        n = -1
+        for dia_id, turns in conversations.items():
             for k, turn in enumerate(turns):
+                n += 1
                 if isinstance(turn, dict) and str(turn.get("emotion", "neutral")).lower() != "neutral":
-                    yield SourceRow(path, line, {"dialogue": dia_id, "turns": turns, "index": k,
-                                                 "split": path.stem.split("_")[-1]})
+                    yield SourceRow(path, lines[n] if lines else 1,
+                                    {"dialogue": dia_id, "turns": turns, "index": k,
+                                     "split": path.stem.split("_")[-1]})
 
 
 def run(args: argparse.Namespace) -> int:
     out_dir = args.out.resolve().parent
 
     def build(row: SourceRow) -> dict | None:
+        from affectllm.emotions import default_vocabulary
+
         turns, k = row.data["turns"], row.data["index"]
         turn = turns[k]
+        target_turn = turn.get("turn", k + 1)
         spans, evidence = turn.get(SPANS), turn.get(EVIDENCE)
         if not spans:
-            raise RowError(f"turn {turn.get('turn', k + 1)} of {row.data['dialogue']}: no {SPANS!r}")
-        emotion = str(turn["emotion"]).lower()
-        cause_spans = []
+            raise RowError(f"turn {target_turn} of {row.data['dialogue']}: no {SPANS!r}")
+        emotion = str(turn["emotion"]).strip().lower()
+        if not default_vocabulary().normalize(emotion):
+            raise RowError(f"turn {target_turn} of {row.data['dialogue']}: unknown emotion {emotion!r}")
+        cause_spans, latent = [], False
         for i, span in enumerate(spans):
             ev = evidence[i] if isinstance(evidence, list) and i < len(evidence) else None
+            if ev == LATENT or span == LATENT:
+                latent = True
+                continue
             cause_spans.append({"text": str(span), "utterance": ev if isinstance(ev, int) else None})
         history = "\n".join(f"({t.get('turn', i + 1)}) {t.get('speaker', '?')}: {t.get('utterance', '')}"
                             for i, t in enumerate(turns[: k + 1]))
         emotions = emotion_words([emotion])
-        target_turn = turn.get("turn", k + 1)
-        record = {"cause_spans": cause_spans,
-                  "reasoning": {"observations": f"Utterance {target_turn} by {turn.get('speaker', '?')} expresses {emotion}."}}
+        observation = f"Utterance {target_turn} by {turn.get('speaker', '?')} expresses {emotion}."
+        if latent:
+            observation += (" Part of the cause is not stated in the conversation (latent)." if cause_spans else
+                            " Its cause is not stated in the conversation (latent).")
+        record = {"cause_spans": cause_spans, "reasoning": {"observations": observation}}
         if turn.get("explanation"):
             record["reasoning"]["interpretation"] = str(turn["explanation"])
+        types = turn.get("type")
         return make_sample(f"reccon_{row.data['split']}_{row.data['dialogue']}_{target_turn}", out_dir, args.style,
                            emotions=emotions, subtitle=str(turn.get("utterance", "")), valence=label_valence(emotions),
                            record=record, prompt_fields={"dialogue": history, "emotion": emotions[0]},
-                           label=emotion, cause_spans=cause_spans, split=row.data["split"])
+                           label=emotion, cause_spans=cause_spans, latent_cause=latent or None,
+                           cause_types=types if isinstance(types, list) else None, split=row.data["split"])
 
     return convert(args, _rows(args.input, args.corpus, args.split), build, dataset=f"reccon/{args.corpus}")
