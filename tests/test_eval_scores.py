@@ -10,7 +10,6 @@ from affectllm.eval import EvalOptions, evaluate
 from affectllm.eval.ccc import ccc
 from affectllm.eval.classification import accuracy, weighted_f1
 from affectllm.eval.grounding import grounding_scores
-from affectllm.eval.llm_extractor import parse_emotion_answer
 from affectllm.eval.sentiment import sentiment_scores
 
 
@@ -110,12 +109,6 @@ def test_grounding():
     # b: frown not grounded, loudness grounded (rms/db) -> 1/2; c cites nothing
     out = grounding_scores(recs)
     assert out == {"grounding": pytest.approx((3 / 4 + 1 / 2) / 2), "samples": 2, "cited": 6}
-
-
-def test_llm_answer_parsing():
-    assert parse_emotion_answer("Frustrated, tired; anxious and sad\nextra line") == ["frustrated", "tired", "anxious", "sad"]
-    assert parse_emotion_answer("Emotions: none") == []
-    assert parse_emotion_answer("  \n happy, happy, 'calm'.") == ["happy", "calm"]
 
 
 # Realistic explanation texts (written for these tests) with the emotion list an annotator would give.

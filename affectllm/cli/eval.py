@@ -30,7 +30,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", choices=("auto", "emotions", "explanation"), default="auto",
                    help="prediction emotions from the 'emotions' list, the free-text 'explanation', or the list when non-empty (auto)")
     p.add_argument("--level", choices=("family", "word"), default="family", help="default mode: score families or canonical words")
-    p.add_argument("--extractor", default="rule", help="free-text extractor: 'rule' (deterministic) or a local instruct model folder (greedy)")
+    p.add_argument("--extractor", default="discourse",
+                   help="free-text extractor: 'discourse' (deterministic rules, default), 'lexicon' (first-generation rules) "
+                        "or a local instruct model folder (LLM judge with the reference's extraction prompt)")
+    p.add_argument("--extractor-decoding", choices=("greedy", "reference"), default="greedy",
+                   help="LLM judge decoding: greedy (repeatable) or the reference's sampling (temperature 0.7, top-p 0.8, seeded)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -51,14 +55,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _options(args):
+    from functools import partial
+
+    from affectllm.emotions import extract_labels
     from affectllm.eval import EvalOptions
 
-    extractor = None
-    if args.extractor != "rule":
+    extractor = None  # the discourse extractor ("rule" is its old name)
+    if args.extractor == "lexicon":
+        extractor = partial(extract_labels, method="lexicon")
+    elif args.extractor not in ("discourse", "rule"):
         from affectllm.eval.llm_extractor import LLMEmotionExtractor
 
-        extractor = LLMEmotionExtractor(args.extractor)
+        extractor = LLMEmotionExtractor(args.extractor, decoding=args.extractor_decoding)
     return EvalOptions(wheel_dir=args.wheel_dir, strict=args.strict, source=args.source, level=args.level, extractor=extractor)
+
+
+def _prefetch(extractor, records, source: str) -> None:
+    """Run an LLM judge in batches over every explanation scoring will ask it about, one by one, later."""
+    if not hasattr(extractor, "prefetch"):
+        return
+    from affectllm.eval.samples import prediction_emotions
+
+    texts: list[str] = []
+    for rec in records:
+        prediction_emotions(rec, lambda text: texts.append(text) or [], source)
+    extractor.prefetch(texts, progress=True)
 
 
 def _strict_json(data) -> str:
@@ -79,6 +100,8 @@ def run(args) -> int:
     if args.task == "report":
         from affectllm.eval.report import build_report, report_chart, report_markdown, report_table
 
+        if hasattr(options.extractor, "prefetch"):
+            _prefetch(options.extractor, (r for path in args.results for r in read_jsonl(path, "prediction").values()), args.source)
         table = report_table(build_report(args.results, args.gold, options))
         _strict_json(table)  # before any file is written
         markdown = report_markdown(table)
@@ -93,6 +116,7 @@ def run(args) -> int:
 
     pred = read_jsonl(args.pred, "prediction")
     gold = {} if args.task == "grounding" else read_jsonl(args.gold, "gold")
+    _prefetch(options.extractor, pred.values(), args.source)
     result = evaluate(args.task, gold, pred, options)
     for note in result.notes:
         print(f"affectllm eval {args.task}: note: {note}", file=sys.stderr)

@@ -7,10 +7,12 @@
 ['anxious', 'frustrated']
 """
 
-from affectllm.emotions.extract import EmotionMention, ExtractedEmotion, extract_emotions, extract_mentions, extract_scored
+from affectllm.emotions.extract import (
+    EmotionMention, ExtractedEmotion, extract_emotions, extract_labels, extract_mentions, extract_scored,
+)
 from affectllm.emotions.vocabulary import EmotionVocabulary, default_vocabulary, load_vocabulary, surface_key
 
 __all__ = [
     "EmotionMention", "EmotionVocabulary", "ExtractedEmotion", "default_vocabulary", "extract_emotions",
-    "extract_mentions", "extract_scored", "load_vocabulary", "surface_key",
+    "extract_labels", "extract_mentions", "extract_scored", "load_vocabulary", "surface_key",
 ]

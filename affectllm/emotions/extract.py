@@ -165,3 +165,15 @@ def extract_emotions(text: str, vocabulary: EmotionVocabulary | None = None, met
     if method != "discourse":
         raise AffectLLMError(f"unknown emotion extraction method {method!r}; use one of {', '.join(METHODS)}")
     return [e.word for e in extract_scored(text, vocabulary)]
+
+
+def extract_labels(text: str, vocabulary: EmotionVocabulary | None = None, method: str = "discourse") -> list[str]:
+    """The emotion items a judge would list for scoring: each selected word as the text wrote it
+    ("shyness", "dissatisfaction"; see :class:`EmotionMention`). Our vocabulary normalizes them back to
+    :func:`extract_emotions`' words, and the official wheels look them up as written, as they do an
+    LLM judge's answer. ``method="lexicon"`` gives the first-generation canonical words."""
+    if method == "lexicon":
+        return lexicon_emotions(text, vocabulary)
+    if method != "discourse":
+        raise AffectLLMError(f"unknown emotion extraction method {method!r}; use one of {', '.join(METHODS)}")
+    return [e.label for e in extract_scored(text, vocabulary)]

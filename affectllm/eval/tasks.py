@@ -26,7 +26,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from affectllm.emotions import EmotionVocabulary, default_vocabulary, extract_emotions
+from affectllm.emotions import EmotionVocabulary, default_vocabulary, extract_labels
 from affectllm.errors import AffectLLMError
 from affectllm.eval.ccc import VAD_DIMENSIONS, ccc
 from affectllm.eval.classification import closed_set_scores
@@ -112,7 +112,7 @@ def evaluate(task: str, gold: dict[str, dict[str, Any]], pred: dict[str, dict[st
     """Score ``pred`` records against ``gold`` records (both ``id`` -> record) on ``task``."""
     options = options or EvalOptions()
     vocab = options.vocabulary or default_vocabulary()
-    extractor = options.extractor or (lambda text: extract_emotions(text, vocab))
+    extractor = options.extractor or (lambda text: extract_labels(text, vocab))
     mode = "official" if options.wheel_dir else "default"
     if options.strict:
         mode += "-strict"
