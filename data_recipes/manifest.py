@@ -84,6 +84,9 @@ def add_common_arguments(parser: argparse.ArgumentParser, styles: Iterable[str],
                                  "falls back to plain answers")
         parser.add_argument("--ground-frames", type=int, default=8, metavar="N",
                             help="frames sampled per clip for --ground-chains (default: 8)")
+        parser.add_argument("--resume", action="store_true",
+                            help="with --ground-chains: reuse the grounded samples already in OUT, or in OUT.part "
+                                 "left by an interrupted run, instead of grounding them again")
 
 
 def require_file(path: Path, what: str) -> Path:
@@ -253,6 +256,8 @@ def make_sample(sample_id: str, out_dir: Path, style: "str | Targets", *, emotio
     from data_recipes.targets import Targets
 
     targets = style if isinstance(style, Targets) else Targets(style)
+    if sample_id in targets.reuse:
+        return targets.reuse[sample_id]
     record = dict(record or {}, emotions=emotions)
     if not emotions and not record.get("description"):
         raise RowError("empty target (no emotion label and no description)")
@@ -282,6 +287,20 @@ def make_sample(sample_id: str, out_dir: Path, style: "str | Targets", *, emotio
     return sample
 
 
+def written_samples(path: Path) -> dict[str, dict]:
+    """Samples by id in a manifest written earlier (a line torn by an interruption is ignored)."""
+    found: dict[str, dict] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                sample = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(sample, dict) and sample.get("id"):
+                found[str(sample["id"])] = sample
+    return found
+
+
 MAX_LEFT_OUT_LISTED = 10  # per reason; the rest are counted in the closing summary
 
 
@@ -304,6 +323,11 @@ def convert(args: argparse.Namespace, rows: Iterable[SourceRow], build: Callable
     left_out: Counter[str] = Counter()
     seen: set[str] = set()
     tmp = out.with_name(out.name + ".part")
+    if targets is not None and targets.grounder is not None and getattr(args, "resume", False):
+        earlier = {**written_samples(out), **written_samples(tmp)}
+        # Only chains grounded for the same template are worth keeping; everything else is cheap to redo.
+        targets.reuse = {k: v for k, v in earlier.items() if v.get("chain") == "cues" and v.get("style") == targets.style}
+        print(f"{dataset}: resuming: {len(targets.reuse)} grounded samples already written are reused", file=sys.stderr)
     with tmp.open("w", encoding="utf-8") as fh:
         for row in tqdm(rows, desc=f"{dataset} -> {out.name}", unit="row", disable=not sys.stderr.isatty()):
             try:
@@ -329,6 +353,8 @@ def convert(args: argparse.Namespace, rows: Iterable[SourceRow], build: Callable
             seen.add(sample["id"])
             sample.setdefault("dataset", dataset)
             fh.write(json.dumps(sample, ensure_ascii=False) + "\n")
+            if targets is not None and targets.grounder is not None:
+                fh.flush()  # grounding is slow: keep what is done for --resume
             written += 1
             if args.limit is not None and written >= args.limit:
                 break

@@ -48,6 +48,7 @@ class Targets:
             self.grounder = ChainGrounder(num_frames=num_frames, whisper=whisper)
         self.plain = 0
         self.grounded = 0
+        self.reuse: dict[str, dict] = {}  # id -> sample written by an earlier run (--resume)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> "Targets":

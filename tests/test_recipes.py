@@ -91,6 +91,28 @@ def test_ground_chains_cite_the_samples_own_cues_and_keep_the_gold_label(tmp_pat
     assert parse_output("think_answer", target(rows[1])).emotions == ["sad"]
 
 
+def test_ground_chains_resume_reuses_what_an_interrupted_run_wrote(tmp_path, capsys):
+    root = tmp_path / "meld"
+    write(root / "dev_sent_emo.csv", MELD_HEADER +
+          "1,I am so glad you came!,Monica,joy,positive,0,0,1,1,a,b\n"
+          "2,This is awful.,Ross,disgust,negative,0,1,1,1,a,b\n"
+          "3,Okay.,Joey,neutral,neutral,0,2,1,1,a,b\n")
+    out = tmp_path / "dev.jsonl"
+    argv = ["meld", "--input", root, "--split", "dev", "--text-only", "--style", "think_answer", "--ground-chains",
+            "--out", out]
+    rc, first, _ = recipe(capsys, *argv)
+    assert rc == 0 and [r["chain"] for r in first] == ["cues"] * 3
+    assert "Supporting joyful: " in target(first[0])
+    # An interrupted run leaves OUT.part: one finished sample and a torn line.
+    done = dict(first[0], messages=[first[0]["messages"][0], {"role": "assistant", "content": "KEPT", "loss": True}])
+    part = out.with_name(out.name + ".part")
+    part.write_text(json.dumps(done) + "\n" + '{"id": "meld_dev_dia0_ut', encoding="utf-8")
+    out.unlink()
+    rc, rows, err = recipe(capsys, *argv, "--resume")
+    assert rc == 0 and "resuming: 1 grounded samples already written are reused" in err
+    assert [target(r) for r in rows] == ["KEPT", target(first[1]), target(first[2])] and not part.exists()
+
+
 # ---------------------------------------------------------------- recipe check
 
 def test_check_reports_and_exit_codes(tmp_path, media, capsys):
