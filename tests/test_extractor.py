@@ -93,6 +93,9 @@ def test_mid_sentence_conclusion_and_quotes():
         ("He did not expect to feel so happy.", ["happy"]),
         ("It shows a lack of confidence and some unease.", ["uneasy"]),
         ("He is angry rather than sad.", ["angry"]),
+        # wanting is not feeling
+        ("She hopes to receive an answer and hopes that he returns; she is anxious.", ["anxious"]),
+        ("She is full of hope.", ["hopeful"]),
     ],
 )
 def test_negation_comparative_hedge_concealment(text, expected):
@@ -150,6 +153,9 @@ def test_derivational_rules_only_look_up():
         # the first person is the speaker: transcripts keep their emotions
         ("I am so angry with you, you make me nervous.", ["angry", "nervous"]),
         ("She has heard news that made her happy.", ["happy"]),
+        # directives: the emotion in the "to ..." complement is the addressee's
+        ("He urges his friend to stay calm, and he is anxious.", ["anxious"]),
+        ("The man is cautioning the woman not to give up or regret.", []),
     ],
 )
 def test_attribution_to_the_described_person(text, expected):

@@ -13,7 +13,8 @@ Checks, on the tokens of one unit around the mention ``tokens[i:j]``:
   is a scene noun ("the atmosphere is tense") or another person ("the
   listener may feel uneasy", "his wife seems angry");
 - **causative**: "make(s) the listener feel X", "making the atmosphere tense";
-- **possessive**: "the other person's anger", "her mother's sadness".
+- **possessive**: "the other person's anger", "her mother's sadness";
+- **directive**: "cautioning the woman not to regret", "urges him to stay calm".
 
 The first person ("I am so angry", "you make me nervous") is the speaker, so
 transcripts keep their emotions.
@@ -51,6 +52,12 @@ LINKING_VERBS = frozenset(
     becomes become became becoming remains remain remained sounds sound sounded gets get got grows grew turns turned
     shows show showed displays display displayed expresses express expressed conveys convey conveyed reveals
     revealed has have had""".split()
+)
+# Verbs that tell someone else what to feel or do: an emotion in their "to ..." complement is the addressee's.
+DIRECTIVES = frozenset(
+    """advise advises advised advising warn warns warned warning caution cautions cautioned cautioning urge urges
+    urged urging tell tells told telling ask asks asked asking remind reminds reminded reminding encourage
+    encourages encouraged encouraging persuade persuades persuaded persuading""".split()
 )
 CAUSATIVES = frozenset("make makes made making cause causes caused causing leave leaves leaving left render renders rendering".split())
 # Between a scene noun's modifier and the noun: other modifiers and coordination.
@@ -142,6 +149,12 @@ def attribute(tokens: list[str], i: int, j: int, vocab_hit) -> str:
         k -= 1
     if k >= start and (tokens[k].endswith("'s") or (tokens[k] == "others" and k == i - 1)):  # "others' pain"
         return _np_kind(tokens[max(start, k - 2) : k + 1])
+    # Directive: "cautioning the woman not to regret", "urges his friend to stay calm": the addressee's.
+    for k in range(i - 1, start - 1, -1):
+        if tokens[k] in DIRECTIVES:
+            if "to" in tokens[k + 2 : i]:
+                return OTHER
+            break
     # Causative: "makes the listener feel uneasy", "making the atmosphere tense".
     for k in range(i - 1, start - 1, -1):
         if tokens[k] in CAUSATIVES:

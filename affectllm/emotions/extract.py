@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from affectllm.emotions.attribution import SELF, attribute
 from affectllm.emotions.discourse import CONCLUSION, EVIDENCE, FINAL, INFERENCE, QUOTE, split_units, tokenize
 from affectllm.emotions.lexicon import lexicon_emotions
-from affectllm.emotions.scope import comparative_less, displayed_not_felt, negated, state_weight
+from affectllm.emotions.scope import comparative_less, displayed_not_felt, negated, state_weight, wish_not_feeling
 from affectllm.emotions.vocabulary import EmotionVocabulary, default_vocabulary
 from affectllm.errors import AffectLLMError
 
@@ -50,7 +50,7 @@ class EmotionMention:
     """One occurrence of a vocabulary word.
 
     ``dropped`` is "" when the mention counts, else why not: "negated",
-    "less", "displayed", "scene" or "other".
+    "less", "displayed", "wish", "scene" or "other".
     """
 
     word: str  # canonical vocabulary word
@@ -93,6 +93,8 @@ def _drop_reason(tokens: list[str], i: int, j: int, hit, floor: int) -> str:
         return "less"
     if displayed_not_felt(tokens, i, j):
         return "displayed"
+    if wish_not_feeling(tokens, i, j):
+        return "wish"
     owner = attribute(tokens, i, j, hit)
     return "" if owner == SELF else owner
 

@@ -65,11 +65,11 @@ for _rule in SUFFIX_RULES:  # only rules whose suffix ends in a word's last lett
     _RULES_BY_LAST[_rule[0][-1]] = _RULES_BY_LAST.get(_rule[0][-1], ()) + (_rule,)
 MIN_STEM = 3  # letters a stem keeps after a suffix is removed ("sadness" -> "sad")
 
-# Words the rules would wrongly turn into emotions: "lovely" is not "love",
-# "concerning the plan" is a preposition, "stresses the point" is emphasis.
+# Words the rules would wrongly turn into emotions: "lovely" is not "love", "concerning the plan" is
+# a preposition, "stresses the point" is emphasis, "cautioning her" is warning, "an impression" is no feeling.
 NOT_EMOTION_WORDS = frozenset(
-    {"lovely", "likely", "hopefully", "surely", "cheers", "stresses", "stressing", "concerning", "feelings",
-     "passing", "sorely", "tenses", "impression", "impressions", "surprisingly", "shockingly", "amazingly", "alarmingly"}
+    """lovely likely hopefully surely cheers stresses stressing concerning feelings passing sorely tenses
+    impression impressions cautioning cautioned surprisingly shockingly amazingly alarmingly""".split()
 )
 
 

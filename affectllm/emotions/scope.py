@@ -14,6 +14,7 @@ negation                  "not angry", "no sign of fear",   dropped
 concealment undoes it     "cannot hide her anger"           kept
 negation through or/nor   "neither angry nor sad"           both dropped
 comparative               "less optimistic"                 dropped
+wish, not feeling         "hopes to receive an answer"      dropped
 display, not feeling      "tries to appear calm",           dropped
                           "pretends to be happy",
                           "may seem excited, but ...",
@@ -57,6 +58,7 @@ CONCESSIVE = frozenset("although though despite".split())  # not "while"/"wherea
 CONTRAST = frozenset("but yet however though".split())
 # A contrast followed by these adds a feeling instead of correcting the first ("happy, but also nervous").
 ADDITIVE = frozenset("also too additionally".split())
+WISH_VERBS = frozenset("hope hopes hoped hoping trust trusts".split())
 SOURCE_MARKERS = frozenset("initially originally previously formerly".split())
 DEGREE_HEDGES = frozenset("slightly somewhat mildly faintly relatively fairly bit little hint touch trace tinge slight".split())
 
@@ -146,6 +148,12 @@ def displayed_not_felt(tokens: list[str], i: int, j: int) -> bool:
     if k >= len(tokens) or tokens[k] not in CONTRAST or (k + 1 < len(tokens) and tokens[k + 1] in ADDITIVE):
         return False
     return any(t in MODALS for t in near) or any(t in REALITY for t in tokens[k + 1 : clause_end(tokens, k + 1) + 1][:8])
+
+
+def wish_not_feeling(tokens: list[str], i: int, j: int) -> bool:
+    """ "hopes to receive an answer", "hoping that the other person feels better": a verb of wanting with
+    its complement names an intention, not a felt emotion ("full of hope", "hopeful" stay)."""
+    return j - i == 1 and tokens[i] in WISH_VERBS and j < len(tokens) and tokens[j] in ("to", "that")
 
 
 def state_weight(tokens: list[str], i: int, j: int) -> float:
