@@ -53,13 +53,15 @@ def _rows(root: Path, split: str):
         for entry in json_list_rows(path, "AvaMERG conversation"):
             conv = entry.data
             if not isinstance(conv, dict):
-                yield SourceRow(path, entry.line, {"error": "conversation is not a JSON object"})
+                yield SourceRow(path, entry.line, entry=entry.entry,
+                                data={"error": "conversation is not a JSON object"})
                 continue
             turns = conv.get("turns") or ([conv["turn"]] if "turn" in conv else [])
             if not turns:
-                yield SourceRow(path, entry.line, {"error": "conversation has no turns"})
+                yield SourceRow(path, entry.line, entry=entry.entry, data={"error": "conversation has no turns"})
             for j, turn in enumerate(turns):
-                yield SourceRow(path, entry.line, {"conv": conv, "turn": turn, "turn_index": j, "split": name})
+                yield SourceRow(path, entry.line, entry=entry.entry,
+                                data={"conv": conv, "turn": turn, "turn_index": j, "split": name})
 
 
 def run(args: argparse.Namespace) -> int:

@@ -72,7 +72,7 @@ def _rows(files: list[Path], split: str) -> Iterator[SourceRow]:
         file_split = _split_of(path)
         if split in ("all", file_split):
             for row in json_list_rows(path, "ExpLLM description"):
-                yield SourceRow(row.file, row.line, {"entry": row.data, "split": file_split})
+                yield SourceRow(row.file, row.line, {"entry": row.data, "split": file_split}, row.entry)
 
 
 def _image(bases: list[Path], file_name: str) -> Path:

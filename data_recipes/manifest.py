@@ -57,10 +57,11 @@ class SourceRow:
     file: Path
     line: int  # 1-based line in ``file`` where the row starts
     data: Any
+    entry: int | None = None  # 1-based position in a JSON list (a one-line file's lines say nothing)
 
     @property
     def where(self) -> str:
-        return f"{self.file}:{self.line}"
+        return f"{self.file}:{self.line}" + (f" (entry {self.entry})" if self.entry is not None else "")
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, styles: Iterable[str], default_style: str,
@@ -138,14 +139,14 @@ def csv_header(path: Path) -> list[str]:
 
 
 def json_list_rows(path: Path, what: str) -> Iterator[SourceRow]:
-    """The elements of a JSON file holding a list, each with the line its element starts on."""
+    """The elements of a JSON file holding a list, each with the line it starts on and its position."""
     text = read_text(require_file(path, what))
     decoder = json.JSONDecoder()
     i = len(text) - len(text.lstrip())
     if not text.startswith("[", i):
         raise AffectLLMError(f"{path}:1: expected a JSON list of {what} entries")
     i += 1
-    line, counted = 1, 0
+    line, counted, entry = 1, 0, 0
     while True:
         while i < len(text) and text[i] in " \t\r\n,":
             i += 1
@@ -158,8 +159,8 @@ def json_list_rows(path: Path, what: str) -> Iterator[SourceRow]:
         except json.JSONDecodeError as err:
             raise AffectLLMError(f"{path}:{err.lineno}: not valid JSON ({err.msg})") from None
         line += text.count("\n", counted, i)
-        counted = i
-        yield SourceRow(path, line, value)
+        counted, entry = i, entry + 1
+        yield SourceRow(path, line, value, entry)
         i = end
 
 

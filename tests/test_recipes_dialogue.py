@@ -230,4 +230,4 @@ def test_avamerg_chain_of_empathy(tmp_path, media, capsys):
                                "Cause: Losing a stable income suddenly.\nGoal: Comfort and acknowledge the shock.\n"
                                "Response: I'm so sorry, that must be a shock.")
     assert rows[0]["subtitle"] == "I lost my job today." and user_text(rows[0]).startswith("<video><audio>")
-    assert "train.json:1: empty dialogue_history" in err
+    assert "train.json:1 (entry 1): empty dialogue_history" in err

@@ -107,8 +107,8 @@ def test_expllm_published_descriptions_become_chains(tmp_path, media, capsys):
     assert sad["videos"] == ["RAF-DB/basic/Image/aligned/test_0001_aligned.jpg"] and sad["chain"] == "dataset"
     # Each JSON element is reported at the line it starts on (indent=4: 1 + 7 lines per entry here).
     starts = [i + 1 for i, line in enumerate(anno.read_text().splitlines()) if line == "    {"]
-    assert f"rafdb_emo_au_val_mini_description.json:{starts[2]}: the description has no Key Observations" in err
-    assert f"rafdb_emo_au_val_mini_description.json:{starts[3]}: path '../../../etc/passwd' leaves" in err
+    assert f"rafdb_emo_au_val_mini_description.json:{starts[2]} (entry 3): the description has no Key Observations" in err
+    assert f"rafdb_emo_au_val_mini_description.json:{starts[3]} (entry 4): path '../../../etc/passwd' leaves" in err
     rc, rows, _ = recipe(capsys, "expllm", "--input", anno.parent, "--images", raf / "basic" / "Image" / "aligned",
                          "--out", out, "--style", "think_answer")
     parsed = parse_output("think_answer", target(rows[0]))
