@@ -40,7 +40,6 @@ class OutputLock:
         self.path = Path(f"{target}.lock")
         self._fd: int | None = None
         self.holder = ""  # who holds it when ``acquire`` failed
-        self.stale = ""  # the dead holder whose lock file this one took over
 
     @property
     def held(self) -> bool:
@@ -50,9 +49,13 @@ class OutputLock:
         """Take the lock without waiting; False (and ``holder`` set) when another process holds it."""
         if self._fd is not None:
             return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as err:
+                raise AffectLLMError(f"{self.path}: cannot create the lock file ({err.strerror}); check that "
+                                     f"{self.path.parent} is a writable folder with free space") from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -67,10 +70,14 @@ class OutputLock:
             if not same:
                 os.close(fd)
                 continue
-            self.stale = os.pread(fd, 200, 0).decode(errors="replace").strip()
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{socket.gethostname()} pid {os.getpid()}\n".encode(), 0)
-            os.fsync(fd)
+            try:  # a lock file left by a dead run holds its pid: ours replaces it
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"{socket.gethostname()} pid {os.getpid()}\n".encode(), 0)
+                os.fsync(fd)
+            except OSError as err:
+                os.close(fd)
+                raise AffectLLMError(f"{self.path}: cannot write the lock file ({err.strerror}); free space and "
+                                     "rerun") from None
             self._fd = fd
             _HELD.add(fd)
             return True

@@ -89,10 +89,14 @@ def merge_parts(out: str | Path, order: list[str] | None = None) -> MergeResult:
     placed = set(ordered)
     ordered += [rid for rid in chosen if rid not in placed]
     tmp = out.with_name(out.name + ".merging")
-    with LogAppender(tmp, overwrite=True, fsync=False) as sink:
-        for rid in ordered:
-            sink.write(chosen[rid])
-        sink.sync()
+    try:
+        with LogAppender(tmp, overwrite=True, fsync=False) as sink:
+            for rid in ordered:
+                sink.write(chosen[rid])
+            sink.sync()
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # OUT and the parts are untouched; the merge can simply be rerun
+        raise
     os.replace(tmp, out)
     fsync_dir(out.parent)
     for part in parts:
