@@ -113,7 +113,7 @@ def test_earlier_state_and_degree_hedges_weigh_less():
 @pytest.mark.parametrize(
     "text, expected, labels",
     [
-        ("His worries and concerns are clear.", ["worried", "concerned"], ["worries", "concerns"]),
+        ("His worries and concerns are clear; he blames himself.", ["worried", "concerned", "blaming"], ["worry", "concern", "blame"]),
         ("She expresses her dissatisfaction and helplessness.", ["dissatisfied", "helpless"], ["dissatisfaction", "helplessness"]),
         ("There is blame and accusation in her voice.", ["blaming", "accusatory"], ["blame", "accusation"]),
         ("His sadness deepens, he speaks nervously.", ["sad", "nervous"], ["sadness", "nervous"]),

@@ -59,9 +59,13 @@ DIRECTIVES = frozenset(
     urged urging tell tells told telling ask asks asked asking remind reminds reminded reminding encourage
     encourages encouraged encouraging persuade persuades persuaded persuading""".split()
 )
-CAUSATIVES = frozenset("make makes made making cause causes caused causing leave leaves leaving left render renders rendering".split())
+CAUSATIVES = frozenset(
+    "make makes made making cause causes caused causing leave leaves leaving left render renders rendering".split()
+)
 # Between a scene noun's modifier and the noun: other modifiers and coordination.
-MODIFIER_GAP = frozenset((",", "and", "or", "overall", "whole", "general", "slightly", "somewhat", "very", "quite", "rather", "more", "most"))
+MODIFIER_GAP = frozenset(
+    (",", "and", "or", "overall", "whole", "general", "slightly", "somewhat", "very", "quite", "rather", "more", "most")
+)
 # Function words and verbs that end a noun phrase: an emotion word before them is not a scene modifier.
 CLOSED_CLASS = frozenset(
     """the a an this that these those his her their its my your our he she they it i you we him them me us who
@@ -77,7 +81,9 @@ PLACE_PREPOSITIONS = frozenset("in of within throughout during".split())
 # Adjectives between a possessive and its emotion noun ("his own deep sadness" keeps one of them).
 NOUN_MODIFIERS = frozenset("own deep obvious evident visible growing strong slight great clear apparent inner".split())
 # Modals and adverbs between a subject and its verb ("the listener may also feel").
-SUBJECT_SKIP = frozenset("may might can could will would should must also still to not clearly obviously really further even then".split())
+SUBJECT_SKIP = frozenset(
+    "may might can could will would should must also still to not clearly obviously really further even then".split()
+)
 # Words a subject noun phrase does not reach back over.
 NP_STOPS = frozenset(
     """and or nor with to at for from about on in into by of as than that who whom whose which when where if

@@ -12,12 +12,18 @@ character" from a description, as rules:
    (:mod:`affectllm.emotions.scope`), or belongs to the scene or another
    person (:mod:`affectllm.emotions.attribution`); "or"/"and" lists share
    the fate of their first member;
-4. weight each kept mention: role weight x earlier-state / hedge weight x
-   the word's salience (vocabulary column; "interested", "attentive" are
-   weak); a word's confidence is the noisy-or of its mentions;
+4. weight each kept mention: role weight (``ROLE_WEIGHT``) x earlier-state /
+   hedge weight x the word's salience (vocabulary column; "interested",
+   "attentive" are weak); a word's confidence is the noisy-or of its
+   mentions with repeats damped (:func:`word_confidence`);
 5. keep the words whose confidence is at least ``KEEP_RATIO`` of the best
    word's, so a final conclusion dominates the evidence it summarises while
    a plain sentence keeps every emotion it names.
+
+The rules are general (sentence roles, scope, attribution, morphology); the
+five numbers (role weights, ``KEEP_RATIO``, ``REPEAT``) were chosen on the
+EMER development descriptions (``benchmarks/bench_extractor.py``), where
+nearby values score within about 0.02 F1.
 
 The first-generation extractor (every unnegated vocabulary word) stays
 selectable as ``method="lexicon"``.
@@ -70,12 +76,17 @@ class ExtractedEmotion:
 
 
 def _label(tokens: list[str], i: int, j: int, word: str, vocab: EmotionVocabulary) -> str:
-    """The emotion as a judge would list it: the text's own listed word ("shyness", "anger"), but the
-    canonical word for adverbs ("happily" -> "happy"), phrases ("on edge") and derived forms."""
+    """The emotion as a judge would list it: the text's own listed word ("shyness", "anger") in its base
+    form ("worries" -> "worry", "blames" -> "blame"), but the canonical word for adverbs ("happily" ->
+    "happy"), phrases ("on edge") and forms found only through derivation."""
     surface = tokens[i]
-    if j - i == 1 and surface in vocab.text_forms and not surface.endswith("ly"):
-        return surface
-    return word
+    if j - i > 1 or surface not in vocab.text_forms or surface.endswith("ly"):
+        return word
+    if surface.endswith("s") and not surface.endswith(("ss", "ous")):
+        for base in (surface[:-3] + "y" if surface.endswith("ies") else "", surface[:-1], surface[:-2]):
+            if vocab.text_forms.get(base) == word:
+                return base
+    return surface
 
 
 def _one_list(gap: list[str], reason: str) -> bool:
@@ -135,7 +146,9 @@ def word_confidence(weights: list[float]) -> float:
     return 1.0 - miss
 
 
-def extract_scored(text: str, vocabulary: EmotionVocabulary | None = None, keep_ratio: float = KEEP_RATIO) -> list[ExtractedEmotion]:
+def extract_scored(
+    text: str, vocabulary: EmotionVocabulary | None = None, keep_ratio: float = KEEP_RATIO
+) -> list[ExtractedEmotion]:
     """Selected emotions of ``text`` with confidences, in order of first kept mention."""
     weights: dict[str, list[float]] = {}
     label: dict[str, tuple[float, str]] = {}

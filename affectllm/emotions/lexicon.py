@@ -1,8 +1,8 @@
 """First-generation extractor (``method="lexicon"``): every vocabulary word in the text unless negated.
 
 Kept selectable for comparison with the discourse-aware extractor in
-:mod:`affectllm.emotions.extract`, which also owns nothing of this file but
-its tokenizer (:data:`TOKEN`).
+:mod:`affectllm.emotions.extract`, which shares only this file's tokenizer
+(:data:`TOKEN`).
 
 Lexicon lookup with longest-phrase matching and the morphology of
 :mod:`affectllm.emotions.vocabulary`, plus a small negation model:

@@ -28,27 +28,30 @@ degree hedge              "slightly anxious", "a hint of    weight x HEDGE
 
 from __future__ import annotations
 
-NEGATORS = frozenset(
-    "not no never without nor neither none nothing hardly cannot lack lacks lacking lacked absence absent".split()
-)
-# Two-word negators, keyed by their first word.
-NEGATOR_PAIRS = {"rather": "than", "instead": "of", "free": "of", "devoid": "of", "far": "from"}
-CLAUSE_BREAKS = frozenset("but yet although though however whereas while except because which unless".split())
+from affectllm.emotions import lexicon
+
+# The first-generation extractor's negation words, extended.
+NEGATORS = lexicon.NEGATORS
+NEGATOR_PAIRS = {**lexicon.NEGATOR_PAIRS, "far": "from"}  # keyed by their first word
+CLAUSE_BREAKS = lexicon.CLAUSE_BREAKS | {"because", "which", "unless"}
 # "cannot hide her anger" asserts the anger: these verbs undo a pending negation.
-CONCEALMENT = frozenset(
-    "hide hides hiding hid conceal conceals concealing concealed mask masks masking masked suppress "
-    "suppresses suppressing suppressed contain contains containing contained help disguise disguises "
-    "disguising restrain restrains restraining control controls controlling".split()
-)
+CONCEALMENT = lexicon.CONCEALMENT | frozenset("restrain restrains restraining control controls controlling".split())
 CLAUSE_LOOKBACK = 12  # no rule looks further back than this; long clauses are cut here
 NEGATION_REACH = 3  # counted words allowed between a negator and the emotion it negates
 # Words that do not count toward the reach ("no obvious sign of anger", "not show any trace of fear").
-REACH_FREE = frozenset("any a an the much obvious clear real genuine apparent visible sign signs trace traces hint hints of".split())
+REACH_FREE = frozenset(
+    "any a an the much obvious clear real genuine apparent visible sign signs trace traces hint hints of".split()
+)
 # Trying, pretending, feigning: the emotion is displayed, not felt.
-EFFORT = frozenset("try tries tried trying attempt attempts attempted attempting pretend pretends pretended pretending strive strives striving struggle struggles struggling".split())
+EFFORT = frozenset(
+    """try tries tried trying attempt attempts attempted attempting pretend pretends pretended pretending strive
+    strives striving struggle struggles struggling""".split()
+)
 DISPLAY = frozenset("appear seem look be stay remain keep sound act".split())
 FEIGN = frozenset("feign feigns feigned feigning fake faked faking forced pretended false".split())
-APPEARANCE = frozenset("appear appears appeared appearing seem seems seemed seemingly look looks looked sound sounds sounded".split())
+APPEARANCE = frozenset(
+    "appear appears appeared appearing seem seems seemed seemingly look looks looked sound sounds sounded".split()
+)
 # Words that on their own say the emotion is only on the outside.
 SURFACE = frozenset("outwardly superficially ostensibly".split())
 MODALS = frozenset("may might could".split())
@@ -60,7 +63,9 @@ CONTRAST = frozenset("but yet however though".split())
 ADDITIVE = frozenset("also too additionally".split())
 WISH_VERBS = frozenset("hope hopes hoped hoping trust trusts".split())
 SOURCE_MARKERS = frozenset("initially originally previously formerly".split())
-DEGREE_HEDGES = frozenset("slightly somewhat mildly faintly relatively fairly bit little hint touch trace tinge slight".split())
+DEGREE_HEDGES = frozenset(
+    "slightly somewhat mildly faintly relatively fairly bit little hint touch trace tinge slight".split()
+)
 
 SOURCE = 0.75  # weight of an earlier state ("from serious to relaxed": serious)
 HEDGE = 0.8  # weight of a degree-hedged mention ("slightly anxious")

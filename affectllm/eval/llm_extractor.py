@@ -109,7 +109,8 @@ class LLMEmotionExtractor:
         """The chat-formatted prompt for one description (plain prompt when the tokenizer has no chat template)."""
         content = EXTRACTION_PROMPT.format(text=text)
         if getattr(self.tokenizer, "chat_template", None):
-            return self.tokenizer.apply_chat_template([{"role": "user", "content": content}], tokenize=False, add_generation_prompt=True)
+            messages = [{"role": "user", "content": content}]
+            return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         return content
 
     def _generate(self, texts: list[str]) -> list[str]:
