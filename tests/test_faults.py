@@ -310,7 +310,7 @@ def test_a_second_writer_is_refused_and_a_killed_writers_lock_is_taken_over(tiny
     first = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
         deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and first.poll() is None and not (out.exists() and out.read_bytes()):
+        while time.monotonic() < deadline and first.poll() is None and not (out.exists() and b"\n" in out.read_bytes()):
             time.sleep(0.01)
         os.killpg(first.pid, signal.SIGSTOP)  # hold it mid-run, lock taken, while a second run starts
         assert first.poll() is None, "the first run ended too soon: " + first.stderr.read().decode()[-500:]
