@@ -73,6 +73,8 @@ def test_mid_sentence_conclusion_and_quotes():
     [
         ("She is less optimistic than before and clearly sad.", ["sad"]),
         ("He grows less and less patient; he is annoyed.", ["annoyed"]),
+        ("He is more worried than truly angry.", ["worried"]),
+        ("He is happier than ever.", ["happy"]),
         ("He is not entirely calm; he seems nervous.", ["nervous"]),
         ("She tries to appear calm, but her hands shake with fear.", ["fearful"]),
         ("He pretends to be happy.", []),
@@ -106,6 +108,8 @@ def test_earlier_state_and_degree_hedges_weigh_less():
     scored = {e.word: e.confidence for e in extract_scored("Her expression changes from serious and worried to relaxed and happy.")}
     assert list(scored) == ["worried", "relaxed", "happy"]
     assert scored["worried"] < scored["relaxed"] == scored["happy"]
+    turned = {e.word: e.confidence for e in extract_scored("His anger turns into sadness.")}
+    assert turned["angry"] == pytest.approx(0.75 * turned["sad"])
     hedged = {e.word: e.confidence for e in extract_scored("He is angry and slightly anxious.")}
     assert hedged["anxious"] == pytest.approx(0.8 * hedged["angry"])
 

@@ -13,14 +13,16 @@ negation                  "not angry", "no sign of fear",   dropped
                           than angry", "lack of confidence"
 concealment undoes it     "cannot hide her anger"           kept
 negation through or/nor   "neither angry nor sad"           both dropped
-comparative               "less optimistic"                 dropped
+comparative               "less optimistic", "more           dropped
+                          worried than angry" (angry)
 wish, not feeling         "hopes to receive an answer"      dropped
 display, not feeling      "tries to appear calm",           dropped
                           "pretends to be happy",
                           "may seem excited, but ...",
                           "although she looks relaxed"
 earlier state             "from serious to relaxed",        weight x SOURCE
-                          "initially happy"
+                          "initially happy", "anger turns
+                          into sadness"
 degree hedge              "slightly anxious", "a hint of    weight x HEDGE
                           sadness"
 ========================= ================================= =================
@@ -62,6 +64,7 @@ CONTRAST = frozenset("but yet however though".split())
 # A contrast followed by these adds a feeling instead of correcting the first ("happy, but also nervous").
 ADDITIVE = frozenset("also too additionally".split())
 WISH_VERBS = frozenset("hope hopes hoped hoping trust trusts".split())
+CHANGE_VERBS = frozenset("turns turned turning changes changed changing shifts shifted gives gave gradually".split())
 SOURCE_MARKERS = frozenset("initially originally previously formerly".split())
 DEGREE_HEDGES = frozenset(
     "slightly somewhat mildly faintly relatively fairly bit little hint touch trace tinge slight".split()
@@ -118,10 +121,11 @@ def negated(tokens: list[str], i: int, floor: int = 0) -> bool:
 
 
 def comparative_less(tokens: list[str], i: int) -> bool:
-    """ "less optimistic", "less and less patient", "least happy": less of the emotion, not the emotion."""
+    """ "less optimistic", "less and less patient", "least happy", "more worried than angry": less of the
+    emotion (or the standard it is outdone by), not the emotion."""
     k = i - 1
-    while k >= 0 and tokens[k] in ("and", "less", "least", "much", "far", "even"):
-        if tokens[k] in ("less", "least"):
+    while k >= 0 and tokens[k] in ("and", "less", "least", "much", "far", "even", "than", "truly", "really", "actually"):
+        if tokens[k] in ("less", "least", "than"):
             return True
         k -= 1
     return False
@@ -166,12 +170,13 @@ def state_weight(tokens: list[str], i: int, j: int) -> float:
     weight = 1.0
     start = clause_start(tokens, i)
     before = tokens[max(start, i - 6) : i]
+    after = tokens[j : clause_end(tokens, j)][:8]
     if any(t in SOURCE_MARKERS for t in before):
         weight *= SOURCE
-    elif "from" in before:
-        after = tokens[j : clause_end(tokens, j)][:8]
-        if "to" in after or "into" in after:
-            weight *= SOURCE
+    elif "from" in before and ("to" in after or "into" in after):
+        weight *= SOURCE
+    elif after[:1] and after[0] in CHANGE_VERBS and ("to" in after[1:3] or "into" in after[1:3] or after[1:2] == ["way"]):
+        weight *= SOURCE  # "his anger turns into sadness", "the calm gives way to panic"
     if any(t in DEGREE_HEDGES for t in before[-3:]):
         weight *= HEDGE
     return weight
