@@ -59,6 +59,13 @@ def test_premises_before_an_inference_frame_are_evidence():
     assert words(text) == ["proud"]
 
 
+def test_a_list_after_a_colon_keeps_its_sentence_role():
+    text = "In the video he frowns and seems tired.\nIn summary, his emotions are:\n1. Anger\n2. Frustration\n- disappointment"
+    units = split_units(tokenize(text))
+    assert [u.role for u in units] == [EVIDENCE, FINAL]
+    assert words(text) == ["angry", "frustrated", "disappointed"]
+
+
 def test_mid_sentence_conclusion_and_quotes():
     text = 'He laughs and says "I am so angry at you", so it can be inferred that his emotional state is happy.'
     units = split_units(tokenize(text))
@@ -66,6 +73,9 @@ def test_mid_sentence_conclusion_and_quotes():
     assert words(text) == ["happy"]
     # a quote alone still counts: it is all the text says
     assert words('"I am so angry at you."') == ["angry"]
+    # a quoted label is no speech: it keeps its sentence's role
+    labelled = 'In the video he shouts "go away". In summary, his state is "angry" and \u201cdissatisfied\u201d.'
+    assert [(m.word, m.role) for m in extract_mentions(labelled)] == [("angry", FINAL), ("dissatisfied", FINAL)]
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,8 @@ inference  a unit with an inference frame ("we can infer", "it can be
            deduced that", "is speculated"); words before the frame are
            the premises ("Based on his smile, ...") and count as evidence
 evidence   anything else (descriptions of face, voice, words)
-quote      words inside double quotes (subtitles, reported speech)
+quote      words inside double quotes that report speech (subtitles); a
+           quoted word or label ('"angry"') stays in its sentence
 ========== ================================================================
 
 Tokens are lower-case words and single punctuation marks (see
@@ -36,6 +37,8 @@ FINAL, CONCLUSION, INFERENCE, EVIDENCE, QUOTE = "final", "conclusion", "inferenc
 
 SENTENCE_END = frozenset(".!?")
 QUOTE_MARKS = frozenset('"\u201c\u201d')
+LIST_ITEM_WORDS = 5  # words (numbers included) in one item of a list after a colon
+SPEAKER_WORDS = frozenset("i i'm i've i'll me my you you're your we we're us our".split())
 # A full stop after these is an abbreviation, not the end of a sentence.
 ABBREVIATIONS = frozenset("mr mrs ms dr st vs prof jr sr etc e g i".split())
 # One-word summary connectives that open a concluding sentence.
@@ -119,20 +122,35 @@ def _split_mid_conclusion(tokens: list[str]) -> list[list[str]]:
     return [p for p in parts if p]
 
 
+def _is_speech(quote: list[str]) -> bool:
+    """Reported speech (a subtitle, a line), not a quoted word or label: more than three words, a
+    sentence mark, or a first/second person."""
+    words = [t for t in quote if t[0].isalnum()]
+    return len(words) > 3 or any(t in SENTENCE_END or t in SPEAKER_WORDS for t in quote)
+
+
 def split_units(tokens: list[str]) -> list[Unit]:
     """Units of a tokenized description with their roles (the last concluding unit is ``final``)."""
     units: list[Unit] = []
     sentence: list[str] = []
     quote: list[str] | None = None
+    list_head: list[Unit] = []  # a unit ending in ":" whose short items follow ("emotions are:\n1. anger")
 
     def close_sentence() -> None:
         for part in _split_mid_conclusion(sentence):
+            if list_head and sum(t[0].isalnum() for t in part) <= LIST_ITEM_WORDS:
+                list_head[0].tokens.extend([","] + part)  # an item reads as part of its list's sentence
+                continue
+            list_head.clear()
             frame = _frame_at(part)
             if _opens_with_connective(part):
                 role = CONCLUSION
             else:
                 role = INFERENCE if frame >= 0 else EVIDENCE
             units.append(Unit(part, role, frame))
+            ending = [t for t in part if t not in SENTENCE_END]
+            if ending and ending[-1] == ":":
+                list_head.append(units[-1])
         sentence.clear()
 
     n = len(tokens)
@@ -140,10 +158,12 @@ def split_units(tokens: list[str]) -> list[Unit]:
         if tok in QUOTE_MARKS:
             if quote is None:
                 quote = []
-                sentence.append(",")  # the quote is a constituent of its host sentence: keep a boundary
-            else:
-                if quote:
-                    units.append(Unit(quote, QUOTE))
+            elif _is_speech(quote):
+                units.append(Unit(quote, QUOTE))
+                sentence.append(",")  # the quote was a constituent of its host sentence: keep a boundary
+                quote = None
+            else:  # a quoted label ('his state is "angry"') reads as part of its sentence
+                sentence.extend(quote)
                 quote = None
             continue
         if quote is not None:
