@@ -2,7 +2,11 @@
 
 The data lives in ``vocabulary.csv`` beside this file (our own text, see its
 header). Every surface form (synonym, inflection, multi-word phrase) maps to
-exactly one canonical word; each canonical word belongs to one family.
+exactly one canonical word; each canonical word belongs to one family. A
+word that is not a listed form is looked up through the derivational
+morphology of :mod:`affectllm.emotions.morphology` ("helplessness" ->
+"helpless"). An optional salience column says how surely a mention in free
+text names a felt emotion ("attentive" 0.5).
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ class EmotionVocabulary:
     phrase_starts: dict[str, int] = field(default_factory=dict)
     # canonical word -> how surely a mention names a felt emotion (1.0 unless the CSV's salience column says less)
     salience_of: dict[str, float] = field(default_factory=dict)
-    # memo of single-token lookups in free text (suffix rewrites are the slow part)
+    # memo of single-token lookups in free text (morphology is the slow part)
     _token_memo: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)
 
     @property
