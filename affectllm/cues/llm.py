@@ -54,6 +54,15 @@ def converted_smollm2_dir() -> Path:
     return cache_dir() / _CONVERTED
 
 
+def smollm2_dir() -> Path:
+    """The bundled SmolLM2 as a safetensors transformers folder, converted from the GGUF on first use."""
+    folder = converted_smollm2_dir()
+    with _LOAD_LOCK:
+        if not (folder / "config.json").exists():
+            _convert_gguf(smollm2_gguf_file(), folder)
+    return folder
+
+
 def _convert_gguf(gguf: Path, target: Path) -> None:
     """Dequantise the GGUF once and save it as a safetensors model folder (written aside, then renamed)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -87,11 +96,9 @@ def load_llm(path: str | None = None) -> ChatLLM:
     """The instruct LLM at ``path`` (a local transformers folder), or the bundled SmolLM2 when None."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    folder = smollm2_dir() if path is None else None
     with _LOAD_LOCK:
-        if path is None:
-            folder = converted_smollm2_dir()
-            if not (folder / "config.json").exists():
-                _convert_gguf(smollm2_gguf_file(), folder)
+        if folder is not None:
             name = DEFAULT_LLM_NAME
         else:
             folder = Path(path).expanduser()
