@@ -26,9 +26,9 @@ import os
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from affectllm.config import (CHECKPOINT_CONFIG, MODEL_PATH_KEYS, Config, cached_hub_id, load_config,
-                              resolve_model_path, save_config)
+from affectllm.config import CHECKPOINT_CONFIG, MODEL_PATH_KEYS, Config, load_config, resolve_model_path, save_config
 from affectllm.errors import AffectLLMError, ConfigError
+from affectllm.model_sources import bundled_model_dir, cached_hub_id, is_bundled, portable_reference
 
 ADAPTER_DIR = "adapter"
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
@@ -40,7 +40,11 @@ PICKLED_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
 
 
 def _portable(path: str, ckpt: Path) -> str:
-    """Paths inside the checkpoint are stored relative to it, so the folder can move."""
+    """Paths inside the checkpoint are stored relative to it, so the folder can move; a bundled model
+    or a hub-cache folder is stored by name (``bundled:NAME``, ``org/name``), so it resolves anywhere."""
+    reference = portable_reference(path)
+    if reference != path:
+        return reference
     p = Path(path)
     if not p.exists():
         return path  # hub id
@@ -138,6 +142,8 @@ def resolve_checkpoint_path(value: str, ckpt: Path, key: str, trusted: Sequence[
     the result must lie inside the checkpoint or under a ``trusted`` root the user named,
     or be a hub id in the local cache. Anything else is one ConfigError line."""
     ckpt = ckpt.resolve()
+    if is_bundled(value):  # a name from a fixed list, never a path the checkpoint chooses
+        return str(bundled_model_dir(value, f"model.{key}"))
     roots = [ckpt, *(Path(t).expanduser().resolve() for t in trusted)]
     p = Path(value)
     candidate = p if p.is_absolute() else ckpt / p

@@ -19,6 +19,7 @@ from typing import Any, Literal, get_args, get_origin
 import yaml
 
 from affectllm.errors import ConfigError
+from affectllm.model_sources import bundled_model_dir, ensure_hub_model, is_bundled, looks_like_hub_id
 
 
 @dataclass
@@ -236,27 +237,21 @@ MODEL_PATH_KEYS = ("llm", "audio_encoder", "vision_encoder", "text_encoder")
 
 
 def resolve_model_path(value: str, base: Path, key: str, check: bool = True) -> str:
-    """A local directory (relative to ``base`` or the working directory) or a hub id found in the local cache."""
+    """A local directory (relative to ``base`` or the working directory), a bundled model
+    (``bundled:NAME``) or a hub id, downloaded into the local cache when online; see
+    :mod:`affectllm.model_sources`."""
+    if is_bundled(value):
+        return str(bundled_model_dir(value, f"model.{key}"))
     p = Path(os.path.expanduser(value))
     for candidate in ([p] if p.is_absolute() else [base / p, Path.cwd() / p]):
         if candidate.exists():
             return str(candidate.resolve())
-    if not check or cached_hub_id(value):
+    if not check:
         return value
-    raise ConfigError(f"config key 'model.{key}': '{value}' is neither a local directory nor a model "
-                      f"in the local Hugging Face cache (relative paths are tried from {base} and {Path.cwd()})")
-
-
-def cached_hub_id(value: str) -> bool:
-    """Whether ``value`` looks like a hub id (``org/name``) of a model already in the local Hugging Face cache."""
-    if value.count("/") > 1 or value.startswith((".", "/", "~")) or "\\" in value:
-        return False
-    try:
-        from huggingface_hub import try_to_load_from_cache
-
-        return isinstance(try_to_load_from_cache(value, "config.json"), str)
-    except Exception:  # an invalid repo id is simply not cached
-        return False
+    if looks_like_hub_id(value):
+        return ensure_hub_model(value, f"model.{key}")
+    raise ConfigError(f"config key 'model.{key}': '{value}' is neither a local directory nor a hub id "
+                      f"(relative paths are tried from {base} and {Path.cwd()})")
 
 
 def resolve_paths(cfg: Config, base: Path, check: bool = True) -> None:
