@@ -100,7 +100,8 @@ class StrictPrediction:
         return (out or self.base.map_set(["neutral"], view) or {NEUTRAL_CLUSTER}) | unknown
 
 
-def _space(options: EvalOptions, vocab: EmotionVocabulary) -> LabelSpace:
+def label_space(options: EvalOptions, vocab: EmotionVocabulary) -> LabelSpace:
+    """The label space ``ov`` and ``basic`` score in: the official wheels with ``wheel_dir``, else our vocabulary."""
     if options.wheel_dir:
         return WheelSpace(load_official_wheels(options.wheel_dir))
     if options.level not in ("family", "word"):
@@ -137,7 +138,7 @@ def evaluate(task: str, gold: dict[str, dict[str, Any]], pred: dict[str, dict[st
         return prediction_emotions(rec, extractor, options.source)
 
     if task in ("ov", "basic"):
-        space = _space(options, vocab)
+        space = label_space(options, vocab)
         gold_space, pred_space = (StrictGold(space), StrictPrediction(space)) if options.strict else (space, space)
         preds = [emotions_of(r) for r in recs]
         if task == "ov":

@@ -20,7 +20,7 @@ from affectllm.processor import IGNORE_INDEX
 from affectllm.training.packing import pack_rows, plan_packing
 
 
-def _head_is_plain(llm: nn.Module) -> bool:
+def head_is_plain(llm: nn.Module) -> bool:
     """True when logits are just ``lm_head(hidden)`` (no soft-capping or scaling to reproduce)."""
     cfg = llm.config
     return (hasattr(llm, "get_decoder") and llm.get_output_embeddings() is not None
@@ -35,7 +35,7 @@ class AnswerLoss(nn.Module):
     def __init__(self, model: nn.Module, packing: bool = False):
         super().__init__()
         self.model = model
-        self.selective = _head_is_plain(model.base_llm)
+        self.selective = head_is_plain(model.base_llm)
         self.packing = packing
         if packing and not self.selective:
             raise ConfigError(f"data.packing needs an LLM whose logits are lm_head(hidden); "
