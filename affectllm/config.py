@@ -72,9 +72,44 @@ class DataConfig:
 
 
 @dataclass
+class RewardWeights:
+    """Weight of each GRPO reward (``affectllm.training.grpo.rewards``): null = not computed, 0 = computed and
+    logged but not trained on, > 0 = part of the reward."""
+
+    wheel_f1: float | None = 1.0  # emotion-wheel F1 of the answer's emotions against the sample's "emotions"
+    label_hit: float | None = None  # the sample's "label" is among the answer's emotions
+    format: float | None = 0.5  # the answer follows model.prompt's template, ended, within format_max_tokens
+    grounded: float | None = None  # share of cited cues found in the sample's cues (train.grpo.cues)
+    vad: float | None = None  # closeness of predicted valence/arousal (needs a dimensional head)
+
+
+@dataclass
+class GRPOSettings:
+    """The reinforcement stage (``train.stage: grpo``); see ``affectllm.training.grpo``."""
+
+    group_size: int = 8  # G completions sampled per prompt; advantages are normalised within the group
+    temperature: float = 1.0
+    top_p: float = 1.0
+    top_k: int = 0  # 0 = no top-k cut
+    max_new_tokens: int = 256
+    clip_eps: float = 0.2  # the policy ratio is clipped to [1 - clip_eps, 1 + clip_eps]
+    kl_beta: float = 0.04  # weight of the KL to the reference policy; 0 skips the reference pass
+    updates_per_rollout: int = 1  # optimizer steps on each batch of sampled completions
+    scale_rewards: bool = True  # divide group-centred rewards by the group's standard deviation
+    loss_aggregation: Literal["sequence", "token"] = "sequence"  # mean per completion, then over completions; or per token
+    rewards: RewardWeights = field(default_factory=RewardWeights)
+    format_max_tokens: int | None = None  # a longer completion fails the format reward (default: max_new_tokens)
+    wheel_dir: str | None = None  # MER-UniBench wheel files: official mode for wheel_f1 and label_hit
+    level: Literal["family", "word"] = "family"  # default mode (no wheel_dir): our vocabulary's families or words
+    cues: str | None = None  # result records (`affectllm caption` output) whose cues ground the `grounded` reward
+    reference: str | None = None  # reference checkpoint; default: this model with its LoRA adapter disabled
+    log_completions: int = 3  # rendered completions written to the log per evaluation
+
+
+@dataclass
 class TrainConfig:
     output_dir: str = "runs/affectllm"
-    stage: Literal["align", "sft"] = "sft"  # align: only fusion/projector train; sft: + LoRA
+    stage: Literal["align", "sft", "grpo"] = "sft"  # align: only fusion/projector; sft: + LoRA; grpo: RL
     epochs: float = 1.0
     max_steps: int = -1  # > 0 overrides epochs
     micro_batch_size: int = 1  # per process
@@ -93,6 +128,7 @@ class TrainConfig:
     tensorboard: bool = True
     init_from: str | None = None  # checkpoint whose fusion/adapter weights start this run (stage 2 from stage 1)
     log_sample_ids: bool = False  # each rank writes the sample ids of every step to OUTPUT_DIR/samples/
+    grpo: GRPOSettings = field(default_factory=GRPOSettings)  # used when stage is grpo
 
 
 @dataclass
