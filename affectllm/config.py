@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import os
 import types
 import typing
@@ -61,9 +62,18 @@ class MediaSettings:
 
 
 @dataclass
+class TrainSource:
+    """One training manifest of a mixture and its share of each epoch (weights are normalised)."""
+
+    path: str = ""
+    weight: float = 1.0
+
+
+@dataclass
 class DataConfig:
-    train: str | None = None  # manifest JSONL
-    eval: str | None = None
+    # a manifest JSONL, or several mixed by weight: [{path: a.jsonl, weight: 3}, {path: b.jsonl, weight: 1}]
+    train: str | list[TrainSource] | None = None
+    eval: str | None = None  # manifest whose loss is reported at the end
     max_length: int = 1024  # tokens; truncation never cuts a media placeholder
     num_workers: int = 2
     packing: bool = False
@@ -129,6 +139,14 @@ class TrainConfig:
     init_from: str | None = None  # checkpoint whose fusion/adapter weights start this run (stage 2 from stage 1)
     log_sample_ids: bool = False  # each rank writes the sample ids of every step to OUTPUT_DIR/samples/
     grpo: GRPOSettings = field(default_factory=GRPOSettings)  # used when stage is grpo
+    # generation on a held-out manifest, scored with the task metric; the best step is kept in OUTPUT_DIR/best
+    eval_manifest: str | None = None
+    eval_every: int = 0  # optimizer steps between evaluations; 0 = only after the last step
+    eval_task: Literal["auto", "closed", "basic", "ov", "sentiment"] = "auto"  # auto: closed with labels, else ov
+    eval_wheel_dir: str | None = None  # MER-UniBench wheel files: official hit rate / F1
+    eval_max_new_tokens: int = 64
+    eval_batch_size: int = 16
+    eval_limit: int = 0  # score only the first N samples of eval_manifest; 0 = all
 
 
 @dataclass
@@ -248,7 +266,12 @@ def load_config(path: str | os.PathLike | None = None, overrides: list[str] | No
         if p.is_dir():
             p = p / CHECKPOINT_CONFIG
         if not p.exists():
-            raise ConfigError(f"{p}: config file not found")
+            from affectllm.training.shipped import shipped_configs, shipped_file
+
+            p = shipped_file(str(path), "configs", ".yaml") or p
+        if not p.exists():
+            raise ConfigError(f"{p}: config file not found (configs shipped with affectllm: "
+                              f"{', '.join(shipped_configs())})")
         try:
             data = yaml.safe_load(p.read_text()) or {}
         except yaml.YAMLError as err:
@@ -260,6 +283,7 @@ def load_config(path: str | os.PathLike | None = None, overrides: list[str] | No
     cfg = config_from_dict(data)
     if resolve_model_paths:
         resolve_paths(cfg, base, check=check_paths)
+        resolve_data_paths(cfg, base)
     validate(cfg)
     return cfg
 
@@ -299,6 +323,46 @@ def resolve_paths(cfg: Config, base: Path, check: bool = True) -> None:
         raise ConfigError("config key 'model.llm' is required (a local causal LM directory or hub id)")
 
 
+def resolve_user_path(value: str, base: Path) -> str:
+    """A file or folder the user named: relative paths are tried from ``base`` (the YAML's folder), then
+    the working directory; a path found in neither is returned as written (its consumer says it is missing)."""
+    p = Path(os.path.expanduser(value))
+    for candidate in ([p] if p.is_absolute() else [base / p, Path.cwd() / p]):
+        if candidate.exists():
+            return str(candidate.resolve())
+    return value
+
+
+def train_sources(cfg: Config) -> list[TrainSource]:
+    """``data.train`` as a list of weighted manifests (a single path is one source of weight 1)."""
+    train = cfg.data.train
+    if not train:
+        return []
+    return [TrainSource(train)] if isinstance(train, str) else list(train)
+
+
+def resolve_data_paths(cfg: Config, base: Path) -> None:
+    """Data, feature-cache, evaluation and DeepSpeed paths resolve like model paths (YAML folder, then the
+    working directory); a ZeRO JSON not found there may name one shipped with affectllm (``zero2``)."""
+    from affectllm.training.shipped import shipped_file
+
+    if isinstance(cfg.data.train, list):
+        for source in cfg.data.train:
+            source.path = resolve_user_path(source.path, base)
+    elif cfg.data.train:
+        cfg.data.train = resolve_user_path(cfg.data.train, base)
+    for section, key in (("data", "eval"), ("data", "feature_cache"), ("train", "eval_manifest"),
+                         ("train", "eval_wheel_dir"), ("train", "init_from")):
+        value = getattr(getattr(cfg, section), key)
+        if value:
+            setattr(getattr(cfg, section), key, resolve_user_path(value, base))
+    ds = cfg.train.deepspeed
+    if ds:
+        resolved = resolve_user_path(ds, base)
+        shipped = shipped_file(ds, "ds", ".json") if not Path(resolved).exists() else None
+        cfg.train.deepspeed = str(shipped) if shipped else resolved
+
+
 def validate(cfg: Config) -> None:
     from affectllm.prompts import is_template_name
 
@@ -307,10 +371,20 @@ def validate(cfg: Config) -> None:
         # a config may come with someone else's checkpoint: it names a template, it never points at a file
         raise ConfigError(f"config key 'model.prompt' must be a template name such as 'emer', not a path "
                           f"(got {m.prompt!r}); a template file is passed on the command line with --prompt FILE")
+    for i, source in enumerate(train_sources(cfg)):
+        if not source.path:
+            raise ConfigError(f"config key 'data.train[{i}].path' is empty; give the manifest JSONL")
+        if not (source.weight > 0 and math.isfinite(source.weight)):
+            raise ConfigError(f"config key 'data.train[{i}].weight' must be a positive number, got {source.weight}")
+    for key in ("eval_every", "eval_limit"):
+        if getattr(cfg.train, key) < 0:
+            raise ConfigError(f"config key 'train.{key}' must be 0 or more, got {getattr(cfg.train, key)}")
     positive = {"model.num_queries": m.num_queries, "model.fusion_dim": m.fusion_dim,
                 "model.fusion_heads": m.fusion_heads, "model.lora.r": m.lora.r,
                 "data.max_length": cfg.data.max_length, "data.media.num_frames": cfg.data.media.num_frames,
-                "train.micro_batch_size": cfg.train.micro_batch_size, "train.grad_accum": cfg.train.grad_accum}
+                "train.micro_batch_size": cfg.train.micro_batch_size, "train.grad_accum": cfg.train.grad_accum,
+                "train.eval_max_new_tokens": cfg.train.eval_max_new_tokens,
+                "train.eval_batch_size": cfg.train.eval_batch_size}
     for key, value in positive.items():
         if value <= 0:
             raise ConfigError(f"config key '{key}' must be positive, got {value}")

@@ -158,13 +158,15 @@ class AffectLLM(nn.Module):
     # ------------------------------------------------------------------ generation
     @torch.no_grad()
     def generate(self, batch: dict[str, Any], max_new_tokens: int = 256, do_sample: bool = False,
-                 temperature: float = 0.7, top_p: float = 0.9) -> list[str]:
-        """Batched generation from a left-padded batch, with the KV cache. Returns the new text per row."""
+                 temperature: float = 0.7, top_p: float = 0.9, synced_gpus: bool = False) -> list[str]:
+        """Batched generation from a left-padded batch, with the KV cache. Returns the new text per row.
+
+        ``synced_gpus``: every rank keeps stepping until all are done (weights partitioned by ZeRO-3)."""
         was_training = self.training
         self.eval()
         try:
             embeds = self.embed(batch["input_ids"], batch.get("media_inputs") or {})
-            kwargs = dict(do_sample=do_sample)
+            kwargs = dict(do_sample=do_sample, synced_gpus=synced_gpus)
             if do_sample:
                 kwargs.update(temperature=temperature, top_p=top_p)
             out = self.llm.generate(inputs_embeds=embeds, attention_mask=batch["attention_mask"].to(self.device),

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from affectllm.errors import AffectLLMError
 from affectllm.jsonl import iter_jsonl
+from affectllm.manifest import ManifestError, media_spec
 from affectllm.processor import AffectProcessor, PreparedSample
 
 # Give up after this many unusable samples in a row: the manifest is broken, not one sample.
@@ -21,15 +22,26 @@ MAX_CONSECUTIVE_DROPS = 64
 
 
 def read_manifest(path: str | Path) -> list[dict]:
-    """All samples of a manifest JSONL, in file order (media paths stay relative to its folder)."""
+    """All samples of a manifest JSONL, in file order (media paths stay relative to its folder).
+
+    Every sample must keep the manifest contract (``affectllm.manifest.media_spec``: one video and one
+    audio at most, tags matching the files): a sample that breaks it is a bug in the manifest, so the
+    run stops at load time naming the first one, exactly as ``affectllm recipe check`` reports it.
+    """
     path = Path(path)
-    samples = []
+    samples, broken = [], []
     hint = "set data.train to a JSONL manifest (`affectllm recipe` writes one)"
     for lineno, sample in iter_jsonl(path, "manifest", hint):
-        if not sample.get("messages"):
-            raise AffectLLMError(f'{path}:{lineno}: each sample needs a "messages" list (see DESIGN.md)')
+        try:
+            media_spec(sample, f"{path}:{lineno}")
+        except ManifestError as err:
+            broken.append(str(err))
+            continue
         sample.setdefault("id", f"{path.stem}:{lineno}")
         samples.append(sample)
+    if broken:
+        more = f" (and {len(broken) - 1} more samples)" if len(broken) > 1 else ""
+        raise ManifestError(f"{broken[0]}{more}; `affectllm recipe check {path}` lists them all")
     if not samples:
         raise AffectLLMError(f"manifest {path} has no samples")
     return samples
@@ -67,6 +79,45 @@ class ManifestDataset:
                 dropped.append((str(sample.get("id")), f"{type(err).__name__}: {err}"))
         raise AffectLLMError(f"{MAX_CONSECUTIVE_DROPS} unusable samples in a row from index {index}; "
                              f"last: {dropped[-1][1]}")
+
+
+@dataclass
+class TrainingData:
+    """The training manifests as one dataset, with their mixture when there are several."""
+
+    dataset: Any  # ManifestDataset, or a torch ConcatDataset of one per manifest
+    mixture: Any  # sampler.Mixture, or None for a single manifest
+    sources: list[dict[str, Any]]  # per manifest: path, samples, weight, per_epoch, feature_cache
+
+    def describe(self) -> str:
+        if len(self.sources) == 1:
+            return f"{self.sources[0]['samples']} samples"
+        parts = [f"{Path(s['path']).name} {s['per_epoch']}/epoch of {s['samples']}" for s in self.sources]
+        return f"{sum(s['samples'] for s in self.sources)} samples mixed from {len(self.sources)} manifests (" \
+               + ", ".join(parts) + ")"
+
+
+def build_training_data(sources: list, processor: AffectProcessor, open_cache: Callable[[Path], Any]) -> TrainingData:
+    """One ManifestDataset per ``TrainSource`` (``open_cache(manifest)`` gives its feature cache or None),
+    concatenated and mixed by weight (``affectllm.training.sampler``)."""
+    from torch.utils.data import ConcatDataset
+
+    from affectllm.training.sampler import Mixture, mixture_counts
+
+    datasets, info = [], []
+    for source in sources:
+        manifest = Path(source.path)
+        cache = open_cache(manifest)
+        datasets.append(ManifestDataset(read_manifest(manifest), manifest.parent, processor, cache))
+        info.append({"path": str(manifest), "samples": len(datasets[-1]), "weight": source.weight,
+                     "feature_cache": str(cache.folder) if cache is not None else None})
+    if len(datasets) == 1:
+        info[0]["per_epoch"] = info[0]["samples"]
+        return TrainingData(datasets[0], None, info)
+    counts = mixture_counts([len(d) for d in datasets], [s.weight for s in sources])
+    for entry, count in zip(info, counts):
+        entry["per_epoch"] = count
+    return TrainingData(ConcatDataset(datasets), Mixture(tuple(len(d) for d in datasets), tuple(counts)), info)
 
 
 class TrainCollator:

@@ -111,6 +111,9 @@ class RunLogger:
             for key in ("loss", "lr", "grad_norm", "tokens_per_s", "samples_per_s", "eval_loss"):
                 if record.get(key) is not None:
                     self.writer.add_scalar(f"train/{key}" if key != "eval_loss" else "eval/loss", record[key], step)
+            for key, value in (record.get("eval") or {}).items():
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    self.writer.add_scalar(f"eval/{key}", value, step)
         self.bar.update(step - self.bar.n)
         if step % self.log_every == 0 or step == self.bar.total:
             self.bar.set_postfix(loss=f"{record['loss']:.4f}", lr=f"{record['lr']:.2e}",

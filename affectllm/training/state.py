@@ -55,6 +55,8 @@ class TrainerState:
     samples_seen: int = 0  # over all ranks
     tokens_seen: int = 0
     dropped: int = 0
+    best_score: float | None = None  # main metric of the best in-loop evaluation so far (train.eval_manifest)
+    best_step: int | None = None
 
 
 def checkpoint_name(step: int) -> str:

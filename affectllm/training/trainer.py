@@ -9,6 +9,7 @@ launched). Either way: the same data order, the same checkpoints, exact resume.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import re
 import shutil
@@ -19,9 +20,9 @@ from typing import Any, Iterator
 
 import torch
 
-from affectllm.config import Config
+from affectllm.config import Config, config_to_dict, train_sources
 from affectllm.errors import AffectLLMError, ConfigError
-from affectllm.training.dataset import ManifestDataset, TrainCollator, read_manifest
+from affectllm.training.dataset import ManifestDataset, TrainCollator, build_training_data, read_manifest
 from affectllm.training.distributed import (DistInfo, barrier, init_distributed, mean_across_ranks,
                                             sum_across_ranks)
 from affectllm.training.feature_cache import INDEX_FILE, FeatureCache, cache_signature
@@ -34,6 +35,8 @@ from affectllm.training.state import (TrainerState, checkpoint_problem, find_che
                                       save_model_weights, save_training_checkpoint)
 
 FINAL_DIR = "final"
+BEST_DIR = "best"
+TRAINING_FILE = "training.json"  # in final/ and best/: data, recipe, step, scores (read by `affectllm export`)
 
 
 def default_cache_dir(manifest: str | Path) -> Path:
@@ -72,7 +75,7 @@ class MicroBatches:
     Each epoch stops after a whole number of optimizer steps, so every rank does the
     same number of steps and the position after a step is exact."""
 
-    def __init__(self, dataset: ManifestDataset, collator: TrainCollator, sampler: ShardSampler, cfg: Config):
+    def __init__(self, dataset, collator: TrainCollator, sampler: ShardSampler, cfg: Config):
         self.dataset, self.collator, self.sampler, self.cfg = dataset, collator, sampler, cfg
         t = cfg.train
         self.steps_per_epoch = sampler.per_rank // (t.micro_batch_size * t.grad_accum)
@@ -124,8 +127,14 @@ def _to_device(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
 def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
     """Run training as configured. ``resume``: False (fresh; refuses a used output_dir), True (newest
     checkpoint in train.output_dir), or a checkpoint folder. Returns a summary (losses, paths, counts)."""
-    if not cfg.data.train:
-        raise ConfigError("config key 'data.train' is required: a training manifest JSONL")
+    sources = train_sources(cfg)
+    if not sources:
+        raise ConfigError("config key 'data.train' is required: a training manifest JSONL (or a list of "
+                          "{path, weight})")
+    for key, source in [(f"data.train{'' if len(sources) == 1 else f'[{i}]'}", s) for i, s in enumerate(sources)]:
+        if not Path(source.path).is_file():
+            raise ConfigError(f"config key '{key}': manifest {source.path} not found (relative paths are tried from "
+                              "the config's folder, then the working directory)")
     use_ds = bool(cfg.train.deepspeed)
     info = init_distributed(use_ds)
     run_dir = Path(cfg.train.output_dir)
@@ -137,15 +146,19 @@ def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
     barrier()
 
     model = build_model(cfg)
-    manifest = Path(cfg.data.train)
-    cache = open_feature_cache(cfg, model, manifest)
-    samples = read_manifest(manifest)
-    dataset = ManifestDataset(samples, manifest.parent, model.processor, cache)
-    sampler = ShardSampler(len(dataset), info.rank, info.world_size, cfg.train.seed)
+    training_data = build_training_data(sources, model.processor,
+                                        lambda manifest: open_feature_cache(cfg, model, manifest))
+    dataset = training_data.dataset
+    sampler = ShardSampler(len(dataset), info.rank, info.world_size, cfg.train.seed, mixture=training_data.mixture)
     data = MicroBatches(dataset, TrainCollator(model.processor), sampler, cfg)
+    evaluator = None
+    if cfg.train.eval_manifest:
+        from affectllm.training.generation_eval import GenerationEval
+
+        evaluator = GenerationEval(cfg, info)
     t = cfg.train
     if data.steps_per_epoch == 0:
-        raise ConfigError(f"{manifest}: {len(dataset)} samples are fewer than one optimizer step needs "
+        raise ConfigError(f"{sources[0].path}: {len(dataset)} samples are fewer than one optimizer step needs "
                           f"(micro_batch_size {t.micro_batch_size} × grad_accum {t.grad_accum} × {info.world_size} "
                           "processes)")
     total_steps = t.max_steps if t.max_steps > 0 else max(1, math.ceil(t.epochs * data.steps_per_epoch))
@@ -180,10 +193,12 @@ def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
     if ckpt is not None:
         state = load_training_checkpoint(ckpt, model, engine, optimizer, scheduler, info)
     log = RunLogger(run_dir, cfg, info, total_steps, state.step)
-    log.write(f"training {len(dataset)} samples on {info.world_size} process(es) "
+    log.write(f"training {training_data.describe()} on {info.world_size} process(es) "
               f"({'DeepSpeed ' + Path(t.deepspeed).stem if use_ds else 'torch'}), {data.steps_per_epoch} steps/epoch, "
               f"{total_steps} steps" + (f", resuming after step {state.step} from {ckpt}" if ckpt else "")
-              + (f", feature cache {cache.folder}" if cache else ""))
+              + "".join(f", feature cache {s['feature_cache']}" for s in training_data.sources if s["feature_cache"])
+              + (f"; evaluating on {evaluator.description} every {t.eval_every or total_steps} steps" if evaluator
+                 else ""))
 
     if info.is_main and ckpt is None:
         log.write("first sample, trained tokens in [[ ]]:\n" + label_view(dataset[0].sample, model.tokenizer))
@@ -191,6 +206,8 @@ def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
     trainable = [p for g in groups for p in g["params"]]
     batches = data.iterate(state.epoch, state.epoch_position)
     losses: dict[int, float] = {}
+    evals: dict[int, dict] = {}
+    run_record = {"data": training_data.sources, "config": config_to_dict(cfg)}
     while state.step < total_steps:
         started = time.perf_counter()
         lr = optimizer.param_groups[0]["lr"]  # what this step uses; the scheduler moves it after the step
@@ -231,16 +248,22 @@ def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
         elapsed = time.perf_counter() - started
         losses[state.step] = mean_loss
         log.sample_ids(state.step, ids)
-        log.step({"step": state.step, "epoch": epoch, "loss": mean_loss, "lr": lr, "grad_norm": grad_norm,
+        record = {"step": state.step, "epoch": epoch, "loss": mean_loss, "lr": lr, "grad_norm": grad_norm,
                   "tokens_per_s": g_tokens / elapsed, "samples_per_s": g_samples / elapsed,
-                  "cached_samples": int(g_cached), "dropped": state.dropped})
+                  "cached_samples": int(g_cached), "dropped": state.dropped}
+        if evaluator is not None and (state.step == total_steps or (t.eval_every and state.step % t.eval_every == 0)):
+            record["eval"] = evals[state.step] = _evaluate_and_keep_best(evaluator, model, engine, state, run_dir,
+                                                                         info, log, run_record)
+        log.step(record)
         if t.save_every > 0 and state.step % t.save_every == 0 and state.step < total_steps:
             save_training_checkpoint(run_dir, state, model, engine, optimizer, scheduler, info, t.keep_checkpoints)
     batches.close()  # shut DataLoader workers down before saving
 
     save_training_checkpoint(run_dir, state, model, engine, optimizer, scheduler, info, t.keep_checkpoints)
-    final = _save_final(run_dir, model, engine, info)
+    final = _save_final(run_dir, model, engine, info, _training_record(run_record, state, evals.get(state.step)))
     summary = {"run_dir": str(run_dir), "final": str(final), "steps": state.step, "losses": losses,
+               "evals": evals, "best": ({"step": state.best_step, "score": state.best_score,
+                                         "checkpoint": str(run_dir / BEST_DIR)} if state.best_step else None),
                "samples_seen": state.samples_seen, "dropped": state.dropped, "is_main": info.is_main,
                "resumed_from": str(ckpt) if ckpt else None,
                "skipped_checkpoints": [(str(folder), reason) for folder, reason in skipped]}
@@ -277,17 +300,40 @@ def _resume_checkpoint(run_dir: Path, resume: str | bool) -> tuple[Path | None, 
     return path, skipped
 
 
-def _save_final(run_dir: Path, model, engine, info: DistInfo) -> Path:
-    final, tmp = run_dir / FINAL_DIR, run_dir / f".tmp-{FINAL_DIR}"
+def _save_final(run_dir: Path, model, engine, info: DistInfo, record: dict, name: str = FINAL_DIR) -> Path:
+    """An inference checkpoint ``run_dir/name`` with its ``training.json``, replacing the previous one atomically."""
+    final, tmp = run_dir / name, run_dir / f".tmp-{name}"
     if info.is_main:
         shutil.rmtree(tmp, ignore_errors=True)
     barrier()
     save_model_weights(model, engine, tmp, info)
     if info.is_main:
+        (tmp / TRAINING_FILE).write_text(json.dumps(record, indent=1))
         fsync_tree(tmp)
         replace_dir(tmp, final)  # the previous final stays until the new one is in place
     barrier()
     return final
+
+
+def _training_record(run_record: dict, state: TrainerState, evaluation: dict | None) -> dict:
+    """What ``training.json`` says about a checkpoint: data, recipe, how far it trained, its scores."""
+    return {**run_record, "step": state.step, "samples_seen": state.samples_seen, "tokens_seen": state.tokens_seen,
+            "eval": evaluation, "best": {"step": state.best_step, "score": state.best_score}
+            if state.best_step else None}
+
+
+def _evaluate_and_keep_best(evaluator, model, engine, state: TrainerState, run_dir: Path, info: DistInfo, log,
+                            run_record: dict) -> dict:
+    """Generate and score on the eval manifest; a new best score saves ``run_dir/best`` (every rank joins)."""
+    scores = evaluator(model)
+    improved = state.best_score is None or scores["score"] > state.best_score
+    log.write(f"step {state.step}: eval {scores['task']} {scores['metric']} {scores['score']:.4f}"
+              + (f" (best so far; saved to {run_dir / BEST_DIR})" if improved else
+                 f" (best {state.best_score:.4f} at step {state.best_step})"))
+    if improved:
+        state.best_score, state.best_step = float(scores["score"]), state.step
+        _save_final(run_dir, model, engine, info, _training_record(run_record, state, scores), BEST_DIR)
+    return scores
 
 
 @torch.no_grad()
