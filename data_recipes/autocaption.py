@@ -1,10 +1,10 @@
 """Bootstrap training data from unlabelled clips: the cue path writes the chain of thought.
 
     affectllm recipe autocaption clips/ more.mp4 --out auto.jsonl --style emer
-    affectllm recipe autocaption clips/ --out auto_expllm.jsonl --style expllm --llm none
+    affectllm recipe autocaption clips/ --out auto_expllm.jsonl --style expllm --llm models/Qwen2.5-3B-Instruct
 
 Each clip goes through ``affectllm.cues`` (face, prosody, transcript, lexical
-affect -> LLM or cue-fusion reasoning); the manifest sample's assistant turn is
+affect -> cue fusion, or a local LLM with ``--llm``); the manifest sample's assistant turn is
 the chosen template's target built from that answer (EMER: visual / acoustic /
 lexical clues, reasoning, emotions; ExpLLM: action units with intensity and
 associated emotion, interpretation, expression). The transcript becomes the
@@ -28,8 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("videos", nargs="+", metavar="VIDEO", help="media files or folders (searched recursively)")
     parser.add_argument("--out", required=True, help="manifest JSONL to write (appended to; existing ids skipped)")
     parser.add_argument("--style", choices=STYLES, default="emer", help="chain-of-thought layout of the target")
-    parser.add_argument("--llm", default=None,
-                        help="local instruct model folder; default: bundled SmolLM2-135M-Instruct; 'none': cue-fusion only")
+    from affectllm.cues.llm import LLM_OPTION_HELP
+
+    parser.add_argument("--llm", default=None, help=LLM_OPTION_HELP)
     parser.add_argument("--whisper", default=None, help="local faster-whisper model folder (default: bundled tiny.en)")
     parser.add_argument("--num-frames", type=int, default=16, help="frames sampled per clip for face cues")
 
@@ -91,8 +92,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     done = read_done_ids(out)  # also cuts a line torn by a kill, so appending stays clean
-    llm = False if str(args.llm).lower() == "none" else args.llm
-    backend = CueBackend(llm=llm, whisper=args.whisper, num_frames=args.num_frames)
+    backend = CueBackend(llm=args.llm, whisper=args.whisper, num_frames=args.num_frames)
     used = set(done)
     jobs = []
     for f in files:

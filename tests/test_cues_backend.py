@@ -12,6 +12,8 @@ from affectllm.emotions import default_vocabulary
 from affectllm.media.synthetic import MEGAMIND_CLIP, speak, write_face_clip, write_tone_clip
 
 SAID = "I can't believe we finally won the game. This is the best day of my life, I am so happy."
+ANGRY = "I hate this. You lied to me again and again, and I am furious with you!"
+SAD = "I miss her so much. Everything feels empty since she left."
 
 needs_megamind = pytest.mark.skipif(not MEGAMIND_CLIP.exists(), reason="opencv-doc's Megamind.avi is not installed")
 
@@ -20,7 +22,7 @@ needs_megamind = pytest.mark.skipif(not MEGAMIND_CLIP.exists(), reason="opencv-d
 def fusion_backend():
     from affectllm.cues.backend import CueBackend
 
-    return CueBackend(llm=False, num_frames=6)
+    return CueBackend(num_frames=6)  # the default: no LLM
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +35,25 @@ def media(tmp_path_factory):
         subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(out["face_speech"]), "-an",
                         "-c:v", "copy", str(silent)], check=True)
         out["face_silent"] = silent
+        # The same face video under both: only the words and the voice differ.
+        out["angry"] = write_face_clip(d / "angry.mp4", speech_text=ANGRY, seconds=6.0, pitch=70, rate=190)
+        out["sad"] = write_face_clip(d / "sad.mp4", speech_text=SAD, seconds=7.0, pitch=25, rate=110)
     return out
+
+
+@needs_megamind
+def test_angry_and_sad_words_over_the_same_face_come_out_in_their_family(fusion_backend, media):
+    vocab = default_vocabulary()
+    for name, family in (("angry", "anger"), ("sad", "sadness")):
+        rec = fusion_backend.caption(str(media[name]), name)
+        assert rec.error is None and rec.cues["face"]["present"], rec.error
+        assert vocab.family(rec.emotions[0]) == family, (name, rec.emotions, rec.explanation)
+        assert rec.model == "cue-fusion" and rec.extra["answered_by"] == "cue-fusion"
+        evidence = rec.explanation.split("Evidence: ")[1].split(" Disagreeing:")[0]
+        assert "(text model p=" in evidence  # the words carry it, and are cited as support
+        assert rec.extra["sentiment"] == "negative" and rec.extra["valence"] < 0
+        timings = rec.cues["timings_s"]
+        assert {"decode", "face", "speech", "voice", "text", "fusion", "total"} <= set(timings)
 
 
 @needs_megamind
@@ -42,18 +62,22 @@ def test_caption_with_the_bundled_llm_cites_concrete_cues(media, monkeypatch):
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     # Few new tokens keep the test short; the LLM path (load, prompt, generate, parse, validate) still runs.
-    rec = CueBackend(num_frames=6, max_new_tokens=16).caption(str(media["face_speech"]), "fs")
+    backend = CueBackend(llm="smollm2", num_frames=6, max_new_tokens=16)
+    rec = backend.caption(str(media["face_speech"]), "fs")
     d = json.loads(rec.to_json())
     assert d["error"] is None and d["emotions"]
     vocab = default_vocabulary()
     assert all(vocab.normalize(e) == e for e in d["emotions"])
     assert d["answered_by"] in ("llm", "cue-fusion") and d["llm_raw"].startswith("Visual clues:")
-    assert d["model"] == "cues+SmolLM2-135M-Instruct"
+    # The record names what answered: the LLM, or the rule when the LLM's answer was rejected.
+    assert d["model"] == ("SmolLM2-135M-Instruct" if d["answered_by"] == "llm" else "cue-fusion")
+    assert backend.model_name == "SmolLM2-135M-Instruct over cues (cue-fusion fallback)"
+    assert d["cues"]["timings_s"]["llm"] == d["llm_seconds"]
     if d["answered_by"] == "cue-fusion":
         assert d["llm_rejected"]
-        # Evidence from all three modalities, with numbers and a quoted phrase.
+        # Evidence from the face and the words, with numbers and a quoted phrase.
         assert "the face reads" in d["explanation"]
-        assert '"' in d["explanation"] and "VADER +" in d["explanation"]
+        assert '"' in d["explanation"] and "(text model p=" in d["explanation"]
         assert "happy" in d["emotions"]
         assert all(d["reasoning"][k] for k in ("observations", "interpretation", "conclusion"))
     cues = d["cues"]
@@ -70,6 +94,7 @@ def test_video_without_audio_uses_the_face_only(fusion_backend, media):
     assert rec.cues["has_audio"] is False and rec.cues["voice"] == {"present": False, "summary": "no audio"}
     assert rec.cues["face"]["present"] and rec.extra["answered_by"] == "cue-fusion"
     assert "the face reads" in rec.explanation and "Acoustic clues" not in rec.reasoning["observations"]
+    assert [c["channel"] for c in rec.extra["cue_channels"]][0] == "face"
 
 
 def test_no_face_clip_and_audio_only_file(fusion_backend, media):
@@ -91,24 +116,6 @@ def test_bad_media_gives_a_failed_record(fusion_backend, tmp_path):
     bad.write_text("not a video\n")
     rec = fusion_backend.caption(str(bad), "bad")
     assert rec.emotions == [] and rec.error and "notes.mp4" in rec.error
-
-
-def test_cue_fusion_rule_on_hand_made_cues():
-    from affectllm.cues.cue_fusion import fuse
-
-    cues = {"has_video": True, "has_audio": False,
-            "face": {"present": True, "frames": 4, "frames_with_face": 4, "dominant_expression": "sad",
-                     "dominant_share": 1.0, "summary": "face reads sad",
-                     "expression_mean": {"angry": 0.0, "disgust": 0.0, "fear": 0.0, "happy": 0.0, "sad": 0.8,
-                                         "surprise": 0.0, "neutral": 0.2},
-                     "movements": [{"measure": "lip_corner_raise", "intensity": -0.5, "frames": 4,
-                                    "text": "lip corners pulled down (AU15, intensity 0.5) in 4/4 face frames"}]},
-            "text": {"present": False}, "voice": {"present": False}}
-    answer = fuse(cues)
-    # sad: 0.8 (expression) + 0.3 * 0.5 (AU15) = 0.95; neutral 0.2 < half of that, so dropped.
-    assert answer.emotions == ["sad"] and answer.scores["sad"] == pytest.approx(0.95)
-    assert answer.valence == pytest.approx(0.8 * -0.65, abs=1e-3)
-    assert "lip corners pulled down (AU15, intensity 0.5)" in answer.explanation
 
 
 def test_validation_rejects_loops_uncited_and_contradicting_answers():
@@ -154,3 +161,23 @@ def test_autocaption_recipe_writes_resumable_manifest(media, tmp_path, capsys):
     assert "best day" in said["subtitle"].lower()
     assert main(argv) == 0 and len(out.read_text().splitlines()) == 2  # resumed: nothing new
     assert "2 already there" in capsys.readouterr().out
+
+
+def test_llm_is_opt_in_and_none_is_accepted_everywhere(media, tmp_path, capsys):
+    from affectllm.cli import build_parser, main
+    from affectllm.cues.backend import CueBackend
+
+    assert CueBackend().reasoner.llm_spec is None and CueBackend(llm="none").reasoner.llm_spec is None
+    for argv in (["caption", "x.mp4", "--out", "o.jsonl", "--llm", "none"], ["demo", "--llm", "none"],
+                 ["recipe", "autocaption", "x.mp4", "--out", "o.jsonl", "--llm", "none"]):
+        assert build_parser().parse_args(argv).llm == "none"
+    out = tmp_path / "o.jsonl"
+    assert main(["caption", str(media["speech"]), "--out", str(out), "--llm", "none", "--workers", "0",
+                 "--quiet"]) == 0
+    rec = json.loads(out.read_text())
+    assert rec["model"] == "cue-fusion" and "llm_raw" not in rec
+    capsys.readouterr()
+    missing = tmp_path / "no-such-model"
+    assert main(["caption", str(media["speech"]), "--out", str(tmp_path / "p.jsonl"), "--llm", str(missing)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"--llm {missing}: not a local transformers model folder (no config.json)" in err[0]

@@ -37,19 +37,12 @@ class CueCaptionBackend:
             raise AffectLLMError(f"--model cues: the cue path is not available in this install ({err}); "
                                  "install affectllm[cues] or pass a checkpoint folder") from None
 
-        self.backend = CueBackend(llm=llm)
+        self.backend = CueBackend(llm=llm)  # a bad --llm value is refused here
         self.name = self.backend.model_name
         self._preparer = CuePreparer(self.backend.num_frames, MAX_SIDE)
-        self._load_llm()
-
-    def _load_llm(self) -> None:
-        """Load the reasoning LLM now: the cue path loads it at the first clip, where a bad ``--llm``
-        would become an error record for every clip instead of one setup error before the run."""
-        spec = getattr(self.backend.reasoner, "llm_spec", False)
-        if spec is not False:
-            from affectllm.cues.llm import load_llm
-
-            load_llm(None if spec is None else str(spec))  # cached: the first clip reuses it
+        # Load the text head and LLM now: loaded lazily at the first clip, a broken one would
+        # become an error record for every clip instead of one setup error before the run.
+        self.backend.load()
 
     def preparer(self) -> CuePreparer:
         return self._preparer

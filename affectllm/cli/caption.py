@@ -19,8 +19,10 @@ HELP = "Explain the emotions in media files, folders or a manifest; writes resul
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="*", metavar="PATH", help="media files, folders, glob patterns or manifest .jsonl")
     p.add_argument("--out", required=True, help="output JSONL; ids already in it are skipped")
-    p.add_argument("--model", default="cues", help="'cues' (default: offline cue extraction + small LLM) or a checkpoint folder")
-    p.add_argument("--llm", default=None, help="cue path only: a local instruct LLM folder instead of the bundled SmolLM2")
+    from affectllm.cues.llm import LLM_OPTION_HELP
+
+    p.add_argument("--model", default="cues", help="'cues' (default: offline cue extraction and fusion) or a checkpoint folder")
+    p.add_argument("--llm", default=None, help=LLM_OPTION_HELP)
     p.add_argument("--prompt", default=None, help="checkpoint only: prompt template name, or a template YAML file "
                    "(default: the checkpoint's own)")
     p.add_argument("--base", action="append", default=[], metavar="KEY=DIR|DIR",

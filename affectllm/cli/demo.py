@@ -1,4 +1,4 @@
-"""affectllm demo [--model cues|CHECKPOINT] [--host 127.0.0.1] [--port 7860] [--max-upload-mb N]"""
+"""affectllm demo [--model cues|CHECKPOINT] [--llm none|PATH] [--host 127.0.0.1] [--port 7860] [--max-upload-mb N]"""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ HELP = "Serve the Gradio explanation demo: emotions, reasoning and per-modality 
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default="cues", help="'cues' (default: offline cue extraction + small LLM) or a checkpoint folder")
-    p.add_argument("--llm", default=None,
-                   help="cue path only: a local instruct LLM folder instead of the bundled SmolLM2, or 'none' for the "
-                        "deterministic cue-fusion answer alone")
+    from affectllm.cues.llm import LLM_OPTION_HELP
+
+    p.add_argument("--model", default="cues", help="'cues' (default: offline cue extraction and fusion) or a checkpoint folder")
+    p.add_argument("--llm", default=None, help=LLM_OPTION_HELP)
     p.add_argument("--base", action="append", default=[], metavar="KEY=DIR|DIR",
                    help="checkpoint only: use DIR for base model KEY (llm, audio_encoder, vision_encoder, "
                         "text_encoder), or trust the checkpoint's paths under DIR (repeatable)")
@@ -37,7 +37,6 @@ def run(args: argparse.Namespace) -> int:
     quiet_libraries()
     from affectllm.demo import launch_demo
 
-    llm = False if (args.llm or "").lower() == "none" else args.llm
-    launch_demo(model=args.model, llm=llm, host=args.host, port=args.port, max_upload_mb=args.max_upload_mb,
+    launch_demo(model=args.model, llm=args.llm, host=args.host, port=args.port, max_upload_mb=args.max_upload_mb,
                 examples_folder=args.examples_dir, warm=not args.no_warmup, base=tuple(args.base))
     return 0

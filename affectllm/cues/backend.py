@@ -1,11 +1,12 @@
-"""The zero-setup caption backend: media -> cues -> reasoning -> result record.
+"""The zero-setup caption backend: media -> cues -> fused answer (-> optional LLM) -> result record.
 
     from affectllm.cues.backend import CueBackend
-    b = CueBackend()                 # bundled SmolLM2-135M-Instruct; llm=False: cue-fusion only
+    b = CueBackend()                      # cue fusion only (the default); llm="PATH" adds a local instruct LLM
     rec = b.caption("clip.mp4", id="clip")
 
 Models load lazily, once per process (module-level caches), so captioning
-many clips pays for loading once.
+many clips pays for loading once; ``load()`` loads them up front. The
+record's ``model`` names what answered: "cue-fusion" or the LLM.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ MAX_SIDE = 448  # px, decoded frame size; faces stay well above the detectors' n
 
 
 class CueBackend:
-    """Caption media with the cue path (``llm``: None = bundled SmolLM2, a local instruct model folder, or False)."""
+    """Caption media with the cue path (``llm``: None / "none" = no LLM, "smollm2" = bundled, or a local folder)."""
 
     def __init__(self, llm: str | None | bool = None, whisper: str | None = None, num_frames: int = NUM_FRAMES,
                  max_new_tokens: int = 120):
@@ -33,17 +34,32 @@ class CueBackend:
 
     @property
     def model_name(self) -> str:
-        return f"cues+{self.reasoner.llm_name}"
+        """The backend as a whole (what a failed record and run summaries name)."""
+        from affectllm.cues.reasoner import FUSION_MODEL
+
+        llm = self.reasoner.llm_name
+        return FUSION_MODEL if llm is None else f"{llm} over cues ({FUSION_MODEL} fallback)"
+
+    def load(self) -> None:
+        """Load the text head and the LLM (if any) now: a broken install fails before the first clip."""
+        from affectllm.cues.text_head import default_text_head
+
+        default_text_head()
+        self.reasoner.load()
 
     def caption(self, path: str, id: str, subtitle: str | None = None) -> ResultRecord:
         """One media file -> a result record; bad media gives a failed record, not an exception."""
         from affectllm.media import load_clip
 
+        t = time.perf_counter()
         try:
             clip = load_clip(path, num_frames=self.num_frames, max_side=MAX_SIDE)
         except AffectLLMError as err:
             return ResultRecord.failed(id, str(path), str(err), self.model_name)
-        return self.caption_clip(clip, id, subtitle)
+        record = self.caption_clip(clip, id, subtitle)
+        if record.cues:
+            record.cues["timings_s"]["decode"] = round(time.perf_counter() - t - record.cues["timings_s"]["total"], 4)
+        return record
 
     def caption_clip(self, clip, id: str, subtitle: str | None = None) -> ResultRecord:
         """A decoded :class:`affectllm.media.MediaClip` -> a result record with cues and reasoning."""
@@ -56,10 +72,14 @@ class CueBackend:
             answer = self.reasoner.answer(cues, subtitle=subtitle or cues["speech"].get("text") or None)
         except AffectLLMError as err:
             return ResultRecord.failed(id, path, str(err), self.model_name)
-        cues["timings_s"]["total"] = round(time.perf_counter() - t, 4)
+        timings = cues["timings_s"]
+        timings["fusion"] = answer.extra.pop("fusion_seconds")
+        if "llm_seconds" in answer.extra:
+            timings["llm"] = answer.extra["llm_seconds"]
+        timings["total"] = round(time.perf_counter() - t, 4)
         extra = {"answered_by": answer.answered_by, "valence": answer.valence, **answer.extra}
         return ResultRecord(id=id, path=path, emotions=answer.emotions, explanation=answer.explanation,
-                            reasoning=answer.reasoning, cues=cues, model=self.model_name, extra=extra)
+                            reasoning=answer.reasoning, cues=cues, model=answer.model, extra=extra)
 
 
 def default_id(path: str) -> str:

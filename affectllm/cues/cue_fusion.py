@@ -1,35 +1,33 @@
-"""The deterministic answer: a fixed rule that turns cues into emotions, valence and an explanation.
+"""The deterministic answer: channel evidence weighed by reliability -> emotions, sentiment and an explanation.
 
-Used when the LLM's answer is unusable, and on its own when no LLM is wanted.
-Each modality votes for vocabulary words with a weight; the face's 7-class
-probabilities and AU movements, the words (emotion words said outright, NRC
-associations, VADER valence) and the voice's arousal (pitch excursions,
-loudness, rate) combine, so the same cues always give the same answer.
+Every channel (``affectllm.cues.channels``) gives a distribution over the
+vocabulary's emotion families and a weight (reliability x strength). A
+family's score is the weighted sum of the channels' probabilities for it (the
+voice only strengthens families another channel reads). An emotion is named
+only when its score reaches ``MIN_EVIDENCE``, so weak cues alone give
+"neutral", and a weak channel cannot outvote strong agreeing ones. The top
+family comes first; further families follow when they reach ``KEEP_RATIO`` of the
+top score (up to ``MAX_EMOTIONS``). Each family is named by the word a channel
+used for it, a word said outright first; words beyond the text and face
+classes (tired, calm, frustrated...) therefore appear only when a channel
+named them.
+
+The explanation cites the supporting cues after "Evidence:" and, separately,
+those that point elsewhere after "Disagreeing:".
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
-from affectllm.cues.describe import clue_texts, evidence_phrases
-from affectllm.emotions import default_vocabulary, extract_emotions
+from affectllm.cues.channels import Channel, cue_channels
+from affectllm.cues.describe import clue_texts
+from affectllm.cues.prosody_rules import voice_arousal
 
-EXPRESSION_WORD = {"angry": "angry", "disgust": "disgusted", "fear": "afraid", "happy": "happy", "sad": "sad",
-                   "surprise": "surprised", "neutral": "neutral"}
-NRC_WORD = {"anger": "angry", "anticipation": "hopeful", "disgust": "disgusted", "fear": "afraid", "joy": "happy",
-            "sadness": "sad", "surprise": "surprised", "trust": "trusting"}
-# AU movement -> (word, weight per unit of intensity)
-MOVEMENT_WORD = {("lip_corner_raise", 1): ("happy", 0.3), ("lip_corner_raise", -1): ("sad", 0.3),
-                 ("brow_height", -1): ("angry", 0.2), ("brow_gap", -1): ("frustrated", 0.2),
-                 ("brow_height", 1): ("surprised", 0.15), ("eye_open", 1): ("surprised", 0.15),
-                 ("eye_open", -1): ("tired", 0.1)}
-SAID_WEIGHT = 0.9  # an emotion word said outright ("I am so happy")
-NRC_WEIGHT = 0.15  # per associated word, capped
-NRC_CAP = 0.45
-VALENCE_WEIGHT = 0.3  # per unit of VADER compound beyond +-0.5
-KEEP_RATIO = 0.5  # further emotions kept when scoring at least this share of the top one
+MIN_EVIDENCE = 0.03  # an emotion on top with a lower score is not named: the answer is neutral
+KEEP_RATIO = 0.25  # further families are named when scoring at least this share of the top one
 MAX_EMOTIONS = 3
+WEAK_WEIGHT = 0.1  # a channel under this weight is cited as weak
 
 
 @dataclass
@@ -37,104 +35,135 @@ class FusedAnswer:
     emotions: list[str]
     valence: float  # [-1, 1]
     arousal: float  # [-1, 1], from the voice
-    scores: dict[str, float]
+    scores: dict[str, float]  # named word -> its family's score
+    sentiment: str = "neutral"  # negative | neutral | positive
+    families: dict[str, float] = field(default_factory=dict)  # family -> score, best first
+    named_families: list[str] = field(default_factory=list)  # the families of ``emotions``, in order
+    channels: list[Channel] = field(default_factory=list)
     reasoning: dict[str, str] = field(default_factory=dict)
     explanation: str = ""
 
+    @property
+    def top_family(self) -> str:
+        return self.named_families[0] if self.named_families else "neutral"
 
-def voice_arousal(voice: dict) -> float:
-    """[-1, 1]: animated (pitch excursions, wide range, rising loudness, fast speech) vs flat and slow."""
-    if not voice.get("present") or "pitch_range_semitones" not in voice:
-        return 0.0
-    a = 0.0
-    rng = voice["pitch_range_semitones"]
-    a += 0.35 if rng >= 8 else -0.3 if rng < 3 else 0.0
-    peak = (voice.get("pitch_peak") or {}).get("pitch_pct") or 0.0
-    a += 0.3 if peak >= 25 else 0.0
-    change = voice.get("loudness_change_db", 0.0)
-    a += 0.2 if change >= 6 else -0.1 if change <= -6 else 0.0
-    rate = voice.get("speaking_rate_wps")
-    if rate is not None:
-        a += 0.2 if rate >= 3.3 else -0.25 if rate < 2.0 else 0.0
-    return max(-1.0, min(1.0, a))
+    @property
+    def support(self) -> list[Channel]:
+        """Channels behind the answer: each supports one of the named families."""
+        return [c for c in self.channels if any(c.supports(f) for f in self.named_families)]
+
+    @property
+    def against(self) -> list[Channel]:
+        return [c for c in self.channels if c not in self.support]
+
+
+def family_scores(channels: list[Channel]) -> dict[str, float]:
+    """family -> sum of channel weight x probability; best first (ties by name).
+
+    A modulating channel (the voice: it says how aroused, not which emotion) only
+    strengthens emotion families the other channels already read.
+    """
+    scores: dict[str, float] = {"neutral": 0.0}
+    for c in channels:
+        if not c.modulates:
+            for family, p in c.dist.items():
+                scores[family] = scores.get(family, 0.0) + c.weight * p
+    read = {f for f, s in scores.items() if s > 0 and f != "neutral"}
+    for c in channels:
+        if c.modulates:
+            for family in read & set(c.dist):
+                scores[family] += c.weight * c.dist[family]
+    return dict(sorted(scores.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def name_families(families: dict[str, float], channels: list[Channel]) -> list[tuple[str, str]]:
+    """[(family, word)] to report: the top family, then those within KEEP_RATIO of it; neutral only on top.
+
+    An emotion on top with less than MIN_EVIDENCE is not named: nothing is strong, so the answer is neutral.
+    """
+    ranked = list(families.items())
+    top_score = ranked[0][1]
+    if ranked[0][0] != "neutral" and top_score < MIN_EVIDENCE:
+        return [("neutral", "neutral")]
+    kept = [ranked[0][0]] + [f for f, s in ranked[1:] if f != "neutral" and s >= KEEP_RATIO * top_score]
+    out = []
+    for family in kept[:MAX_EMOTIONS]:
+        said = next((c.words[family] for c in channels if c.key == "said" and family in c.words), None)
+        strongest = max((c for c in channels if family in c.words and family in c.dist),
+                        key=lambda c: c.weight * c.dist[family], default=None)
+        word = said or (strongest.words[family] if strongest else family)
+        if word not in (w for _, w in out):
+            out.append((family, word))
+    return out
+
+
+def fused_sentiment(channels: list[Channel]) -> tuple[str, float]:
+    """(negative|neutral|positive, valence in [-1, 1]) from the channels that read a sentiment."""
+    total = {"negative": 0.0, "neutral": 0.0, "positive": 0.0}
+    weight = 0.0
+    for c in channels:
+        if c.sentiment:
+            for k in total:
+                total[k] += c.weight * c.sentiment.get(k, 0.0)
+            weight += c.weight
+    if weight <= 0:
+        return "neutral", 0.0
+    valence = (total["positive"] - total["negative"]) / weight
+    return max(total, key=total.get), round(max(-1.0, min(1.0, valence)), 3)
 
 
 def fuse(cues: dict) -> FusedAnswer:
-    vocab = default_vocabulary()
-    scores: dict[str, float] = defaultdict(float)
-    valences: list[tuple[float, float]] = []  # (valence, weight)
-
-    face = cues.get("face") or {}
-    if face.get("present"):
-        share = face["frames_with_face"] / max(face["frames"], 1)
-        for expr, p in face["expression_mean"].items():
-            scores[EXPRESSION_WORD[expr]] += share * p
-        for m in face.get("movements", []):
-            word = MOVEMENT_WORD.get((m["measure"], 1 if m["intensity"] > 0 else -1))
-            if word:
-                scores[word[0]] += word[1] * abs(m["intensity"]) * share
-        face_val = sum(p * (vocab.valence(EXPRESSION_WORD[e]) or 0.0) for e, p in face["expression_mean"].items())
-        valences.append((face_val, share))
-
-    text = cues.get("text") or {}
-    if text.get("present"):
-        for word in extract_emotions(text["text"]):
-            scores[word] += SAID_WEIGHT
-        for emo, n in (text.get("nrc_counts") or {}).items():
-            scores[NRC_WORD[emo]] += min(NRC_CAP, NRC_WEIGHT * n)
-        compound = text["vader"]["compound"]
-        # Clearly positive or negative words with no emotion word still say which way the feeling goes.
-        if abs(compound) >= 0.5:
-            scores["happy" if compound > 0 else "upset"] += VALENCE_WEIGHT * abs(compound)
-        valences.append((compound, min(1.0, 0.3 + abs(compound))))
-
-    arousal = voice_arousal(cues.get("voice") or {})
-    valence = sum(v * w for v, w in valences) / sum(w for _, w in valences) if valences else 0.0
-    # The voice adds arousal to whichever side the face and words lean.
-    if arousal >= 0.3:
-        scores["excited" if valence > 0.2 else "frustrated" if valence < -0.2 else "tense"] += 0.4 * arousal
-    elif arousal <= -0.3:
-        scores["calm" if valence > 0.2 else "tired" if valence < -0.2 else "calm"] += 0.4 * -arousal
-    if not scores:
-        scores["neutral"] = 0.1
-
-    ranked = sorted(((w, s) for w, s in scores.items() if vocab.normalize(w)), key=lambda ws: -ws[1])
-    top = ranked[0][1]
-    emotions = [vocab.normalize(w) for w, s in ranked if s >= KEEP_RATIO * top][:MAX_EMOTIONS]
-    # "neutral" next to real emotions says nothing: drop it unless it stands alone.
-    if len(emotions) > 1 and "neutral" in emotions:
-        emotions.remove("neutral")
-    answer = FusedAnswer(emotions=emotions, valence=round(valence, 3), arousal=round(arousal, 3),
-                         scores={w: round(s, 3) for w, s in ranked})
+    channels = cue_channels(cues)
+    families = family_scores(channels)
+    named = name_families(families, channels)
+    sentiment, valence = fused_sentiment(channels)
+    answer = FusedAnswer(
+        emotions=[w for _, w in named], valence=valence,
+        arousal=voice_arousal(cues.get("voice") or {}).arousal,
+        scores={w: round(families[f], 3) for f, w in named}, sentiment=sentiment,
+        families={f: round(s, 3) for f, s in families.items()}, named_families=[f for f, _ in named],
+        channels=channels)
     answer.reasoning, answer.explanation = explain(cues, answer)
     return answer
+
+
+def _cite(c: Channel, families: list[str]) -> str:
+    """A channel's phrase; when it backs a named family other than its own top, that family's share too."""
+    text = c.phrase
+    backed = next((f for f in families if c.supports(f)), None)
+    if backed and backed != c.top and c.key in ("text", "face"):
+        text += f", {c.words[backed]} p={c.dist[backed]:.2f}"
+    return text + ("; weak evidence" if c.weight < WEAK_WEIGHT else "")
 
 
 def explain(cues: dict, answer: FusedAnswer) -> tuple[dict[str, str], str]:
     """The reasoning sections and a one-paragraph explanation citing concrete cues."""
     clues = clue_texts(cues)
     observations = "\n".join(f"{k.capitalize()} clues: {v}" for k, v in clues.items() if v)
-    leaning = "positive" if answer.valence > 0.2 else "negative" if answer.valence < -0.2 else "mixed or neutral"
-    parts = [f"Taken together the evidence leans {leaning} (valence {answer.valence:+.2f})"]
-    face_val = (cues.get("face") or {}).get("dominant_expression")
-    text_c = ((cues.get("text") or {}).get("vader") or {}).get("compound")
-    if face_val and text_c is not None:
-        face_pos = face_val == "happy"
-        face_neg = face_val in ("angry", "disgust", "fear", "sad")
-        if (face_pos and text_c <= -0.3) or (face_neg and text_c >= 0.3):
-            parts.append(f"the face ({face_val}) and the words (VADER {text_c:+.2f}) disagree, so confidence is lower")
-        elif (face_pos and text_c >= 0.3) or (face_neg and text_c <= -0.3):
-            parts.append(f"the face ({face_val}) and the words (VADER {text_c:+.2f}) agree")
-    if answer.arousal >= 0.3:
-        parts.append("the voice is animated, which points to high arousal")
-    elif answer.arousal <= -0.3:
-        parts.append("the voice is flat and slow, which points to low arousal")
-    interpretation = "; ".join(parts) + "."
     listed = ", ".join(answer.emotions)
-    conclusion = f"The person most likely feels {listed}."
-    evidence = evidence_phrases(cues)
-    if evidence:
-        explanation = f"Most likely {listed}. Evidence: " + "; ".join(evidence) + "."
+    support, against = answer.support, answer.against
+    if answer.top_family != "neutral":
+        head = f"Most likely {listed}."
+    elif len(answer.emotions) > 1:
+        head = f"Most likely neutral, with weaker signs of {', '.join(answer.emotions[1:])}."
     else:
-        explanation = f"Most likely {listed}: no face, audible voice or words were found, so nothing points to an emotion."
+        head = "Most likely neutral: no cue points clearly to an emotion."
+    parts = [head]
+    if support:
+        parts.append("Evidence: " + "; ".join(_cite(c, answer.named_families) for c in support) + ".")
+    if against:
+        parts.append("Disagreeing: " + "; ".join(f"{_cite(c, [])} (points to {c.reading})"
+                                                   for c in against) + ".")
+    if not answer.channels:
+        parts.append("No face, audible voice or words were found.")
+    explanation = " ".join(parts)
+
+    ranked = sorted(answer.channels, key=lambda c: -c.weight)
+    steps = [f"the {c.key} channel ({c.modality}) reads {c.reading} with weight {c.weight:.2f}" for c in ranked]
+    interpretation = ("; ".join(steps).capitalize() + "." if steps else "There is no usable evidence.")
+    if against and ranked[0] in support:
+        interpretation += (f" The {ranked[0].key} channel outweighs "
+                           + ", ".join(f"the {c.key} channel" for c in against) + ".")
+    leaning = {"positive": "positive", "negative": "negative"}.get(answer.sentiment, "neutral")
+    conclusion = f"The person most likely feels {listed}; the overall tone is {leaning} (valence {answer.valence:+.2f})."
     return {"observations": observations, "interpretation": interpretation, "conclusion": conclusion}, explanation

@@ -2,7 +2,8 @@
 
 Extractors run only for the modalities present (no frames: no face cues; no
 audio: no prosody or transcript). A given subtitle replaces the transcript
-as the text analysed for lexical affect; the transcript is still kept.
+as the text analysed for lexical affect and read by the text head; the
+transcript is still kept.
 """
 
 from __future__ import annotations
@@ -13,10 +14,22 @@ from affectllm.media import MediaClip
 from affectllm.media.constants import SAMPLE_RATE
 
 
+def text_cues(text: str, words: list[dict] | None = None, source: str = "transcript") -> dict:
+    """Lexical cues of ``text`` plus the text head's reading of it under ``"model"``."""
+    from affectllm.cues.lexicon import lexical_cues
+    from affectllm.cues.text_head import default_text_head
+
+    out = lexical_cues(text, words=words, source=source)
+    if out["present"]:
+        head = default_text_head()
+        out["model"] = head.read([out["text"]], [out])[0].to_dict()
+        out["model"]["name"] = head.name
+    return out
+
+
 def extract_cues(clip: MediaClip, subtitle: str | None = None, whisper_model: str | None = None) -> dict:
     """All cues of ``clip``; ``cues["timings_s"]`` says how long each extractor took."""
     from affectllm.cues.face import face_extractor
-    from affectllm.cues.lexicon import lexical_cues
     from affectllm.cues.speech import transcribe
     from affectllm.cues.voice import prosody_cues
 
@@ -45,9 +58,9 @@ def extract_cues(clip: MediaClip, subtitle: str | None = None, whisper_model: st
 
     t = time.perf_counter()
     if subtitle and subtitle.strip():
-        cues["text"] = lexical_cues(subtitle, source="subtitle")
+        cues["text"] = text_cues(subtitle, source="subtitle")
     else:
-        cues["text"] = lexical_cues(cues["speech"]["text"], words=words or None, source="transcript")
+        cues["text"] = text_cues(cues["speech"]["text"], words=words or None, source="transcript")
     timings["text"] = time.perf_counter() - t
     cues["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
     return cues

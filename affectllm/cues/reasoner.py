@@ -1,6 +1,7 @@
-"""Cues -> EMER prompt -> instruct LLM -> parsed answer -> validated, or the cue-fusion rule.
+"""Cues -> the cue-fusion answer; with an LLM chosen (opt-in), EMER prompt -> LLM -> parsed, validated answer.
 
-A small model's answer is checked before it is used: its emotions must be
+Without ``--llm`` the deterministic cue-fusion rule answers. With one, the
+model's answer is checked before it is used: its emotions must be
 words of our vocabulary, must not contradict strong valence evidence, and its
 reasoning must quote at least one concrete cue and not loop. An answer that
 fails any check is replaced by the deterministic cue-fusion answer, and the
@@ -21,6 +22,7 @@ TEMPLATE = "emer"
 SYSTEM = "You analyse emotions in video clips from the extracted evidence. Quote the evidence you use."
 # The answer is started for the model so it follows the template's labelled layout.
 ANSWER_PREFIX = "Visual clues:"
+FUSION_MODEL = "cue-fusion"  # the record's ``model`` when the rule answered
 STRONG_VALENCE = 0.3  # cue valence beyond which an LLM answer of the opposite sign is rejected
 _EMOTIONS_LINE = re.compile(r"^\W*emotions?\s*:", re.I | re.M)
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -34,6 +36,7 @@ class ReasonedAnswer:
     answered_by: str  # "llm" or "cue-fusion"
     valence: float
     extra: dict = field(default_factory=dict)
+    model: str = ""  # what answered: FUSION_MODEL or the LLM's name
 
 
 def _cited(text: str, cues: dict) -> bool:
@@ -78,29 +81,39 @@ def validate(parsed, cues: dict, fused: FusedAnswer) -> tuple[list[str], str | N
 
 
 class CueReasoner:
-    """Answers from cues with an instruct LLM (``llm``: local folder, None = bundled SmolLM2, False = none)."""
+    """Answers from cues: the cue-fusion rule, or an instruct LLM checked against it (``llm``: an ``--llm`` value)."""
 
-    def __init__(self, llm: str | None | bool = None, max_new_tokens: int = 120):
-        self.llm_spec = llm
+    def __init__(self, llm: str | bool | None = None, max_new_tokens: int = 120):
+        from affectllm.cues.llm import llm_choice
+
+        self.llm_spec = llm_choice(llm)  # None: no LLM
         self.max_new_tokens = max_new_tokens
 
     @property
-    def llm_name(self) -> str:
-        from affectllm.cues.llm import DEFAULT_LLM_NAME
+    def llm_name(self) -> str | None:
+        from affectllm.cues.llm import llm_display_name
 
-        if self.llm_spec is False:
-            return "cue-fusion"
-        return DEFAULT_LLM_NAME if self.llm_spec is None else str(self.llm_spec)
+        return None if self.llm_spec is None else llm_display_name(self.llm_spec)
+
+    def load(self) -> None:
+        """Load the LLM now (cached), so a broken model fails before the first clip."""
+        if self.llm_spec is not None:
+            from affectllm.cues.llm import load_llm
+
+            load_llm(self.llm_spec)
 
     def answer(self, cues: dict, subtitle: str | None = None) -> ReasonedAnswer:
+        t = time.perf_counter()
         fused = fuse(cues)
-        extra: dict = {"cue_valence": fused.valence, "cue_arousal": fused.arousal, "cue_scores": fused.scores}
-        if self.llm_spec is not False:
+        extra: dict = {"cue_valence": fused.valence, "cue_arousal": fused.arousal, "cue_scores": fused.scores,
+                       "sentiment": fused.sentiment, "cue_channels": [c.to_dict() for c in fused.channels],
+                       "fusion_seconds": round(time.perf_counter() - t, 4)}
+        if self.llm_spec is not None:
             from affectllm.cues.llm import load_llm
             from affectllm.prompts import render_prompt
             from affectllm.reasoning import parse_output
 
-            llm = load_llm(None if self.llm_spec is None else str(self.llm_spec))
+            llm = load_llm(self.llm_spec)
             prompt = render_prompt(TEMPLATE, cues=cues_prompt_text(cues), subtitle=subtitle or "")
             t = time.perf_counter()
             raw = ANSWER_PREFIX + " " + llm.chat(SYSTEM, prompt, self.max_new_tokens, answer_prefix=ANSWER_PREFIX)
@@ -111,7 +124,7 @@ class CueReasoner:
             if problem is None:
                 return ReasonedAnswer(emotions=emotions, reasoning=dict(parsed.sections),
                                       explanation=parsed.explanation, answered_by="llm", valence=fused.valence,
-                                      extra=extra)
+                                      extra=extra, model=llm.name)
             extra["llm_rejected"] = problem
         return ReasonedAnswer(emotions=fused.emotions, reasoning=fused.reasoning, explanation=fused.explanation,
-                              answered_by="cue-fusion", valence=fused.valence, extra=extra)
+                              answered_by="cue-fusion", valence=fused.valence, extra=extra, model=FUSION_MODEL)

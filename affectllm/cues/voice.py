@@ -21,6 +21,7 @@ MIN_PAUSE_S = 0.25
 WINDOW_S = 1.0  # windows compared with the baseline
 NOTABLE_PITCH_PCT = 15.0
 NOTABLE_LOUDNESS_DB = 4.0
+NOTABLE_PITCH_SLOPE = 0.5  # semitones/s of the clip's overall pitch trend worth mentioning
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -70,6 +71,8 @@ def prosody_cues(audio: np.ndarray, sample_rate: int = SAMPLE_RATE, words: list[
         pitch_hz=[round(float(v), 1) if ok else None for v, ok in zip(f0, voiced)],
         loudness_db=[round(float(v), 1) for v in loud],
         pauses=[[round(float(a), 2), round(float(b), 2)] for a, b in pauses],
+        # Share of the speaking span (first to last audible frame) spent in pauses.
+        pause_share=round(sum(b - a for a, b in pauses) / max(float(times[last] - times[first]), HOP_S), 3),
         active_s=round(float(active.sum() * HOP_S), 2),
         voiced_ratio=round(float(voiced.sum() / max(active.sum(), 1)), 3),
     )
@@ -92,6 +95,12 @@ def prosody_cues(audio: np.ndarray, sample_rate: int = SAMPLE_RATE, words: list[
         out["pitch_baseline_hz"] = round(base, 1)
         out["pitch_range_semitones"] = round(float(12 * np.log2(hi / lo)), 2)
         notes.append(f"pitch median {base:.0f} Hz, range {out['pitch_range_semitones']:.1f} semitones")
+        if voiced.sum() >= 10 and np.ptp(times[voiced]) > 0:
+            # The overall contour: a straight line through the voiced frames, in semitones per second.
+            slope = float(np.polyfit(times[voiced], 12 * np.log2(f0[voiced] / base), 1)[0])
+            out["pitch_slope_st_per_s"] = round(slope, 2)
+            if abs(slope) >= NOTABLE_PITCH_SLOPE:
+                notes.append(f"pitch {'rises' if slope > 0 else 'falls'} {abs(slope):.1f} semitones/s overall")
         windows = _window_deviations(times, f0, voiced, loud, active, base, loud_base, len(audio) / sample_rate)
         out["windows"] = windows
         if windows:

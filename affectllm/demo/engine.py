@@ -61,10 +61,10 @@ def frames_for(duration: float, window_s: float) -> int:
 
 
 class DemoEngine:
-    """``model``: "cues" (default) or a checkpoint folder; ``llm``: the cue path's LLM (None bundled, False none);
+    """``model``: "cues" (default) or a checkpoint folder; ``llm``: the cue path's ``--llm`` (None: no LLM);
     ``base``: ``--base`` values for a checkpoint whose base models lie outside it (``affectllm.checkpoint``)."""
 
-    def __init__(self, model: str = "cues", llm: str | None | bool = None,
+    def __init__(self, model: str = "cues", llm: str | None = None,
                  max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, base: tuple[str, ...] = ()):
         from affectllm.demo.timeline import WINDOW_S
 

@@ -50,7 +50,7 @@ def warm_up(engine: DemoEngine, examples_folder: Path, examples) -> threading.Th
     return thread
 
 
-def launch_demo(model: str = "cues", llm: str | None | bool = None, host: str = DEFAULT_HOST,
+def launch_demo(model: str = "cues", llm: str | None = None, host: str = DEFAULT_HOST,
                 port: int = DEFAULT_PORT, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB,
                 examples_folder: str | Path | None = None, warm: bool = True, block: bool = True,
                 base: tuple[str, ...] = ()):

@@ -31,8 +31,8 @@ def windows(duration: float, window_s: float = WINDOW_S) -> list[tuple[float, fl
 
 def window_cues(clip, cues: dict, start: float, end: float) -> dict:
     """The cue dict of the [start, end) part of ``clip`` (a MediaClip), from the clip-level ``cues``."""
+    from affectllm.cues.extract import text_cues
     from affectllm.cues.face import summarize_faces
-    from affectllm.cues.lexicon import lexical_cues
     from affectllm.cues.voice import prosody_cues
     from affectllm.media.constants import SAMPLE_RATE
 
@@ -51,7 +51,7 @@ def window_cues(clip, cues: dict, start: float, end: float) -> dict:
         audio = clip.audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]
         local = [{**w, "start": w["start"] - start, "end": w["end"] - start} for w in words]
         out["voice"] = prosody_cues(audio, SAMPLE_RATE, words=local or None)
-    out["text"] = lexical_cues(said, words=words or None, source="transcript")
+    out["text"] = text_cues(said, words=words or None, source="transcript")
     return out
 
 

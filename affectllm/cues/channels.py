@@ -1,0 +1,211 @@
+"""Each cue channel as evidence: a distribution over emotion families, a strength and a reliability.
+
+A channel's *strength* says how far this clip's reading is from no
+information (a 7-class score at chance is 0, a certain one is 1); its
+*reliability* is a fixed prior of how much the channel is worth when it is
+sure. Their product is the channel's weight in fusion, so a face read at
+p=0.25 (chance is 0.14) or a geometry rule alone carries little, and strong
+agreeing channels carry much.
+
+========== ========= =========== ====================================================
+channel    modality  reliability  reads
+========== ========= =========== ====================================================
+text       lexical   1.0          frozen MiniLM + the MELD-trained head (7 classes)
+said       lexical   0.2          emotion words said outright ("I am so frustrated")
+face       visual    0.6          the 7-class expression model over the face frames
+geometry   visual    0.15         AU-like face movements (lip corners, brows, eyes)
+voice      acoustic  0.5          arousal from prosody rules (``prosody_rules``)
+========== ========= =========== ====================================================
+
+The text head and the said words read the same words: the head already
+weighs them, so the said words mainly bring their own (open-vocabulary)
+word, not a second full vote.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from affectllm.cues.face_expression import EXPRESSIONS
+from affectllm.cues.prosody_rules import voice_arousal
+from affectllm.cues.text_head import CLASS_WORD, EMOTION_CLASSES
+from affectllm.emotions import default_vocabulary, extract_emotions
+
+RELIABILITY = {"text": 1.0, "said": 0.2, "face": 0.6, "geometry": 0.15, "voice": 0.5}
+# The expression model's classes as vocabulary families and words.
+EXPRESSION_FAMILY = {"angry": "anger", "disgust": "disgust", "fear": "fear", "happy": "joy", "sad": "sadness",
+                     "surprise": "surprise", "neutral": "neutral"}
+EXPRESSION_WORD = {"angry": "angry", "disgust": "disgusted", "fear": "scared", "happy": "happy", "sad": "sad",
+                   "surprise": "surprised", "neutral": "neutral"}
+# AU-like movement (measure, sign) -> (family, word): what each movement usually accompanies (FACS/EMFACS).
+MOVEMENT_FAMILY = {("lip_corner_raise", 1): ("joy", "happy"), ("lip_corner_raise", -1): ("sadness", "sad"),
+                   ("brow_height", -1): ("anger", "angry"), ("brow_gap", -1): ("anger", "frustrated"),
+                   ("brow_height", 1): ("surprise", "surprised"), ("eye_open", 1): ("surprise", "surprised"),
+                   ("eye_open", -1): ("fatigue", "tired")}
+# Families the voice's arousal points to (the voice says how aroused, not which way).
+HIGH_AROUSAL = {"anger": 0.3, "joy": 0.3, "fear": 0.2, "surprise": 0.2}
+LOW_AROUSAL = {"sadness": 0.6, "fatigue": 0.25, "calm": 0.15}
+AROUSAL_WORD = {"anger": "angry", "joy": "excited", "fear": "tense", "surprise": "surprised", "sadness": "sad",
+                "fatigue": "tired", "calm": "calm"}
+CLASS_POLARITY = {"negative": ("anger", "disgust", "fear", "sadness"), "neutral": ("neutral",), "positive": ("joy",)}
+EMOTION_POLARITY_SHARE = 1 / 3  # chosen on MELD dev
+SUPPORT_SHARE = 0.7  # a channel supports a family it gives at least this share of its own top family
+
+
+@dataclass
+class Channel:
+    """One channel's evidence on one clip (see the module docstring)."""
+
+    key: str  # text | said | face | geometry | voice
+    modality: str  # lexical | visual | acoustic
+    dist: dict[str, float]  # family -> probability; sums to 1
+    strength: float  # [0, 1]
+    words: dict[str, str]  # family -> the word this channel names it with
+    phrase: str  # the cue as an explanation cites it
+    sentiment: dict[str, float] | None = None  # negative / neutral / positive, where the channel reads one
+    frames: list[int] = field(default_factory=list)  # face-track indices behind a face cue
+    reads: str = ""  # what the channel reads, when not one of its words ("low arousal")
+
+    @property
+    def reading(self) -> str:
+        return self.reads or self.words.get(self.top, self.top)
+
+    @property
+    def modulates(self) -> bool:
+        """The voice reads arousal, not an emotion: it strengthens what other channels read (see cue_fusion)."""
+        return self.key == "voice"
+
+    @property
+    def weight(self) -> float:
+        return RELIABILITY[self.key] * self.strength
+
+    @property
+    def top(self) -> str:
+        return max(self.dist, key=self.dist.get)
+
+    def supports(self, family: str) -> bool:
+        """Does this channel back ``family``? An emotion: a share near its own top; neutral: only on top."""
+        if family == "neutral":
+            return self.top == "neutral"
+        return self.dist.get(family, 0.0) >= SUPPORT_SHARE * self.dist[self.top]
+
+    def to_dict(self) -> dict:
+        return {"channel": self.key, "modality": self.modality, "reads": self.reading, "strength": round(self.strength, 3),
+                "weight": round(self.weight, 3), "dist": {k: round(v, 3) for k, v in self.dist.items()},
+                "phrase": self.phrase, **({"frames": self.frames} if self.frames else {})}
+
+
+def above_chance(p_top: float, classes: int) -> float:
+    """0 at chance (1/classes), 1 at certainty."""
+    return max(0.0, (p_top - 1.0 / classes) / (1.0 - 1.0 / classes))
+
+
+def _quoted(text: dict, limit: int = 60) -> str:
+    key = text.get("key_phrase")
+    said = key["text"] if key else text["text"]
+    return said if len(said) <= limit else said[:limit].rsplit(" ", 1)[0] + "..."
+
+
+def text_channel(text: dict) -> Channel | None:
+    """The text head's reading (``text["model"]``), if the words were read by it."""
+    reading = text.get("model") if text.get("present") else None
+    if not reading:
+        return None
+    probs = reading["emotion_probs"]
+    dist = {c: float(probs[c]) for c in EMOTION_CLASSES}  # MELD's class names are our family names
+    top = max(dist, key=dist.get)
+    # The emotion output also knows the polarity (joy is positive, anger negative; surprise goes
+    # either way): it joins the sentiment output at EMOTION_POLARITY_SHARE.
+    polarity = {side: sum(dist[c] for c in classes) for side, classes in CLASS_POLARITY.items()}
+    sentiment = {k: (1 - EMOTION_POLARITY_SHARE) * reading["sentiment_probs"][k] + EMOTION_POLARITY_SHARE * v
+                 / max(sum(polarity.values()), 1e-9) for k, v in polarity.items()}
+    return Channel("text", "lexical", dist, above_chance(dist[top], len(dist)), dict(CLASS_WORD),
+                   f'the words "{_quoted(text)}" read {CLASS_WORD[top]} (text model p={dist[top]:.2f})',
+                   sentiment=sentiment)
+
+
+def said_channel(text: dict) -> Channel | None:
+    """Emotion words said outright (negation respected by the extractor)."""
+    if not text.get("present"):
+        return None
+    vocab = default_vocabulary()
+    said = [w for w in extract_emotions(text["text"]) if vocab.normalize(w)]
+    if not said:
+        return None
+    words: dict[str, str] = {}
+    for w in said:
+        words.setdefault(vocab.family(w), vocab.normalize(w))
+    valence = sum(vocab.valence(w) for w in said) / len(said)
+    side = "positive" if valence > 0.1 else "negative" if valence < -0.1 else "neutral"
+    listed = ", ".join(f'"{w}"' for w in words.values())
+    return Channel("said", "lexical", {f: 1.0 / len(words) for f in words}, 1.0, words,
+                   f"the emotion word{'s' if len(words) > 1 else ''} {listed} said outright",
+                   sentiment={s: float(s == side) for s in ("negative", "neutral", "positive")})
+
+
+def face_channel(face: dict) -> Channel | None:
+    """The expression model over the face frames: mean probabilities, damped by missing faces and disagreement."""
+    if not face.get("present"):
+        return None
+    from affectllm.cues.describe import face_phrases
+
+    mean = face["expression_mean"]
+    dist = {EXPRESSION_FAMILY[e]: float(mean[e]) for e in EXPRESSIONS}
+    top_expr = face["dominant_expression"]
+    share = face["frames_with_face"] / max(face["frames"], 1)
+    strength = above_chance(float(mean[top_expr]), len(EXPRESSIONS)) * share * face.get("dominant_share", 1.0)
+    frames = [i for i, f in enumerate(face.get("track", []))
+              if f.get("face") and max(f["expression"], key=f["expression"].get) == top_expr]
+    pos = float(mean["happy"])
+    neg = sum(float(mean[e]) for e in ("angry", "disgust", "fear", "sad"))
+    return Channel("face", "visual", dist, strength, {EXPRESSION_FAMILY[e]: EXPRESSION_WORD[e] for e in EXPRESSIONS},
+                   face_phrases(face, limit=0)[0], sentiment={"negative": neg, "neutral": 1 - pos - neg,
+                                                              "positive": pos}, frames=frames)
+
+
+def geometry_channel(face: dict) -> Channel | None:
+    """AU-like movements seen in enough face frames; weak on its own by design."""
+    if not face.get("present"):
+        return None
+    from affectllm.cues.face_geometry import describe_movement
+
+    found: dict[str, float] = {}
+    words: dict[str, str] = {}
+    phrases, measures = [], []
+    for m in face.get("movements", []):
+        hit = MOVEMENT_FAMILY.get((m["measure"], 1 if m["intensity"] > 0 else -1))
+        if hit is None:
+            continue
+        family, word = hit
+        found[family] = found.get(family, 0.0) + abs(m["intensity"])
+        words.setdefault(family, word)
+        phrases.append(m["text"].split(" in ")[0])
+        measures.append((m["measure"], m["intensity"]))
+    if not found:
+        return None
+    total = sum(found.values())
+    share = face["frames_with_face"] / max(face["frames"], 1)
+    track = face.get("track", [])
+    frames = [i for i, f in enumerate(track) if f.get("face") and any(
+        describe_movement(name, f["au"][name]) and (f["au"][name] > 0) == (value > 0) for name, value in measures)]
+    return Channel("geometry", "visual", {f: v / total for f, v in found.items()},
+                   min(1.0, max(abs(v) for _, v in measures)) * share, words, "; ".join(phrases), frames=frames)
+
+
+def voice_channel(voice: dict) -> Channel | None:
+    """Arousal from the prosody rules, spread over the families of that arousal."""
+    reading = voice_arousal(voice)
+    if not reading.notable:
+        return None
+    dist = HIGH_AROUSAL if reading.arousal > 0 else LOW_AROUSAL
+    level = "high" if reading.arousal > 0 else "low"
+    return Channel("voice", "acoustic", dict(dist), min(1.0, abs(reading.arousal)), dict(AROUSAL_WORD),
+                   f"{', '.join(reading.phrases)} ({level} arousal)", reads=f"{level} arousal")
+
+
+def cue_channels(cues: dict) -> list[Channel]:
+    """Every channel that has something to say about ``cues`` (text first, then face, then voice)."""
+    text, face = cues.get("text") or {}, cues.get("face") or {}
+    found = [text_channel(text), said_channel(text), face_channel(face), geometry_channel(face),
+             voice_channel(cues.get("voice") or {})]
+    return [c for c in found if c is not None and c.strength > 0]

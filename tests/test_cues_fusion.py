@@ -1,0 +1,124 @@
+"""Evidence fusion on hand-made cue dicts: reliabilities, neutral, the voice as modulator, the explanation."""
+
+from __future__ import annotations
+
+import pytest
+
+from affectllm.cues.channels import RELIABILITY, above_chance
+from affectllm.cues.cue_fusion import fuse
+from affectllm.cues.prosody_rules import voice_arousal
+
+CLASSES = ("anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise")
+EXPRESSIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+
+
+def text_cue(top: str, p: float, said: str = "It is what it is.", sentiment=(0.8, 0.1, 0.1)) -> dict:
+    probs = {c: (p if c == top else (1 - p) / 6) for c in CLASSES}
+    return {"present": True, "source": "subtitle", "text": said, "hits": [], "nrc_counts": {},
+            "vader": {"compound": 0.0, "pos": 0.0, "neg": 0.0, "neu": 1.0}, "summary": "VADER compound +0.00",
+            "model": {"emotion_probs": probs,
+                      "sentiment_probs": dict(zip(("negative", "neutral", "positive"), sentiment))}}
+
+
+def face_cue(top: str, p: float, rest: dict | None = None, share_top: float = 1.0, movements=()) -> dict:
+    rest = rest or {}
+    others = [e for e in EXPRESSIONS if e != top and e not in rest]
+    mean = {e: rest.get(e, (1 - p - sum(rest.values())) / len(others)) for e in EXPRESSIONS}
+    mean[top] = p
+    n = 16
+    track = [{"t": i / 4, "face": True, "box": [0, 0, 10, 10],
+              "expression": {e: (0.9 if e == top else 0.1 / 6) if i < round(share_top * n) else
+                             (0.9 if e == "neutral" else 0.1 / 6) for e in EXPRESSIONS},
+              "au": {"lip_corner_raise": 0.0, "mouth_width": 0.0, "mouth_open": 0.0, "eye_open": 0.0,
+                     "brow_height": dict(movements).get("brow_height", 0.0), "brow_gap": 0.0}} for i in range(n)]
+    return {"present": True, "frames": n, "frames_with_face": n, "dominant_expression": top,
+            "dominant_share": share_top, "expression_mean": mean, "track": track,
+            "summary": f"expression model reads {top}",
+            "movements": [{"measure": m, "intensity": v, "frames": n,
+                           "text": f"brows raised (AU1+2, intensity {v:.1f}) in {n}/{n} face frames"}
+                          for m, v in movements]}
+
+
+def cues(text=None, face=None, voice=None) -> dict:
+    return {"has_video": face is not None, "has_audio": voice is not None,
+            "text": text or {"present": False}, "face": face or {"present": False},
+            "voice": voice or {"present": False}}
+
+
+def test_weak_face_and_a_geometry_rule_cannot_outvote_strong_words():
+    """The failure of the old rule: a face at p=0.25 (chance 0.14) and raised brows said "surprised, happy"."""
+    c = cues(text_cue("sadness", 0.8, said="I miss her so much."),
+             face_cue("surprise", 0.25, rest={"happy": 0.2, "neutral": 0.15}, share_top=5 / 16,
+                      movements=[("brow_height", 0.5)]))
+    answer = fuse(c)
+    assert answer.emotions == ["sad"]
+    text_w = above_chance(0.8, 7)
+    face_w = RELIABILITY["face"] * above_chance(0.25, 7) * 5 / 16
+    geometry_w = RELIABILITY["geometry"] * 0.5
+    surprise = text_w * 0.2 / 6 + face_w * 0.25 + geometry_w
+    assert answer.families["sadness"] == pytest.approx(text_w * 0.8 + face_w * 0.1, abs=1e-3)
+    assert answer.families["surprise"] == pytest.approx(surprise, abs=1e-3)
+    assert answer.explanation == (
+        'Most likely sad. Evidence: the words "I miss her so much." read sad (text model p=0.80). '
+        "Disagreeing: the face reads surprise (p=0.25, top in 5/16 face frames); weak evidence (points to surprised); "
+        "brows raised (AU1+2, intensity 0.5); weak evidence (points to surprised).")
+    # Only the face frames that read surprise are the ones behind the face cue.
+    face = next(ch for ch in answer.channels if ch.key == "face")
+    assert face.frames == [0, 1, 2, 3, 4]
+
+
+def test_nothing_strong_is_neutral():
+    answer = fuse(cues(face=face_cue("happy", 0.22, share_top=0.5)))
+    # happy 0.22 against 4 x 0.13 on the negative expressions: the (weak) tone is negative
+    assert answer.emotions == ["neutral"] and answer.sentiment == "negative"
+    assert answer.explanation.startswith("Most likely neutral: no cue points clearly to an emotion. "
+                                         "Disagreeing: the face reads happy (p=0.22")
+    assert fuse(cues()).emotions == ["neutral"] and "No face, audible voice or words" in fuse(cues()).explanation
+
+
+SLOW_SAD_VOICE = {"present": True, "speaking_rate_wps": 1.9, "pitch_range_semitones": 5.0,
+                  "pitch_slope_st_per_s": -0.8, "loudness_change_db": -8.0, "pause_share": 0.1}
+
+
+def test_prosody_rules_read_arousal_with_their_reasons():
+    reading = voice_arousal(SLOW_SAD_VOICE)
+    # slow (-0.3) + falling pitch (-0.2) + falling loudness (-0.25); range 5 st is neither wide nor monotone
+    assert reading.arousal == pytest.approx(-0.75)
+    assert reading.lowered_by == ["slow speech (1.9 words/s)", "pitch falls 0.8 semitones/s",
+                                  "loudness falls 8 dB over the clip"]
+    fast = voice_arousal({"present": True, "speaking_rate_wps": 4.1, "pitch_range_semitones": 11.0,
+                          "loudness_change_db": 7.0})
+    assert fast.arousal == pytest.approx(0.75) and fast.raised_by[0] == "fast speech (4.1 words/s)"
+    assert voice_arousal({"present": False}).arousal == 0.0
+
+
+def test_the_voice_strengthens_what_others_read_but_names_nothing_alone():
+    alone = fuse(cues(voice=SLOW_SAD_VOICE))
+    assert alone.emotions == ["neutral"] and alone.arousal == pytest.approx(-0.75)
+
+    without = fuse(cues(text_cue("sadness", 0.45)))
+    with_voice = fuse(cues(text_cue("sadness", 0.45), voice=SLOW_SAD_VOICE))
+    gain = RELIABILITY["voice"] * 0.75 * 0.6  # weight x the low-arousal share of sadness
+    assert with_voice.families["sadness"] == pytest.approx(without.families["sadness"] + gain, abs=1e-3)
+    assert [ch.key for ch in with_voice.support] == ["text", "voice"]
+    assert "slow speech (1.9 words/s), pitch falls 0.8 semitones/s, loudness falls 8 dB over the clip " \
+           "(low arousal)" in with_voice.explanation.split("Evidence:")[1]
+
+
+def test_a_word_said_outright_names_its_family():
+    answer = fuse(cues(dict(text_cue("anger", 0.6), text="I am furious with you.")))
+    assert answer.emotions[0] == "furious"
+    assert "the emotion word \"furious\" said outright" in answer.explanation
+    plain = fuse(cues(text_cue("anger", 0.6)))
+    assert plain.emotions[0] == "angry"
+
+
+def test_sentiment_mixes_the_sentiment_output_with_the_emotion_polarity():
+    answer = fuse(cues(text_cue("joy", 0.7, sentiment=(0.5, 0.3, 0.2))))
+    other = 0.3 / 6
+    polarity = {"negative": 4 * other, "neutral": other, "positive": 0.7}
+    total = sum(polarity.values())
+    mixed = {k: 2 / 3 * s + 1 / 3 * polarity[k] / total
+             for k, s in zip(("negative", "neutral", "positive"), (0.5, 0.3, 0.2))}
+    assert answer.sentiment == max(mixed, key=mixed.get)
+    assert answer.valence == pytest.approx(mixed["positive"] - mixed["negative"], abs=1e-3)
