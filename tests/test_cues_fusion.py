@@ -122,3 +122,28 @@ def test_sentiment_mixes_the_sentiment_output_with_the_emotion_polarity():
              for k, s in zip(("negative", "neutral", "positive"), (0.5, 0.3, 0.2))}
     assert answer.sentiment == max(mixed, key=mixed.get)
     assert answer.valence == pytest.approx(mixed["positive"] - mixed["negative"], abs=1e-3)
+
+
+def test_demo_shows_the_frames_behind_a_cited_face_cue():
+    import numpy as np
+
+    from affectllm.demo.frames_view import CITED_COLOUR, annotated_frames, cited_face_frames
+    from affectllm.records import ResultRecord
+
+    face = face_cue("happy", 0.8, share_top=10 / 16)  # frames 0-9 read happy, 10-15 neutral
+    answer = fuse(cues(face=face))
+    assert answer.emotions == ["happy"] and "Evidence: the face reads happy (p=0.80, top in 10/16" in answer.explanation
+    rec = ResultRecord(id="c", emotions=answer.emotions, explanation=answer.explanation,
+                       extra={"cue_channels": [c.to_dict() for c in answer.channels]})
+    cited = cited_face_frames(rec)
+    assert sorted(cited) == list(range(10)) and cited[0] == "the face reads happy"
+    frames = np.full((16, 40, 60, 3), 200, np.uint8)
+    gallery = annotated_frames(frames, face, cited)
+    assert len(gallery) == 8 and all("(cited: the face reads happy)" in caption for _, caption in gallery)
+    times = [float(caption.split(" s:")[0]) for _, caption in gallery]
+    assert times[0] == 0.0 and max(times) <= 9 / 4 + 0.05  # spread over frames 0-9 (t = i / 4) only
+    assert tuple(np.asarray(gallery[0][0])[20, 1]) == CITED_COLOUR
+    # An explanation that does not cite the face shows frames spread over the whole clip, unmarked.
+    rec.explanation = "Most likely happy."
+    assert cited_face_frames(rec) == {}
+    assert all("cited" not in caption for _, caption in annotated_frames(frames, face, cited_face_frames(rec)))

@@ -2,7 +2,10 @@
 
 The face cues keep, per sampled frame, the time, the box (x0, y0, x1, y1 in
 the decoded frame's pixels) and the 7 expression probabilities; the frames
-themselves come from the same decode, in the same order.
+themselves come from the same decode, in the same order. When the
+explanation cites a face cue (the expression read, a movement), the gallery
+shows the frames behind that cue, each captioned with it and framed in
+``CITED_COLOUR``; otherwise frames spread over the clip.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from affectllm.cues.face_expression import EXPRESSIONS
 MAX_SHOWN = 8  # frames in the gallery; evenly spread over the clip
 PANEL_W = 150  # px, bar panel to the right of each frame
 BOX_COLOUR = (40, 220, 90)
+CITED_COLOUR = (235, 140, 20)  # border of a frame behind a cited face cue
 BAR_COLOUR, TOP_COLOUR = (150, 160, 175), (40, 160, 90)
 
 
@@ -32,14 +36,34 @@ def _font(size: int):
         return ImageFont.load_default()
 
 
-def annotate_frame(frame: np.ndarray, cue: dict) -> Image.Image:
-    """(H, W, 3) uint8 RGB frame + its per-frame face cue -> the frame with its box, and a bar panel."""
+def cited_face_frames(record) -> dict[int, str]:
+    """face-track index -> the cited face cue it stands behind, for the face channels the explanation cites.
+
+    The cue-fusion record lists its channels (``cue_channels``) with the face-track frames behind each.
+    """
+    out: dict[int, str] = {}
+    for ch in record.extra.get("cue_channels") or []:
+        if ch.get("modality") == "visual" and ch.get("frames") and ch.get("phrase", "\0") in record.explanation:
+            label = ch["phrase"].split(" (")[0]
+            for i in ch["frames"]:
+                out[i] = f"{out[i]}; {label}" if i in out else label
+    return out
+
+
+def annotate_frame(frame: np.ndarray, cue: dict, cited: str | None = None) -> Image.Image:
+    """(H, W, 3) uint8 RGB frame + its per-frame face cue -> the frame with its box, and a bar panel.
+
+    ``cited``: the cited face cue this frame stands behind (drawn as a border and named under the bars).
+    """
     h, w = frame.shape[:2]
     canvas = Image.new("RGB", (w + PANEL_W, max(h, 150)), (250, 250, 252))
     canvas.paste(Image.fromarray(frame), (0, 0))
     draw = ImageDraw.Draw(canvas)
     font, small = _font(14), _font(12)
     draw.text((w + 8, 4), f"t = {cue['t']:.2f} s", fill=(30, 30, 40), font=font)
+    if cited:
+        draw.rectangle((0, 0, w - 1, h - 1), outline=CITED_COLOUR, width=4)
+        draw.text((w + 8, 28 + len(EXPRESSIONS) * 17 + 2), "cited", fill=CITED_COLOUR, font=font)
     if not cue.get("face"):
         draw.text((w + 8, 28), "no face found", fill=(160, 60, 60), font=font)
         return canvas
@@ -62,19 +86,28 @@ def annotate_frame(frame: np.ndarray, cue: dict) -> Image.Image:
     return canvas
 
 
-def annotated_frames(frames: np.ndarray | None, face: dict) -> list[tuple[Image.Image, str]]:
-    """(F, H, W, 3) frames + the face cue dict -> [(image, caption)] for a gallery (at most MAX_SHOWN)."""
+def annotated_frames(frames: np.ndarray | None, face: dict,
+                     cited: dict[int, str] | None = None) -> list[tuple[Image.Image, str]]:
+    """(F, H, W, 3) frames + the face cue dict -> [(image, caption)] for a gallery (at most MAX_SHOWN).
+
+    ``cited`` (see :func:`cited_face_frames`): when given, the frames behind the cited face cues are shown.
+    """
     track = face.get("track") or []
     if frames is None or not track:
         return []
     n = min(len(frames), len(track))
+    behind = sorted(i for i in (cited or {}) if i < n)
+    picked = [behind[j] for j in shown_indices(len(behind))] if behind else shown_indices(n)
     out = []
-    for i in shown_indices(n):
+    for i in picked:
         cue = track[i]
         if cue.get("face"):
             top = max(cue["expression"], key=cue["expression"].get)
             caption = f"{cue['t']:.1f} s: {top} {cue['expression'][top]:.2f}"
         else:
             caption = f"{cue['t']:.1f} s: no face"
-        out.append((annotate_frame(frames[i], cue), caption))
+        label = (cited or {}).get(i)
+        if label:
+            caption += f" (cited: {label})"
+        out.append((annotate_frame(frames[i], cue, label), caption))
     return out

@@ -72,7 +72,7 @@ def status_html(analysis: Analysis, engine: DemoEngine) -> str:
 def render(analysis: Analysis, engine: DemoEngine) -> tuple:
     """An Analysis -> the values of the eight output components (see the module docstring)."""
     from affectllm.demo.chips_view import chips_html
-    from affectllm.demo.frames_view import annotated_frames
+    from affectllm.demo.frames_view import annotated_frames, cited_face_frames
     from affectllm.demo.prosody_plot import prosody_image
     from affectllm.demo.reasoning_view import reasoning_html
     from affectllm.demo.timeline import timeline_html
@@ -83,7 +83,7 @@ def render(analysis: Analysis, engine: DemoEngine) -> tuple:
     if rec.error:
         return (status_html(analysis, engine), "", reasoning_html(rec), [], None, "", "", record_json)
     cues = rec.cues or {}
-    frames = annotated_frames(analysis.frames, cues.get("face") or {})
+    frames = annotated_frames(analysis.frames, cues.get("face") or {}, cited_face_frames(rec))
     edges = [seg["start"] for seg in analysis.timeline[1:]]
     plot = prosody_image(cues.get("voice") or {}, cues.get("text"), edges)
     timeline = timeline_html(analysis.timeline, float(cues.get("duration") or 0.0))
@@ -114,7 +114,8 @@ def build_app(engine: DemoEngine, examples_folder: Path | None = None, examples:
         chips = gr.HTML(render=False)
         reasoning = gr.HTML('<div class="affect-dim">The emotions, the explanation and its reasoning steps appear '
                             'here, each cited cue highlighted by modality.</div>', render=False)
-        frames = gr.Gallery(label="Face: sampled frames, detected box, expression probabilities", columns=2,
+        frames = gr.Gallery(label="Face: the frames behind a cited face cue (else sampled frames), detected box, "
+                                  "expression probabilities", columns=2,
                             height=500, object_fit="contain", render=False)
         prosody = gr.Image(label="Voice: pitch and loudness over time (pauses shaded, loaded words marked)",
                            type="numpy", format="png", height=500, interactive=False, render=False)
