@@ -1,9 +1,14 @@
-"""Real multi-process training on CPU: `deepspeed --num_gpus 2 train/train.py` over gloo.
+"""Real multi-process training on CPU: `deepspeed --num_gpus 2` over gloo.
 
 Three launches in all: an uninterrupted ZeRO-3 run (the reference), a ZeRO-2 run killed
 with SIGKILL after its step-3 checkpoint, and its --resume. The resumed losses must
 equal the reference's step for step — across ZeRO stages, which also checks that
 ZeRO-2 and ZeRO-3 compute the same training.
+
+The reference runs as a pip install would: `deepspeed --module affectllm.train --config
+smoke_tiny train.deepspeed=zero3` from a folder outside the repository (the config and
+the ZeRO JSON are the ones shipped in the package), and it generates on a held-out
+manifest every 3 steps with its weights partitioned over both ranks.
 """
 
 from __future__ import annotations
@@ -31,18 +36,24 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def _launch(out: Path, zero: str, setup: dict, log: Path, resume: bool = False) -> subprocess.Popen:
+def _launch(out: Path, zero: str, setup: dict, log: Path, resume: bool = False, installed: bool = False,
+            extra: tuple[str, ...] = ()) -> subprocess.Popen:
     base = setup["tiny"] / "base"
     overrides = [f"model.llm={base / 'llm'}", f"model.audio_encoder={base / 'audio'}",
                  f"model.vision_encoder={base / 'vision'}", f"model.text_encoder={base / 'text'}",
                  f"data.train={setup['manifest']}", f"train.output_dir={out}", f"train.deepspeed=train/ds/{zero}.json",
                  f"train.max_steps={STEPS}", f"train.save_every={SAVE_EVERY}", "train.micro_batch_size=1",
-                 "train.log_sample_ids=true", "data.num_workers=1"]
-    cmd = [str(Path(sys.executable).parent / "deepspeed"), "--num_gpus", "2", "--master_port", str(_port()),
-           "train/train.py", "--config", "train/configs/smoke_tiny.yaml", *overrides] + (["--resume"] if resume else [])
+                 "train.log_sample_ids=true", "data.num_workers=1", *extra]
+    launcher = [str(Path(sys.executable).parent / "deepspeed"), "--num_gpus", "2", "--master_port", str(_port())]
+    if installed:  # names, not paths: found inside the package, wherever the command runs
+        overrides[overrides.index(f"train.deepspeed=train/ds/{zero}.json")] = f"train.deepspeed={zero}"
+        cmd = launcher + ["--module", "affectllm.train", "--config", "smoke_tiny", *overrides]
+    else:
+        cmd = launcher + ["train/train.py", "--config", "train/configs/smoke_tiny.yaml", *overrides]
+    cmd += ["--resume"] if resume else []
     env = dict(os.environ, OMP_NUM_THREADS="1", DS_ACCELERATOR="cpu", HF_HUB_OFFLINE="1",
                PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
-    return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT,
+    return subprocess.Popen(cmd, cwd=setup["tmp"] if installed else REPO, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT,
                             start_new_session=True)  # own process group: the kill reaches both ranks
 
 
@@ -73,7 +84,9 @@ def setup(tiny_checkpoint, tmp_path_factory):
 def zero3_reference(setup) -> Path:
     out = setup["tmp"] / "zero3"
     log = setup["tmp"] / "zero3.log"
-    _finish(_launch(out, "zero3", setup, log), log)
+    _finish(_launch(out, "zero3", setup, log, installed=True,
+                    extra=(f"train.eval_manifest={setup['manifest']}", "train.eval_every=3", "train.eval_limit=6",
+                           "train.eval_max_new_tokens=4")), log)
     return out
 
 
@@ -94,6 +107,14 @@ def test_zero3_two_ranks_see_different_data_and_learn(zero3_reference, setup):
     losses = _losses(zero3_reference)
     assert sorted(losses) == list(range(1, STEPS + 1))
     assert losses[STEPS] < 0.85 * losses[1], losses
+
+    # both ranks generated their half of the held-out samples with ZeRO-3 weights, and the score was gathered
+    from affectllm.training.run_log import read_metrics
+
+    evals = {r["step"]: r["eval"] for r in read_metrics(zero3_reference) if "eval" in r}
+    assert sorted(evals) == [3, 6]
+    assert all(e["task"] == "ov" and e["samples"] == 6 and 0.0 <= e["score"] <= 1.0 for e in evals.values())
+    assert (zero3_reference / "best" / "training.json").is_file()
 
     # the ZeRO-3 weights were gathered before saving: the final checkpoint answers questions
     # its config names the tiny base models outside the checkpoint: trusted explicitly
