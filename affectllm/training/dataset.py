@@ -61,8 +61,10 @@ class ManifestDataset:
     encoding: its media arrive as ``EncoderFeatures`` the model splices directly.
     """
 
-    def __init__(self, samples: list[dict], root: Path | None, processor: AffectProcessor, feature_cache=None):
+    def __init__(self, samples: list[dict], root: Path | None, processor: AffectProcessor, feature_cache=None,
+                 generation: bool = False):
         self.samples, self.root, self.processor, self.feature_cache = samples, root, processor, feature_cache
+        self.generation = generation  # prompts only (the user turns, ready to answer), as GRPO samples from them
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -73,7 +75,7 @@ class ManifestDataset:
             sample = self.samples[(index + attempt) % len(self.samples)]
             try:
                 media = self.feature_cache.lookup(sample, self.root) if self.feature_cache is not None else None
-                prepared = self.processor.prepare(sample, self.root, media=media)
+                prepared = self.processor.prepare(sample, self.root, generation=self.generation, media=media)
                 return TrainItem(prepared, dropped, from_cache=media is not None)
             except AffectLLMError as err:  # SampleTooLong, MediaError, an empty assistant turn ...
                 dropped.append((str(sample.get("id")), f"{type(err).__name__}: {err}"))
@@ -97,9 +99,10 @@ class TrainingData:
                + ", ".join(parts) + ")"
 
 
-def build_training_data(sources: list, processor: AffectProcessor, open_cache: Callable[[Path], Any]) -> TrainingData:
+def build_training_data(sources: list, processor: AffectProcessor, open_cache: Callable[[Path], Any],
+                        generation: bool = False) -> TrainingData:
     """One ManifestDataset per ``TrainSource`` (``open_cache(manifest)`` gives its feature cache or None),
-    concatenated and mixed by weight (``affectllm.training.sampler``)."""
+    concatenated and mixed by weight (``affectllm.training.sampler``); ``generation``: prompts only."""
     from torch.utils.data import ConcatDataset
 
     from affectllm.training.sampler import Mixture, mixture_counts
@@ -108,7 +111,7 @@ def build_training_data(sources: list, processor: AffectProcessor, open_cache: C
     for source in sources:
         manifest = Path(source.path)
         cache = open_cache(manifest)
-        datasets.append(ManifestDataset(read_manifest(manifest), manifest.parent, processor, cache))
+        datasets.append(ManifestDataset(read_manifest(manifest), manifest.parent, processor, cache, generation))
         info.append({"path": str(manifest), "samples": len(datasets[-1]), "weight": source.weight,
                      "feature_cache": str(cache.folder) if cache is not None else None})
     if len(datasets) == 1:
@@ -123,11 +126,11 @@ def build_training_data(sources: list, processor: AffectProcessor, open_cache: C
 class TrainCollator:
     """Pads a micro-batch (``processor.collate``) and carries the drop and cache counts along."""
 
-    def __init__(self, processor: AffectProcessor):
-        self.processor = processor
+    def __init__(self, processor: AffectProcessor, padding_side: str = "right"):
+        self.processor, self.padding_side = processor, padding_side  # left: prompts to generate from
 
     def __call__(self, items: list[TrainItem]) -> dict[str, Any]:
-        batch = self.processor.collate([it.sample for it in items])
+        batch = self.processor.collate([it.sample for it in items], padding_side=self.padding_side)
         batch["dropped"] = [d for it in items for d in it.dropped]
         batch["cached"] = sum(it.from_cache for it in items)
         batch["num_tokens"] = int(batch["attention_mask"].sum())

@@ -126,25 +126,14 @@ def _to_device(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
 
 def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
     """Run training as configured. ``resume``: False (fresh; refuses a used output_dir), True (newest
-    checkpoint in train.output_dir), or a checkpoint folder. Returns a summary (losses, paths, counts)."""
-    sources = train_sources(cfg)
-    if not sources:
-        raise ConfigError("config key 'data.train' is required: a training manifest JSONL (or a list of "
-                          "{path, weight})")
-    for key, source in [(f"data.train{'' if len(sources) == 1 else f'[{i}]'}", s) for i, s in enumerate(sources)]:
-        if not Path(source.path).is_file():
-            raise ConfigError(f"config key '{key}': manifest {source.path} not found (relative paths are tried from "
-                              "the config's folder, then the working directory)")
-    use_ds = bool(cfg.train.deepspeed)
-    info = init_distributed(use_ds)
-    run_dir = Path(cfg.train.output_dir)
-    ckpt, skipped = _resume_checkpoint(run_dir, resume)
-    if info.is_main:
-        for folder, reason in skipped:
-            print(f"affectllm train: skipping checkpoint {folder}: {reason}", file=sys.stderr, flush=True)
-    write_run_info(run_dir, cfg, info)
-    barrier()
+    checkpoint in train.output_dir), or a checkpoint folder. Returns a summary (losses, paths, counts).
+    ``train.stage: grpo`` runs the reinforcement stage (``affectllm.training.grpo``)."""
+    if cfg.train.stage == "grpo":
+        from affectllm.training.grpo.loop import train_grpo
 
+        return train_grpo(cfg, resume)
+    sources, info, run_dir, ckpt, skipped = open_run(cfg, resume)
+    use_ds = bool(cfg.train.deepspeed)
     model = build_model(cfg)
     training_data = build_training_data(sources, model.processor,
                                         lambda manifest: open_feature_cache(cfg, model, manifest))
@@ -165,30 +154,7 @@ def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
 
     groups = parameter_groups(model, t)
     loss_module = AnswerLoss(model, packing=cfg.data.packing)
-    engine = ddp = None
-    if use_ds:
-        import deepspeed
-
-        from affectllm.training.deepspeed_config import deepspeed_config, offloads_optimizer
-
-        ds_config = deepspeed_config(cfg, info.world_size)
-        optimizer = build_optimizer(groups, cpu_offload=offloads_optimizer(ds_config))
-        scheduler = build_scheduler(optimizer, t, total_steps)
-        engine, optimizer, _, scheduler = deepspeed.initialize(model=loss_module, optimizer=optimizer,
-                                                               lr_scheduler=scheduler, config=ds_config)
-        device = engine.device
-    else:
-        device = info.device
-        model.to(device)
-        optimizer = build_optimizer(groups)
-        scheduler = build_scheduler(optimizer, t, total_steps)
-        if info.distributed:
-            from torch.nn.parallel import DistributedDataParallel
-
-            # a sample without one modality leaves that pooling branch unused
-            ddp = DistributedDataParallel(loss_module, device_ids=[device.index] if device.type == "cuda" else None,
-                                          find_unused_parameters=True)
-
+    engine, ddp, optimizer, scheduler, device = prepare_engine(cfg, info, model, loss_module, groups, total_steps)
     state = TrainerState(step=0, epoch=0, epoch_position=0, world_size=info.world_size)
     if ckpt is not None:
         state = load_training_checkpoint(ckpt, model, engine, optimizer, scheduler, info)
@@ -276,6 +242,58 @@ def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
     log.write(f"done: {state.step} steps, final checkpoint {final}")
     log.close()
     return summary
+
+
+def open_run(cfg: Config, resume: str | bool) -> tuple[list, DistInfo, Path, Path | None, list[tuple[Path, str]]]:
+    """Check the training manifests, join the process group, find the checkpoint to resume (reporting the newer
+    folders passed over) and write the run's config and environment. Returns (sources, info, run_dir, checkpoint,
+    skipped)."""
+    sources = train_sources(cfg)
+    if not sources:
+        raise ConfigError("config key 'data.train' is required: a training manifest JSONL (or a list of "
+                          "{path, weight})")
+    for key, source in [(f"data.train{'' if len(sources) == 1 else f'[{i}]'}", s) for i, s in enumerate(sources)]:
+        if not Path(source.path).is_file():
+            raise ConfigError(f"config key '{key}': manifest {source.path} not found (relative paths are tried from "
+                              "the config's folder, then the working directory)")
+    info = init_distributed(bool(cfg.train.deepspeed))
+    run_dir = Path(cfg.train.output_dir)
+    ckpt, skipped = _resume_checkpoint(run_dir, resume)
+    if info.is_main:
+        for folder, reason in skipped:
+            print(f"affectllm train: skipping checkpoint {folder}: {reason}", file=sys.stderr, flush=True)
+    write_run_info(run_dir, cfg, info)
+    barrier()
+    return sources, info, run_dir, ckpt, skipped
+
+
+def prepare_engine(cfg: Config, info: DistInfo, model, loss_module, groups: list[dict], total_steps: int):
+    """Optimizer, schedule and the wrapper ``loss_module`` trains in: a DeepSpeed engine (``train.deepspeed``),
+    DDP (several plain-torch processes) or nothing. Returns (engine, ddp, optimizer, scheduler, device)."""
+    t = cfg.train
+    engine = ddp = None
+    if t.deepspeed:
+        import deepspeed
+
+        from affectllm.training.deepspeed_config import deepspeed_config, offloads_optimizer
+
+        ds_config = deepspeed_config(cfg, info.world_size)
+        optimizer = build_optimizer(groups, cpu_offload=offloads_optimizer(ds_config))
+        scheduler = build_scheduler(optimizer, t, total_steps)
+        engine, optimizer, _, scheduler = deepspeed.initialize(model=loss_module, optimizer=optimizer,
+                                                               lr_scheduler=scheduler, config=ds_config)
+        return engine, ddp, optimizer, scheduler, engine.device
+    device = info.device
+    model.to(device)
+    optimizer = build_optimizer(groups)
+    scheduler = build_scheduler(optimizer, t, total_steps)
+    if info.distributed:
+        from torch.nn.parallel import DistributedDataParallel
+
+        # a sample without one modality leaves that pooling branch unused
+        ddp = DistributedDataParallel(loss_module, device_ids=[device.index] if device.type == "cuda" else None,
+                                      find_unused_parameters=True)
+    return engine, ddp, optimizer, scheduler, device
 
 
 def _resume_checkpoint(run_dir: Path, resume: str | bool) -> tuple[Path | None, list[tuple[Path, str]]]:
