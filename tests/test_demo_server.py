@@ -142,7 +142,7 @@ def test_bad_uploads_get_a_clear_message_and_the_server_keeps_serving(client, se
     assert r.status_code == 413
 
     _, rec = explain(client, text="I am so angry and upset about this.")
-    assert rec["emotions"] == ["angry", "upset"]
+    assert sorted(rec["emotions"]) == ["angry", "upset"]  # both said outright; the text model orders them
 
 
 def test_ten_concurrent_requests_complete(client, tmp_path):
@@ -151,7 +151,8 @@ def test_ten_concurrent_requests_complete(client, tmp_path):
     tone = write_tone_clip(tmp_path / "tone.mp4", 220.0, "blue", seconds=1.5)
     texts = ["What a wonderful, joyful day!", "I am so afraid of what comes next.", "This is disgusting.",
              "I feel so lonely and sad.", "I'm furious with them.", "I am so proud of you.", "Honestly, I'm bored."]
-    expected = ["joyful", "afraid", "disgusted", "sad", "furious", "proud", "bored"]  # each said outright
+    # Each said outright, except "joyful", which describes the day: the text model reads joy ("happy").
+    expected = ["happy", "afraid", "disgusted", "sad", "furious", "proud", "bored"]
     clips = (1, 5, 8)  # requests that upload the clip; the other seven send text
 
     def one(i):

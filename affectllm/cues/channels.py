@@ -60,7 +60,7 @@ class Channel:
     modality: str  # lexical | visual | acoustic
     dist: dict[str, float]  # family -> probability; sums to 1
     strength: float  # [0, 1]
-    words: dict[str, str]  # family -> the word this channel names it with
+    words: dict[str, str]  # family -> the word this channel names it with ("w1, w2" for several said words)
     phrase: str  # the cue as an explanation cites it
     sentiment: dict[str, float] | None = None  # negative / neutral / positive, where the channel reads one
     frames: list[int] = field(default_factory=list)  # face-track indices behind a face cue
@@ -133,13 +133,14 @@ def said_channel(text: dict) -> Channel | None:
     if not said:
         return None
     words: dict[str, str] = {}
-    for w in said:
-        words.setdefault(vocab.family(w), vocab.normalize(w))
+    for w in said:  # several words of one family stay together: "lonely, sad"
+        family = vocab.family(w)
+        words[family] = f"{words[family]}, {w}" if family in words else w
     valence = sum(vocab.valence(w) for w in said) / len(said)
     side = "positive" if valence > 0.1 else "negative" if valence < -0.1 else "neutral"
-    listed = ", ".join(f'"{w}"' for w in words.values())
+    listed = ", ".join(f'"{w}"' for w in said)
     return Channel("said", "lexical", {f: 1.0 / len(words) for f in words}, 1.0, words,
-                   f"the emotion word{'s' if len(words) > 1 else ''} {listed} said outright",
+                   f"the emotion word{'s' if len(said) > 1 else ''} {listed} said outright",
                    sentiment={s: float(s == side) for s in ("negative", "neutral", "positive")})
 
 

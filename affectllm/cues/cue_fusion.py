@@ -79,6 +79,8 @@ def family_scores(channels: list[Channel]) -> dict[str, float]:
 def name_families(families: dict[str, float], channels: list[Channel]) -> list[tuple[str, str]]:
     """[(family, word)] to report: the top family, then those within KEEP_RATIO of it; neutral only on top.
 
+    A family is named by the words said outright for it, else by the word of its strongest channel.
+
     An emotion on top with less than MIN_EVIDENCE is not named: nothing is strong, so the answer is neutral.
     """
     ranked = list(families.items())
@@ -86,15 +88,15 @@ def name_families(families: dict[str, float], channels: list[Channel]) -> list[t
     if ranked[0][0] != "neutral" and top_score < MIN_EVIDENCE:
         return [("neutral", "neutral")]
     kept = [ranked[0][0]] + [f for f, s in ranked[1:] if f != "neutral" and s >= KEEP_RATIO * top_score]
-    out = []
-    for family in kept[:MAX_EMOTIONS]:
+    out: list[tuple[str, str]] = []
+    for family in kept:
         said = next((c.words[family] for c in channels if c.key == "said" and family in c.words), None)
         strongest = max((c for c in channels if family in c.words and family in c.dist),
                         key=lambda c: c.weight * c.dist[family], default=None)
-        word = said or (strongest.words[family] if strongest else family)
-        if word not in (w for _, w in out):
-            out.append((family, word))
-    return out
+        for word in (said or (strongest.words[family] if strongest else family)).split(", "):
+            if word not in (w for _, w in out):
+                out.append((family, word))
+    return out[:MAX_EMOTIONS]
 
 
 def fused_sentiment(channels: list[Channel]) -> tuple[str, float]:
@@ -121,7 +123,7 @@ def fuse(cues: dict) -> FusedAnswer:
         emotions=[w for _, w in named], valence=valence,
         arousal=voice_arousal(cues.get("voice") or {}).arousal,
         scores={w: round(families[f], 3) for f, w in named}, sentiment=sentiment,
-        families={f: round(s, 3) for f, s in families.items()}, named_families=[f for f, _ in named],
+        families={f: round(s, 3) for f, s in families.items()}, named_families=list(dict.fromkeys(f for f, _ in named)),
         channels=channels)
     answer.reasoning, answer.explanation = explain(cues, answer)
     return answer
