@@ -247,6 +247,10 @@ def load_checkpoint(path: str | Path, trainable: bool = False, overrides: list[s
     load_weights_into(model.fusion, ckpt / FUSION_FILE)
     if (ckpt / ENCODERS_FILE).exists():
         load_weights_into(model.encoders, ckpt / ENCODERS_FILE)
+    model.name_or_path = str(ckpt)
+    from affectllm.export import read_training_record
+
+    model.training_record = read_training_record(ckpt)  # data, recipe, scores: carried into exports
     if not trainable:
         model.requires_grad_(False)
         model.eval()

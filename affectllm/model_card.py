@@ -1,0 +1,151 @@
+"""The model card (README.md) of an export: what the model is, how to load it, data, recipe, metrics.
+
+Everything in it comes from the export itself: the config, the run's ``training.json``
+(data sources, recipe, in-loop scores) and, when given, benchmark scores.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from affectllm.config import Config
+from affectllm.model_sources import bundled_origin, is_bundled, looks_like_hub_id
+
+ROLES = {"llm": "LLM", "audio_encoder": "audio encoder", "vision_encoder": "vision encoder",
+         "text_encoder": "text encoder"}
+# Facts about data sets whose licence binds models trained on them.
+DATA_LICENCES = {"meld": "MELD (Poria et al., ACL 2019; github.com/declare-lab/MELD) is released under GPL-3.0: "
+                         "a model trained on it and shipped must say so and carry that licence note."}
+MAX_METRIC_ROWS = 60
+
+
+def _describe(reference: str) -> str:
+    if is_bundled(reference):
+        hub_id, note = bundled_origin(reference)
+        return f"`{reference}` — {hub_id} ({note})"
+    return f"`{reference}`"
+
+
+def _hub_base(origin: str) -> str | None:
+    """The hub id a card's ``base_model`` names: a hub id, or the original of a bundled model."""
+    if is_bundled(origin):
+        return bundled_origin(origin)[0]
+    return origin if looks_like_hub_id(origin) and "/" in origin else None
+
+
+def _datasets(training: dict | None) -> list[str]:
+    """Dataset names the training manifests declare (their samples' ``dataset`` field, first line)."""
+    names = []
+    for source in (training or {}).get("data", []):
+        try:
+            with open(source["path"], encoding="utf-8") as fh:
+                name = json.loads(fh.readline()).get("dataset")
+        except (OSError, ValueError, KeyError, AttributeError):
+            continue
+        if name and name not in names:
+            names.append(str(name))
+    return names
+
+
+def _flatten(node: Any, prefix: str = "") -> list[tuple[str, float]]:
+    if isinstance(node, bool):
+        return []
+    if isinstance(node, (int, float)):
+        return [(prefix, float(node))]
+    if isinstance(node, dict):
+        return [row for k, v in node.items() for row in _flatten(v, f"{prefix}.{k}" if prefix else str(k))]
+    if isinstance(node, list):
+        return [row for i, v in enumerate(node) for row in _flatten(v, f"{prefix}[{i}]")]
+    return []
+
+
+def _metrics_section(training: dict | None, metrics: dict | None) -> list[str]:
+    lines = ["## Metrics", ""]
+    evaluation = (training or {}).get("eval")
+    if evaluation:
+        scores = ", ".join(f"{k} {v:.4f}" for k, v in evaluation.items()
+                           if isinstance(v, float) and k not in ("score",))
+        lines += [f"Scored during training on the held-out manifest at step {training.get('step')} "
+                  f"({evaluation.get('samples')} samples, task `{evaluation.get('task')}`): {scores}.", ""]
+        best = training.get("best")
+        if best:
+            lines += [f"Best in-loop {evaluation.get('metric')}: {best['score']:.4f} at step {best['step']}.", ""]
+    if metrics:
+        rows = _flatten(metrics)
+        lines += ["Benchmark scores:", "", "| metric | value |", "|---|---|"]
+        lines += [f"| {name} | {value:.4f} |" for name, value in rows[:MAX_METRIC_ROWS]]
+        if len(rows) > MAX_METRIC_ROWS:
+            lines.append(f"| … {len(rows) - MAX_METRIC_ROWS} more in the metrics file | |")
+        lines.append("")
+    if not evaluation and not metrics:
+        lines += ["No scores were recorded with this export (train with `train.eval_manifest`, or pass "
+                  "`affectllm export --metrics FILE.json`).", ""]
+    return lines
+
+
+def render_card(cfg: Config, references: dict[str, str], training: dict | None, metrics: dict | None,
+                report) -> str:
+    """README.md text for an export (``report``: :class:`affectllm.export.ExportReport`)."""
+    m, t = cfg.model, (training or {}).get("config", {}).get("train", {})
+    hub_base = _hub_base(report.llm_origin)
+    front = ["---", "library_name: affectllm", "tags: [emotion-recognition, multimodal, affective-computing, lora]"]
+    if hub_base:
+        front.append(f"base_model: {hub_base}")
+    front.append("---")
+    name = report.out.name
+    flags = report.load_hint()
+    lines = front + [
+        f"# {name}", "",
+        "A multimodal emotion reasoning model made with affectllm: frozen encoders feed pooling and "
+        "pre-fusion adapters into a LoRA-tuned causal LM, which answers with open-vocabulary emotions and "
+        "an explanation of the evidence.", "",
+        "## Use", "", "```python", "from affectllm import AffectLLM", "",
+        f"model = AffectLLM.from_pretrained(\"{name}\"" + (", base={...}" if flags else "") + ")",
+        "record = model.explain(\"clip.mp4\")            # or model.explain(subtitle=\"...\") for text",
+        "print(record.emotions, record.explanation)", "```", "",
+        "```bash", f"affectllm caption clips/ --model {name} --out captions.jsonl" + (f" {flags}" if flags else ""),
+        "```", "",
+        "The LLM alone (no media) loads with plain peft: "
+        f"`peft.AutoPeftModelForCausalLM.from_pretrained(\"{name}/adapter\")`"
+        + (f"; the merged LLM with transformers: `AutoModelForCausalLM.from_pretrained(\"{name}/llm\")`."
+           if report.merged else "."), "",
+    ]
+    if flags:
+        lines += [f"Some base models are local folders outside this export; loading it needs `{flags}` "
+                  "(or re-export with `--copy-base`).", ""]
+    lines += ["## Model", "", "| part | model |", "|---|---|"]
+    lines += [f"| {ROLES[k]} | " + (f"`{v}/`: the LoRA merged into {_describe(report.llm_origin)}"
+                                      if k == "llm" and report.merged else _describe(v)) + " |"
+              for k, v in references.items()]
+    fused = f"`{m.prefusion}`" + (f" ({m.num_fused_tokens} fused tokens)" if m.prefusion != "none" else "")
+    pooling = f"`{m.pooling}`" + (f" ({m.num_queries} queries)" if m.pooling == "qformer" else "")
+    lora = (training or {}).get("config", {}).get("model", {}).get("lora", {}) or vars(m.lora)
+    lines += [f"| pooling / pre-fusion | {pooling} / {fused}, fusion dim {m.fusion_dim} |",
+              f"| LoRA | r {lora.get('r')}, alpha {lora.get('alpha')}, dropout {lora.get('dropout')}, "
+              f"`{lora.get('target_modules')}`" + (" — merged into `llm/`" if report.merged else "") + " |",
+              f"| prompt template | `{m.prompt}` |", ""]
+    lines += ["## Training data", ""]
+    sources = (training or {}).get("data") or []
+    if sources:
+        lines += ["| manifest | samples | per epoch | weight |", "|---|---|---|---|"]
+        lines += [f"| {Path(s['path']).name} | {s['samples']} | {s.get('per_epoch', s['samples'])} | "
+                  f"{s.get('weight', 1.0):g} |" for s in sources]
+        lines.append("")
+    else:
+        lines += ["Not recorded (the checkpoint has no training.json).", ""]
+    if t:
+        batch = f"{t.get('micro_batch_size')} × {t.get('grad_accum')} per process"
+        lines += ["## Recipe", "",
+                  f"Stage `{t.get('stage')}`, {training.get('step')} optimizer steps ({training.get('samples_seen')} "
+                  f"samples seen), batch {batch}, lr {t.get('lr')} (fusion {t.get('fusion_lr') or t.get('lr')}), "
+                  f"`{t.get('lr_scheduler')}` schedule with {t.get('warmup_steps')} warm-up steps, max length "
+                  f"{training['config']['data'].get('max_length')}, seed {t.get('seed')}, "
+                  + (f"DeepSpeed `{Path(t['deepspeed']).name}`." if t.get("deepspeed") else "plain torch."), ""]
+    lines += _metrics_section(training, metrics)
+    lines += ["## Licence", "",
+              "The weights derive from the base models above and from the training data; check the licences "
+              "of both before you redistribute them."]
+    lines += [f"{DATA_LICENCES[d]}" for d in _datasets(training) if d in DATA_LICENCES]
+    return "\n".join(lines) + "\n"
