@@ -182,28 +182,13 @@ def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
             epoch, position, batch = next(batches)
             ids += batch["ids"]
             batch = _to_device(batch, device)
-            if engine is not None:
-                loss = engine(batch)
-                engine.backward(loss)
-                engine.step()
-            else:
-                sync = ddp.no_sync() if ddp is not None and micro < t.grad_accum - 1 else contextlib.nullcontext()
-                with sync:
-                    loss = forward(batch)
-                    (loss / t.grad_accum).backward()
+            loss = micro_step(engine, ddp, forward, batch, last=micro == t.grad_accum - 1, grad_accum=t.grad_accum)
             loss_sum += loss.detach().float().item()
             tokens += batch["num_tokens"]
             n_samples += len(batch["ids"])
             dropped += len(batch["dropped"])
             cached += batch["cached"]
-        if engine is None:
-            grad_norm = float(torch.nn.utils.clip_grad_norm_(trainable, t.max_grad_norm)) if t.max_grad_norm > 0 else None
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-        else:
-            grad_norm = engine.get_global_grad_norm()
-            grad_norm = float(grad_norm) if grad_norm is not None else None
+        grad_norm = optimizer_step(engine, optimizer, scheduler, trainable, t.max_grad_norm)
         state.step += 1
         state.epoch, state.epoch_position = epoch, position
         (mean_loss,) = mean_across_ranks([loss_sum / t.grad_accum])
@@ -294,6 +279,31 @@ def prepare_engine(cfg: Config, info: DistInfo, model, loss_module, groups: list
         ddp = DistributedDataParallel(loss_module, device_ids=[device.index] if device.type == "cuda" else None,
                                       find_unused_parameters=True)
     return engine, ddp, optimizer, scheduler, device
+
+
+def micro_step(engine, ddp, forward, batch: dict[str, Any], last: bool, grad_accum: int) -> torch.Tensor:
+    """Forward and backward of one micro-batch; gradients sync across ranks only on the ``last`` of a step."""
+    if engine is not None:
+        loss = engine(batch)
+        engine.backward(loss)
+        engine.step()  # DeepSpeed steps its optimizer itself at the accumulation boundary
+        return loss
+    with ddp.no_sync() if ddp is not None and not last else contextlib.nullcontext():
+        loss = forward(batch)
+        (loss / grad_accum).backward()
+    return loss
+
+
+def optimizer_step(engine, optimizer, scheduler, trainable: list, max_grad_norm: float) -> float | None:
+    """Clip, step and schedule after the last micro-batch of a step (DeepSpeed has already); the gradient norm."""
+    if engine is not None:
+        grad_norm = engine.get_global_grad_norm()
+        return float(grad_norm) if grad_norm is not None else None
+    grad_norm = float(torch.nn.utils.clip_grad_norm_(trainable, max_grad_norm)) if max_grad_norm > 0 else None
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    return grad_norm
 
 
 def _resume_checkpoint(run_dir: Path, resume: str | bool) -> tuple[Path | None, list[tuple[Path, str]]]:
