@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from model_helpers import trained_looking_model
 
 from affectllm.cli import main
 from affectllm.errors import AffectLLMError, ConfigError
@@ -23,12 +24,7 @@ QUESTION = "<video><audio>What is the speaker feeling?"
 def trained(tiny_checkpoint, tmp_path_factory) -> Path:
     """A checkpoint whose LoRA and fusion weights moved away from their init (so merging changes weights),
     with a training.json as `affectllm train` writes one; its base models lie outside it."""
-    model = AffectLLM.from_checkpoint(tiny_checkpoint, trainable=True)
-    torch.manual_seed(3)
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.requires_grad:
-                p.add_(torch.randn_like(p) * 0.05)
+    model = trained_looking_model(tiny_checkpoint, seed=3)
     out = model.save_checkpoint(tmp_path_factory.mktemp("trained") / "final")
     (out / "training.json").write_text(json.dumps({
         "data": [{"path": "/data/train.jsonl", "samples": 10, "per_epoch": 10, "weight": 1.0}],
@@ -120,9 +116,10 @@ def test_save_pretrained_and_explain(trained, tiny_checkpoint, media_files, tmp_
     report = model.save_pretrained(tmp_path / "api", copy_base=True)
     assert report.outside == {} and (tmp_path / "api" / "base" / "vision_encoder" / "config.json").is_file()
     loaded = AffectLLM.from_pretrained(tmp_path / "api")
-    record = loaded.explain(media_files["av"], max_new_tokens=8)
+    # with a subtitle given, nothing is transcribed: the answer depends on the weights alone
+    record = loaded.explain(media_files["av"], subtitle="fine, whatever", max_new_tokens=8)
     assert record.error is None and record.id == str(media_files["av"]) and record.extra["raw_output"]
-    same = model.explain(media_files["av"], max_new_tokens=8)
+    same = model.explain(media_files["av"], subtitle="fine, whatever", max_new_tokens=8)
     assert record.extra["raw_output"] == same.extra["raw_output"]  # the export answers as the checkpoint does
     broken = loaded.explain(media_files["empty"], max_new_tokens=8)
     assert broken.emotions == [] and "empty" in broken.error

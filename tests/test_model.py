@@ -4,6 +4,7 @@ import json
 
 import pytest
 import torch
+from model_helpers import trained_looking_model
 
 from affectllm.conversation import SampleTooLong
 from affectllm.model import AffectLLM
@@ -69,13 +70,7 @@ def test_checkpoint_round_trip_reproduces_logits_and_adapter_is_standard_peft(ti
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    model = AffectLLM.from_checkpoint(tiny_checkpoint, trainable=True)
-    # move LoRA and fusion weights away from their init so the round trip is not trivially "zeros"
-    torch.manual_seed(1)
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.requires_grad:
-                p.add_(torch.randn_like(p) * 0.05)
+    model = trained_looking_model(tiny_checkpoint, seed=1)
     sample = inference_sample(media_files["av"], QUESTION, subtitle="fine, whatever")
     sample["messages"].append({"role": "assistant", "content": "Annoyed."})
     batch = model.processor.collate([model.processor.prepare(sample)])
