@@ -14,7 +14,8 @@ HELP = "train an AffectLLM (adapter alignment or chain-of-thought SFT) from a YA
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("config", nargs="?", help="training YAML (train/configs/...)")
+    parser.add_argument("config", nargs="?", help="training YAML, or the name of a config shipped with affectllm "
+                                                  "(stage1_align, stage2_sft, meld_text_smollm2, smoke_tiny)")
     parser.add_argument("overrides", nargs="*", metavar="key=value",
                         help="config overrides with dotted keys, e.g. train.lr=1e-4 data.train=my.jsonl")
     parser.add_argument("--config", dest="config_flag", metavar="CONFIG.yaml", help="same as the positional CONFIG")
@@ -49,5 +50,6 @@ def run(args: argparse.Namespace) -> int:
                           "first_loss": losses[min(losses)] if losses else None,
                           "last_loss": losses[max(losses)] if losses else None,
                           "dropped": summary["dropped"], **({"eval_loss": summary["eval_loss"]}
-                                                              if "eval_loss" in summary else {})}))
+                                                              if "eval_loss" in summary else {}),
+                          **({"best": summary["best"]} if summary.get("best") else {})}))
     return 0
