@@ -1,0 +1,118 @@
+"""GRPO learns from verifiable rewards alone, through `affectllm train` (one CPU process, tiny models).
+
+The task: a tone's pitch decides the emotion word (high → happy, low → sad). The
+tiny random-init LLM starts from an untrained LoRA adapter and fusion, so its
+greedy answers are byte soup that names no emotion (held-out ``label_hit`` 0).
+Rewarded by ``label_hit`` it must first find the words, then tie them to the
+pitch; the same run with the reward weighted 0 (computed, logged, never
+trained on) must not improve. A second pair checks the format reward: starting
+from a policy that uses the ``<think>…</think><answer>…</answer>`` layout for
+about half of its answers, rewarding the format makes it the rule.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+QUESTION = "<audio>Which emotion is heard?"
+WORD = {"high": "happy", "low": "sad"}
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def one_thread():
+    # tiny models run fastest single-threaded; two threads on a loaded 2-core box are many times slower
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def write_pitch_manifest(folder: Path, n: int, seed: int, answers: dict | None = None) -> Path:
+    """``n`` one-second tones as WAV files and a manifest of prompts with their gold ``label`` / ``emotions``.
+    ``answers`` (pitch → assistant text) adds an SFT target."""
+    from affectllm.media.synthetic import tone, write_wav
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    lines = []
+    for i in range(n):
+        pitch = "high" if i % 2 == 0 else "low"
+        freq = rng.uniform(650, 900) if pitch == "high" else rng.uniform(180, 320)
+        write_wav(folder / f"tone_{i:03d}.wav", tone(freq, 1.0, amplitude=rng.uniform(0.3, 0.7)))
+        messages = [{"role": "user", "content": QUESTION}]
+        if answers:
+            messages.append({"role": "assistant", "content": answers[pitch](i)})
+        lines.append({"id": f"{folder.name}_{i:03d}", "audios": [f"tone_{i:03d}.wav"], "messages": messages,
+                      "label": WORD[pitch], "emotions": [WORD[pitch]]})
+    manifest = folder / "prompts.jsonl"
+    manifest.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return manifest
+
+
+def base_config(tiny: Path, tmp: Path) -> dict:
+    base = tiny / "base"
+    return {
+        "model": {"llm": str(base / "llm"), "audio_encoder": str(base / "audio"), "pooling": "attention",
+                  "prefusion": "none", "fusion_dim": 64, "fusion_heads": 4,
+                  "lora": {"r": 8, "alpha": 16, "dropout": 0.0}},
+        "data": {"max_length": 256, "num_workers": 0, "media": {"max_audio_seconds": 5.0}},
+        "train": {"micro_batch_size": 4, "lr": 1e-3, "lr_scheduler": "constant", "save_every": 0, "seed": 0,
+                  "tensorboard": False, "log_every": 50, "eval_batch_size": 32},
+    }
+
+
+def write_config(data: dict, path: Path) -> Path:
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.fixture(scope="module")
+def pitch_data(tiny_checkpoint, tmp_path_factory):
+    """Train and held-out prompts with their encoder features cached (`affectllm cache-features`)."""
+    from affectllm.cli import main
+
+    tmp = tmp_path_factory.mktemp("grpo_pitch")
+    train = write_pitch_manifest(tmp / "train", 64, seed=1)
+    held_out = write_pitch_manifest(tmp / "held_out", 32, seed=2)
+    config = write_config(base_config(tiny_checkpoint, tmp), tmp / "base.yaml")
+    for manifest in (train, held_out):
+        assert main(["cache-features", str(manifest), "--config", str(config)]) == 0
+    return {"tiny": tiny_checkpoint, "train": train, "held_out": held_out, "config": config, "tmp": tmp}
+
+
+def run_grpo(data: dict, name: str, overrides: list[str]) -> tuple[dict, list[dict]]:
+    from affectllm.config import load_config
+    from affectllm.training.grpo.reward_eval import read_evals
+    from affectllm.training.trainer import train
+
+    out = data["tmp"] / name
+    cfg = load_config(data["config"], [f"data.train={data['train']}", f"train.eval_manifest={data['held_out']}",
+                                       f"train.output_dir={out}", "train.stage=grpo", *overrides])
+    summary = train(cfg)
+    return summary, read_evals(out)
+
+
+LABEL_RUN = ["train.max_steps=300", "train.grpo.group_size=16", "train.grpo.max_new_tokens=3",
+             "train.grpo.kl_beta=0.04", "train.grpo.rewards.wheel_f1=null", "train.grpo.rewards.format=null"]
+
+
+def test_label_hit_reward_teaches_the_pitch_and_a_zeroed_reward_does_not(pitch_data, one_thread):
+    summary, evals = run_grpo(pitch_data, "label_hit", LABEL_RUN + ["train.grpo.rewards.label_hit=1"])
+    start, end = evals[0]["rewards"]["label_hit"], evals[-1]["rewards"]["label_hit"]
+    assert [e["step"] for e in evals] == [0, 300]
+    assert start <= 0.1 and end >= 0.8, evals
+    assert end >= start + 0.6
+    # both words are needed: the held-out answers name the right one, not one word for every tone
+    answers = {c["id"]: c["completion"] for c in evals[-1]["completions"]}
+    assert len(answers) == 3 and any("sad" in a.lower() for a in answers.values()), answers
+
+    _, control = run_grpo(pitch_data, "zeroed", LABEL_RUN + ["train.grpo.rewards.label_hit=0"])
+    assert control[0]["rewards"]["label_hit"] == start  # same start: same seed, same untrained model
+    assert control[-1]["rewards"]["label_hit"] <= start + 0.15, control
