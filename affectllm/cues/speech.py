@@ -36,16 +36,19 @@ def whisper_model(path: str | None = None):
     return WhisperModel(str(folder), device="cpu", compute_type="int8", cpu_threads=threads, local_files_only=True)
 
 
-def transcribe(audio: np.ndarray, model_path: str | None = None) -> dict:
+def transcribe(audio: np.ndarray, model_path: str | None = None, greedy_only: bool = False) -> dict:
     """audio (samples,) float32 mono at SAMPLE_RATE -> {"present", "text", "words", "summary"}.
 
-    ``words``: [{"word", "start", "end", "probability"}] with times in seconds.
+    ``words``: [{"word", "start", "end", "probability"}] with times in seconds. ``greedy_only``: no
+    fallback to sampling at higher temperatures when a greedy segment fails Whisper's quality checks,
+    so the same audio always gives the same text (the fallback samples, and differs run to run).
     """
     model = whisper_model(model_path)
     english_only = model.model.is_multilingual is False
+    extra = {"temperature": 0.0} if greedy_only else {}
     segments, info = model.transcribe(
         np.asarray(audio, dtype=np.float32), language="en" if english_only else None, beam_size=1,
-        word_timestamps=True, condition_on_previous_text=False, vad_filter=False,
+        word_timestamps=True, condition_on_previous_text=False, vad_filter=False, **extra,
     )
     words, texts = [], []
     for seg in segments:
