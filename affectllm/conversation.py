@@ -1,9 +1,10 @@
 """Conversations → token ids and an explicit label mask, with media placeholders expanded.
 
 Placeholders: the manifest's user text carries ``<video>`` / ``<audio>`` (and optionally
-``<subtitle>``). Each present modality becomes a run of its own special token
-(``<|affect_video|>`` × tokens-per-modality ...), followed by the pre-fusion's fused
-tokens; the fusion module later splices features at exactly those positions.
+``<subtitle>``); ``affectllm.manifest`` says what they mean. Each tag of a present modality
+becomes, where it stands, a run of its own special token (``<|affect_video|>`` ×
+tokens-per-modality ...); the subtitle line and the pre-fusion's fused tokens follow; the
+fusion module later splices features at exactly those positions.
 """
 
 from __future__ import annotations
@@ -20,37 +21,62 @@ PLACEHOLDER_TOKENS = {
     "fused": "<|affect_fused|>",
 }
 USER_TAGS = {"video": "<video>", "audio": "<audio>", "subtitle": "<subtitle>"}
-_TAG_RE = re.compile("|".join(re.escape(t) for t in USER_TAGS.values()))
+_TAG_SPLIT_RE = re.compile("(" + "|".join(re.escape(t) for t in USER_TAGS.values()) + ")")
 
 
 class SampleTooLong(AffectLLMError):
     """Truncating the sample would cut a media placeholder."""
 
 
-def media_block(present: list[str], tokens_per_modality: dict[str, int], subtitle: str | None) -> str:
-    """The placeholder run for the modalities present, in canonical order, plus the subtitle line."""
-    parts = [PLACEHOLDER_TOKENS[m] * tokens_per_modality[m] for m in ("video", "audio") if m in present]
-    if subtitle:
-        text_tokens = PLACEHOLDER_TOKENS["text"] * tokens_per_modality["text"] if "text" in present else ""
-        parts.append(f'{text_tokens}Subtitle: "{subtitle.strip()}"\n')
-    if present and "fused" in tokens_per_modality:
-        parts.append(PLACEHOLDER_TOKENS["fused"] * tokens_per_modality["fused"])
-    return "".join(parts)
+def _run(modality: str, tokens_per_modality: dict[str, int]) -> str:
+    return PLACEHOLDER_TOKENS[modality] * tokens_per_modality[modality]
 
 
 def expand_user_content(content: str, present: list[str], tokens_per_modality: dict[str, int],
                         subtitle: str | None = None) -> str:
-    """Drop the user's media tags and lead the turn with the placeholder block.
+    """Replace the user's tags by placeholder tokens, where they stand (``affectllm.manifest``'s rule 4).
 
-    Tags of absent modalities vanish (a video without an audio track is valid input);
-    present modalities without a tag still get their tokens.
+    ``<video>`` / ``<audio>`` become their modality's token run, or vanish when the stream is absent
+    (a video without an audio track is valid input). The subtitle line (with the text encoder's
+    tokens when ``"text"`` is present) stands at ``<subtitle>``, else right after the last media tag,
+    else in front; the pre-fusion's fused tokens follow the last of these. For the usual
+    ``<video><audio>Question`` this is: video run, audio run, subtitle line, fused run, newline, question.
+    A present video or audio without its tag is an error: the tags decide what the model sees.
     """
     for token in PLACEHOLDER_TOKENS.values():
         if token in content:
             raise AffectLLMError(f"user text contains the reserved token {token}")
-    rest = _TAG_RE.sub("", content).strip()
-    block = media_block(present, tokens_per_modality, subtitle)
-    return f"{block}\n{rest}" if block else rest
+    for m in ("video", "audio"):
+        if m in present and USER_TAGS[m] not in content:
+            raise AffectLLMError(f"{m} features are present but the user turn has no {USER_TAGS[m]} tag")
+    pieces = _TAG_SPLIT_RE.split(content)
+    out: list[str] = []
+    anchor = subtitle_at = None  # indices in ``out`` after which the subtitle line / fused run go
+    for piece in pieces:
+        if piece in (USER_TAGS["video"], USER_TAGS["audio"]):
+            m = "video" if piece == USER_TAGS["video"] else "audio"
+            out.append(_run(m, tokens_per_modality) if m in present else "")
+            anchor = len(out)
+        elif piece == USER_TAGS["subtitle"]:
+            out.append("")
+            subtitle_at = len(out)
+        else:
+            out.append(piece)
+    line = ""
+    if subtitle and subtitle.strip():
+        text_tokens = _run("text", tokens_per_modality) if "text" in present else ""
+        line = f'{text_tokens}Subtitle: "{subtitle.strip()}"\n'
+    fused = _run("fused", tokens_per_modality) if present and "fused" in tokens_per_modality else ""
+    if subtitle_at is not None:
+        out[subtitle_at - 1] = line
+        at, block = max(anchor or 0, subtitle_at), fused
+    else:
+        at, block = anchor or 0, line + fused
+    lead = ("".join(out[:at]) + block).lstrip()
+    rest = "".join(out[at:]).strip()
+    if not lead.strip():
+        return rest
+    return lead + ("\n" + rest if rest else "")
 
 
 @dataclass

@@ -19,7 +19,7 @@ from affectllm.conversation import (PLACEHOLDER_TOKENS, RenderedConversation, ex
                                     render_conversation, truncate)
 from affectllm.errors import AffectLLMError
 from affectllm.media import MediaClip, load_clip
-from affectllm.media.constants import AUDIO_EXTENSIONS
+from affectllm.manifest import MediaSpec, is_audio, is_image, media_spec, retag
 
 IGNORE_INDEX = -100
 
@@ -49,6 +49,7 @@ class PreparedSample:
     input_ids: list[int]
     labels: list[int]
     media: dict[str, Any] = field(default_factory=dict)  # modality → frames / waveform / subtitle text
+    notes: dict[str, Any] = field(default_factory=dict)  # what preparing learned for the record (a transcript)
 
 
 def resolve_media_path(path: str, root: Path | None) -> Path:
@@ -56,24 +57,26 @@ def resolve_media_path(path: str, root: Path | None) -> Path:
     return p if p.is_absolute() or root is None else root / p
 
 
-def sample_clip(sample: dict, root: Path | None, media: MediaSettings) -> MediaClip | None:
-    """Decode a manifest entry's media: the first of ``videos`` and/or ``audios``.
+def sample_clip(sample: dict, root: Path | None, media: MediaSettings, spec: MediaSpec | None = None,
+                sound: bool = False) -> MediaClip | None:
+    """Decode what a manifest entry's tags ask for (``affectllm.manifest``): the frames of ``videos[0]``
+    for ``<video>``, the sound of ``audios[0]`` (else of the video) for ``<audio>``.
 
-    Audio comes from ``audios`` when given, else from the video's own track.
-    A preloaded ``clip`` (MediaClip) in the sample is used as is.
+    ``sound``: decode the sample's sound even when it is not tagged (to transcribe it). A preloaded
+    ``clip`` (MediaClip) in the sample is used as is. None when nothing is to be decoded.
     """
     if isinstance(sample.get("clip"), MediaClip):
         return sample["clip"]
-    videos, audios = sample.get("videos") or [], sample.get("audios") or []
-    if not videos and not audios:
-        return None
+    spec = spec or media_spec(sample)
     kw = dict(num_frames=media.num_frames, max_fps=media.max_fps, max_side=media.max_side,
               max_audio_seconds=media.max_audio_seconds)
+    video_sound = spec.audio is None and (spec.hear_audio or sound)
     clip = None
-    if videos:
-        clip = load_clip(resolve_media_path(videos[0], root), audio=not audios, **kw)
-    if audios:
-        audio_clip = load_clip(resolve_media_path(audios[0], root), video=False, **kw)
+    if spec.video is not None and (spec.see_video or video_sound):
+        clip = load_clip(resolve_media_path(spec.video, root), video=spec.see_video,
+                         audio=video_sound and not is_image(spec.video), **kw)
+    if spec.audio is not None:
+        audio_clip = load_clip(resolve_media_path(spec.audio, root), video=False, **kw)
         if clip is None:
             clip = audio_clip
         else:
@@ -83,7 +86,7 @@ def sample_clip(sample: dict, root: Path | None, media: MediaSettings) -> MediaC
 
 def media_kind(path: str | Path) -> str:
     """'audios' for audio-only file extensions, else 'videos' (videos and images)."""
-    return "audios" if Path(path).suffix.lower() in AUDIO_EXTENSIONS else "videos"
+    return "audios" if is_audio(path) else "videos"
 
 
 class AffectProcessor:
@@ -99,9 +102,12 @@ class AffectProcessor:
         self.placeholder_ids = {m: tokenizer.convert_tokens_to_ids(t) for m, t in PLACEHOLDER_TOKENS.items()}
 
     # ------------------------------------------------------------------ per sample
-    def sample_media(self, sample: dict, root: Path | None) -> dict[str, Any]:
-        """The inputs each configured encoder will see for this sample."""
-        clip = sample_clip(sample, root, self.media)
+    def sample_media(self, sample: dict, root: Path | None, clip: MediaClip | None = None) -> dict[str, Any]:
+        """The inputs each configured encoder will see for this sample: its tagged streams (decoded here
+        unless ``clip`` is given) and its subtitle."""
+        spec = media_spec(sample)
+        if clip is None:
+            clip = sample_clip(sample, root, self.media, spec)
         out: dict[str, Any] = {}
         if clip is not None and clip.has_video and "video" in self.encoders:
             out["video"] = clip.frames
@@ -110,7 +116,13 @@ class AffectProcessor:
         subtitle = (sample.get("subtitle") or "").strip()
         if subtitle and "text" in self.encoders:
             out["text"] = subtitle
-        return out
+        return self.tagged(out, spec)
+
+    @staticmethod
+    def tagged(media: dict[str, Any], spec: MediaSpec) -> dict[str, Any]:
+        """Only the streams the sample's tags ask for (a cached or preloaded clip may hold more)."""
+        return {m: v for m, v in media.items()
+                if (m != "video" or spec.see_video) and (m != "audio" or spec.hear_audio)}
 
     def render(self, sample: dict, present: list[str], generation: bool) -> RenderedConversation:
         messages = [dict(m) for m in sample.get("messages") or []]
@@ -130,7 +142,7 @@ class AffectProcessor:
     def prepare(self, sample: dict, root: Path | None = None, generation: bool = False,
                 media: dict[str, Any] | None = None) -> PreparedSample:
         """Decode, render and mask one sample. ``media`` skips decoding when already known."""
-        media = self.sample_media(sample, root) if media is None else media
+        media = self.sample_media(sample, root) if media is None else self.tagged(media, media_spec(sample))
         present = [m for m in ("video", "audio", "text") if m in media]
         conv = self.render(sample, present, generation)
         labels = [t if trains else IGNORE_INDEX for t, trains in zip(conv.input_ids, conv.train_mask)]
@@ -165,15 +177,19 @@ class AffectProcessor:
                 inputs["rows"] = torch.tensor(rows)
                 media_inputs[m] = inputs
         return {"ids": [it.id for it in items], "input_ids": ids, "attention_mask": attn, "labels": labels,
-                "media_inputs": media_inputs}
+                "media_inputs": media_inputs, "notes": [it.notes for it in items]}
 
 
 def inference_sample(path: str | Path | None, prompt: str, subtitle: str | None = None,
                      sample_id: str | None = None) -> dict:
-    """A one-turn manifest entry asking ``prompt`` about one media file (or about the subtitle alone)."""
-    sample: dict = {"id": sample_id or (str(path) if path else "text"),
-                    "messages": [{"role": "user", "content": prompt}], "subtitle": subtitle}
-    if path is not None:
-        sample[media_kind(path)] = [str(path)]
-    return sample
+    """A one-turn manifest entry asking ``prompt`` about one media file (or about the subtitle alone).
 
+    The prompt's media tags are set for the file (``affectllm.manifest.retag``): a video is seen and
+    heard, an image seen, an audio file heard, and text alone carries no tag."""
+    sample: dict = {"id": sample_id or (str(path) if path else "text"), "subtitle": subtitle}
+    kind = media_kind(path) if path is not None else None
+    question = retag(prompt, path if kind == "videos" else None, path if kind == "audios" else None)
+    sample["messages"] = [{"role": "user", "content": question}]
+    if path is not None:
+        sample[kind] = [str(path)]
+    return sample

@@ -8,7 +8,8 @@ affect -> cue fusion, or a local LLM with ``--llm``); the manifest sample's assi
 the chosen template's target built from that answer (EMER: visual / acoustic /
 lexical clues, reasoning, emotions; ExpLLM: action units with intensity and
 associated emotion, interpretation, expression). The transcript becomes the
-sample's subtitle. Ids already in OUT are skipped, so an interrupted run resumes.
+sample's subtitle. A clip with sound is tagged ``<video><audio>`` (its own track is
+the audio), one without ``<video>``, an audio file ``<audio>`` (``affectllm.manifest``). Ids already in OUT are skipped, so an interrupted run resumes.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from affectllm.media.constants import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS
+
 NAME = "autocaption"
 HELP = "write chain-of-thought training samples for unlabelled videos with the cue path (no labels needed)"
 STYLES = ("emer", "expllm")
-MEDIA_SUFFIXES = {".mp4", ".avi", ".mkv", ".mov", ".webm", ".flv", ".m4v", ".wav", ".flac", ".mp3", ".m4a", ".ogg"}
-AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".m4a", ".ogg"}
+MEDIA_SUFFIXES = VIDEO_EXTENSIONS | AUDIO_EXTENSIONS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -108,10 +110,11 @@ def run(args: argparse.Namespace) -> int:
                 print(f"autocaption: skipped {f}: {rec.error}", file=sys.stderr)
                 failed += 1
                 continue
-            is_audio = f.suffix.lower() in AUDIO_SUFFIXES
+            is_audio = f.suffix.lower() in AUDIO_EXTENSIONS
             try:
                 sample = make_sample(sid, out.parent.resolve(), args.style, emotions=rec.emotions,
                                      video=None if is_audio else f.resolve(), audio=f.resolve() if is_audio else None,
+                                     video_sound=bool(rec.cues.get("has_audio")),
                                      subtitle=rec.cues["speech"].get("text", ""), valence=rec.extra.get("valence"),
                                      record=target_record(rec, args.style), answered_by=rec.extra["answered_by"],
                                      chain="cues")

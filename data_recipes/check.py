@@ -1,10 +1,15 @@
 """Validate a manifest: `affectllm recipe check manifest.jsonl [--tokenizer DIR] [--no-probe] [--json]`.
 
-Reports malformed lines, missing or unreadable media (``affectllm.media``'s
-probe), media tags without media, empty targets, empty chains (a reasoning
-template whose target holds no reasoning, such as ``<think></think>`` or a bare
-``Emotions: sad``), the label distribution and token-length statistics
-(whitespace tokens, or a local tokenizer). Exit code 1 when any error was found.
+Reports malformed lines, samples that break the manifest contract
+(``affectllm.manifest.media_spec``: the same rule training, captioning and the
+benchmark apply, so a manifest that passes here loads there), missing or
+unreadable media (``affectllm.media``'s probe), empty targets, empty chains (a
+reasoning template whose target holds no reasoning, such as
+``<think></think>`` or a bare ``Emotions: sad``), the label distribution and
+token-length statistics (whitespace tokens, or a local tokenizer). Warnings
+(not errors) name tagged streams a file turns out not to have, such as
+``<audio>`` on a video without an audio track: the tag is left out and the
+sample is used without sound. Exit code 1 when any error was found.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 from affectllm.errors import AffectLLMError, MediaError
+from affectllm.manifest import ManifestError, media_spec
 
 NAME = "check"
 HELP = "validate a manifest: media, targets, label distribution, token lengths"
@@ -61,14 +67,28 @@ def _percentile(sorted_values: list[int], q: float) -> int:
     return sorted_values[min(len(sorted_values) - 1, int(q * (len(sorted_values) - 1) + 0.5))] if sorted_values else 0
 
 
-def _media_problem(path: Path, probe: bool) -> str | None:
+def _media_problem(path: Path, probe: bool):
+    """(error or None, MediaInfo or None when not probed)."""
     from affectllm.media.probe import check_file, probe_media
 
     try:
-        (probe_media if probe else check_file)(path)
+        if probe:
+            return None, probe_media(path)
+        check_file(path)
     except MediaError as err:
-        return str(err)
-    return None
+        return str(err), None
+    return None, None
+
+
+def _missing_streams(spec, infos: dict, where: str) -> list[str]:
+    """Warnings for tagged streams the probed files do not hold (``affectllm.manifest`` rule 3)."""
+    out = []
+    video = infos.get(spec.video)
+    if spec.see_video and video is not None and not video.has_video:
+        out.append(f"{where}: {spec.video} has no video stream; <video> is left out")
+    if spec.audio_from_video and video is not None and not video.has_audio:
+        out.append(f"{where}: {spec.video} has no audio track; <audio> is left out and the sample is used without sound")
+    return out
 
 
 def check_manifest(path: Path, tokenizer: str | None = None, probe: bool = True) -> dict:
@@ -84,7 +104,7 @@ def check_manifest(path: Path, tokenizer: str | None = None, probe: bool = True)
         tok = AutoTokenizer.from_pretrained(tokenizer)
         count_tokens = (lambda text: len(tok(text, add_special_tokens=False)["input_ids"]))
     root = path.resolve().parent
-    errors, labels, lengths, seen, probed = [], Counter(), [], set(), {}
+    errors, warnings, labels, lengths, seen, probed = [], [], Counter(), [], set(), {}
     n = 0
     lines = path.read_text(encoding="utf-8").splitlines()
     for lineno, line in enumerate(tqdm(lines, desc=f"check {path.name}", disable=not sys.stderr.isatty()), start=1):
@@ -97,29 +117,40 @@ def check_manifest(path: Path, tokenizer: str | None = None, probe: bool = True)
             errors.append(f"{where}: not valid JSON ({err.msg})")
             continue
         n += 1
+        if not isinstance(sample, dict):
+            errors.append(f"{where}: expected a JSON object, got {type(sample).__name__}")
+            continue
         sid = sample.get("id")
         if not sid:
             errors.append(f"{where}: no id")
         elif sid in seen:
             errors.append(f"{where}: duplicate id {sid!r}")
         seen.add(sid)
-        messages = sample.get("messages") or []
-        user = " ".join(m.get("content", "") for m in messages if m.get("role") == "user")
-        target = " ".join(m.get("content", "") for m in messages if m.get("role") == "assistant")
+        messages = [m for m in sample.get("messages") or [] if isinstance(m, dict)]
+        user = " ".join(str(m.get("content", "")) for m in messages if m.get("role") == "user")
+        target = " ".join(str(m.get("content", "")) for m in messages if m.get("role") == "assistant")
         if not target.strip():
             errors.append(f"{where}: empty target (no assistant message with content)")
         elif (style := empty_chain(sample, target)) is not None:
             errors.append(f"{where}: empty chain: the {style} target holds no reasoning; re-run the recipe "
                           "(label-only samples become plain answers) or add --ground-chains")
-        for tag, key in (("<video>", "videos"), ("<audio>", "audios")):
-            if user.count(tag) != len(sample.get(key) or []):
-                errors.append(f"{where}: {user.count(tag)} {tag} tag(s) but {len(sample.get(key) or [])} {key}")
-        for media in (sample.get("videos") or []) + (sample.get("audios") or []):
+        try:
+            spec = media_spec(sample, where)
+        except ManifestError as err:
+            errors.append(str(err))
+            spec = None
+        infos = {}
+        for media in (spec.video, spec.audio) if spec is not None else ():
+            if media is None:
+                continue
             p = Path(media) if Path(media).is_absolute() else root / media
             if p not in probed:
                 probed[p] = _media_problem(p, probe)
-            if probed[p]:
-                errors.append(f"{where}: {probed[p]}")
+            problem, infos[media] = probed[p]
+            if problem:
+                errors.append(f"{where}: {problem}")
+        if spec is not None:
+            warnings += _missing_streams(spec, infos, where)
         labels.update(sample.get("emotions") or ["(none)"])
         lengths.append(count_tokens(user) + count_tokens(target))
     lengths.sort()
@@ -128,8 +159,8 @@ def check_manifest(path: Path, tokenizer: str | None = None, probe: bool = True)
               "unit": "tokenizer" if tokenizer else "whitespace"}
     if n == 0:
         errors.append(f"{path}: no samples")
-    return {"manifest": str(path), "samples": n, "errors": errors, "labels": dict(labels.most_common()),
-            "tokens": tokens}
+    return {"manifest": str(path), "samples": n, "errors": errors, "warnings": warnings,
+            "labels": dict(labels.most_common()), "tokens": tokens}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -137,11 +168,14 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
     else:
-        print(f"{report['manifest']}: {report['samples']} samples, {len(report['errors'])} errors")
-        for err in report["errors"][:MAX_LISTED]:
-            print(f"  error: {err}")
-        if len(report["errors"]) > MAX_LISTED:
-            print(f"  ... and {len(report['errors']) - MAX_LISTED} more")
+        print(f"{report['manifest']}: {report['samples']} samples, {len(report['errors'])} errors, "
+              f"{len(report['warnings'])} warnings")
+        for kind in ("error", "warning"):
+            listed = report[kind + "s"]
+            for line in listed[:MAX_LISTED]:
+                print(f"  {kind}: {line}")
+            if len(listed) > MAX_LISTED:
+                print(f"  ... and {len(listed) - MAX_LISTED} more {kind}s")
         total = sum(report["labels"].values()) or 1
         print("labels: " + ", ".join(f"{k} {v} ({100 * v / total:.0f}%)" for k, v in report["labels"].items()))
         t = report["tokens"]

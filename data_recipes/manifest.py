@@ -8,7 +8,7 @@ out on purpose (``LeftOut``: no majority label, a class outside
 ``--classes 4``) is reported as ``left out FILE:LINE: reason``. Each sample
 is one manifest line (the README's format)::
 
-    {"id", "messages": [user "<video><audio>instruction", assistant target],
+    {"id", "messages": [user "<video><audio>instruction", assistant target],   (tags: affectllm.manifest)
      "videos", "audios", "subtitle", "emotions", "valence", "dataset", "split", "label",
      "style", "chain"}
 
@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from affectllm.errors import AffectLLMError
+from affectllm.manifest import media_tags
 from affectllm.prompts import render_prompt, render_target
 
 if TYPE_CHECKING:
@@ -244,7 +245,7 @@ def description_sections(description: str) -> dict[str, str]:
 def make_sample(sample_id: str, out_dir: Path, style: "str | Targets", *, emotions: list[str],
                 video: Path | None = None, audio: Path | None = None, subtitle: str = "",
                 valence: float | None = None, record: dict | None = None, prompt_fields: dict | None = None,
-                **meta: Any) -> dict:
+                video_sound: bool | None = None, **meta: Any) -> dict:
     """One manifest sample; the assistant turn is ``render_target`` of the style ``targets`` settles on.
 
     ``style`` is a template name or a ``Targets`` (which also decides what a
@@ -252,7 +253,9 @@ def make_sample(sample_id: str, out_dir: Path, style: "str | Targets", *, emotio
     media's cues). ``record`` carries what the template needs (reasoning
     sections, clues, action units, description, cause spans, response);
     ``emotions`` are added. The subtitle is not repeated in the instruction:
-    the data pipeline puts the ``subtitle`` field into the prompt itself.
+    the data pipeline puts the ``subtitle`` field into the prompt itself. The media tags follow
+    ``affectllm.manifest.media_tags``: a video is seen and heard (its own track answers ``<audio>``
+    unless ``video_sound`` is False), an image seen, an audio file heard.
     """
     from data_recipes.targets import Targets
 
@@ -269,7 +272,7 @@ def make_sample(sample_id: str, out_dir: Path, style: "str | Targets", *, emotio
     prompt_fields = dict(prompt_fields or {})
     if style == "affectgpt_hybrid":
         prompt_fields.setdefault("target_mode", record.get("target_mode") or ("description" if record.get("description") else "label"))
-    tags = ("<video>" if video else "") + ("<audio>" if audio else "")
+    tags = media_tags(video, audio, video_sound)
     sample = {
         "id": sample_id,
         "messages": [{"role": "user", "content": tags + render_prompt(style, **prompt_fields)},

@@ -138,7 +138,7 @@ def test_check_reports_and_exit_codes(tmp_path, media, capsys):
     assert "bad.jsonl:1:" in out and "missing.mp4: file not found" in out
     assert "bad.jsonl:2:" in out and "not a readable media file" in out
     assert "bad.jsonl:3: empty target" in out
-    assert "bad.jsonl:4: 1 <video> tag(s) but 0 videos" in out
+    assert 'bad.jsonl:4: the user turn has <video> but "videos" is empty; add the clip or remove the tag' in out
     assert "bad.jsonl:5: not valid JSON" in out
     assert "5 errors" in out
 

@@ -87,7 +87,7 @@ def test_mer2025_csv_layout_and_fail_policy(tmp_path, media, capsys):
     put(media["mp4"], root / "video" / "sample_1.mp4")
     rc, rows, err = recipe(capsys, "mer2025", "--input", root, "--out", tmp_path / "m.jsonl")
     assert rc == 0 and len(rows) == 1 and rows[0]["valence"] == -0.4 and rows[0]["audios"] == []
-    assert rows[0]["subtitle"] == "Sigh." and user_text(rows[0]).startswith("<video>Which emotions")
+    assert rows[0]["subtitle"] == "Sigh." and user_text(rows[0]).startswith("<video><audio>Which emotions")  # the clip's own track
     assert "track1_train_disdim.csv:3: missing value in column 'discrete'" in err
     rc, _, err = recipe(capsys, "mer", "--input", root, "--out", tmp_path / "f.jsonl", "--on-error", "fail")
     assert rc == 2 and "track1_train_disdim.csv:3" in err and not (tmp_path / "f.jsonl").exists()

@@ -25,6 +25,7 @@ import torch
 
 from affectllm.encoders import encode_batch
 from affectllm.errors import ConfigError
+from affectllm.manifest import media_spec
 from affectllm.processor import EncoderFeatures, resolve_media_path
 
 INDEX_FILE = "index.json"
@@ -97,7 +98,7 @@ def media_key(sample: dict, root: Path | None, hasher: FileHasher) -> str | None
     h = hashlib.sha256()
     parts = 0
     for kind in ("videos", "audios"):
-        for path in (sample.get(kind) or [])[:1]:  # the processor reads the first of each
+        for path in (sample.get(kind) or [])[:1]:  # a sample holds at most one of each (affectllm.manifest)
             h.update(f"{kind}:{hasher(resolve_media_path(path, root))};".encode())
             parts += 1
     clip = sample.get("clip")  # an in-memory MediaClip (generated data)
@@ -112,6 +113,9 @@ def media_key(sample: dict, root: Path | None, hasher: FileHasher) -> str | None
     if subtitle:
         h.update(f"subtitle:{subtitle}".encode())
         parts += 1
+    if parts:  # the same clip seen with or without its sound (its tags) holds different features
+        spec = media_spec(sample)
+        h.update(f"tags:{spec.see_video:d}{spec.hear_audio:d}".encode())
     return h.hexdigest()[:32] if parts else None
 
 
