@@ -34,9 +34,9 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-def write_pitch_manifest(folder: Path, n: int, seed: int, answers: dict | None = None) -> Path:
+def write_pitch_manifest(folder: Path, n: int, seed: int, answer=None, name: str = "prompts.jsonl") -> Path:
     """``n`` one-second tones as WAV files and a manifest of prompts with their gold ``label`` / ``emotions``.
-    ``answers`` (pitch → assistant text) adds an SFT target."""
+    ``answer(index, word)`` adds an SFT target."""
     from affectllm.media.synthetic import tone, write_wav
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -47,11 +47,11 @@ def write_pitch_manifest(folder: Path, n: int, seed: int, answers: dict | None =
         freq = rng.uniform(650, 900) if pitch == "high" else rng.uniform(180, 320)
         write_wav(folder / f"tone_{i:03d}.wav", tone(freq, 1.0, amplitude=rng.uniform(0.3, 0.7)))
         messages = [{"role": "user", "content": QUESTION}]
-        if answers:
-            messages.append({"role": "assistant", "content": answers[pitch](i)})
+        if answer:
+            messages.append({"role": "assistant", "content": answer(i, WORD[pitch])})
         lines.append({"id": f"{folder.name}_{i:03d}", "audios": [f"tone_{i:03d}.wav"], "messages": messages,
                       "label": WORD[pitch], "emotions": [WORD[pitch]]})
-    manifest = folder / "prompts.jsonl"
+    manifest = folder / name
     manifest.write_text("".join(json.dumps(line) + "\n" for line in lines))
     return manifest
 
@@ -99,6 +99,13 @@ def run_grpo(data: dict, name: str, overrides: list[str]) -> tuple[dict, list[di
     return summary, read_evals(out)
 
 
+def step_rewards(run: Path, name: str) -> list[float]:
+    """The mean ``name`` reward of the sampled completions, step by step (metrics.jsonl)."""
+    from affectllm.training.run_log import read_metrics
+
+    return [record["rewards"][name] for record in read_metrics(run)]
+
+
 LABEL_RUN = ["train.max_steps=300", "train.grpo.group_size=16", "train.grpo.max_new_tokens=3",
              "train.grpo.kl_beta=0.04", "train.grpo.rewards.wheel_f1=null", "train.grpo.rewards.format=null"]
 
@@ -116,3 +123,35 @@ def test_label_hit_reward_teaches_the_pitch_and_a_zeroed_reward_does_not(pitch_d
     _, control = run_grpo(pitch_data, "zeroed", LABEL_RUN + ["train.grpo.rewards.label_hit=0"])
     assert control[0]["rewards"]["label_hit"] == start  # same start: same seed, same untrained model
     assert control[-1]["rewards"]["label_hit"] <= start + 0.15, control
+
+
+def test_format_reward_makes_the_template_the_rule(pitch_data, one_thread):
+    """An SFT warm start on a mix of think/answer and plain targets samples the layout now and then; GRPO on the
+    format reward (KL to that SFT checkpoint, given as the explicit reference) makes it the rule; weighted 0
+    (computed and logged only), it does not."""
+    from affectllm.config import load_config
+    from affectllm.training.trainer import train
+
+    def answer(i: int, word: str) -> str:
+        return f"<think>a {'high' if word == 'happy' else 'low'} tone</think><answer>{word}</answer>" if i % 4 < 2 \
+            else word
+
+    sft_manifest = write_pitch_manifest(pitch_data["train"].parent, 64, seed=1, answer=answer, name="sft.jsonl")
+    sft = pitch_data["tmp"] / "format_sft"
+    train(load_config(pitch_data["config"], [f"data.train={sft_manifest}", f"train.output_dir={sft}",
+                                             "train.max_steps=60", "train.micro_batch_size=8", "train.lr=3e-3",
+                                             f"data.feature_cache={pitch_data['train'].with_suffix('.features')}",
+                                             "model.prompt=think_answer"]))
+    common = [f"train.init_from={sft / 'final'}", "model.prompt=think_answer", "train.max_steps=50",
+              "train.grpo.group_size=8", "train.grpo.max_new_tokens=40", "train.grpo.kl_beta=0.04",
+              f"train.grpo.reference={sft / 'final'}", "train.grpo.rewards.wheel_f1=null",
+              "train.grpo.rewards.label_hit=0"]
+    run_grpo(pitch_data, "format", common + ["train.grpo.rewards.format=1"])
+    run_grpo(pitch_data, "format_zeroed", common + ["train.grpo.rewards.format=0"])
+    rewarded = step_rewards(pitch_data["tmp"] / "format", "format")
+    zeroed = step_rewards(pitch_data["tmp"] / "format_zeroed", "format")
+    start = rewarded[0]  # step 1 is scored on completions sampled before any update: the SFT policy's share
+    assert zeroed[0] == start and 0.05 <= start <= 0.6, (rewarded[:5], zeroed[:5])
+    # a share of sampled answers (temperature 1) stays unfinished noise; the layout itself becomes the rule
+    assert np.mean(rewarded[-10:]) >= max(0.7, start + 0.4), rewarded[-10:]
+    assert np.mean(zeroed[-10:]) <= start + 0.15, zeroed[-10:]
