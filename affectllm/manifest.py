@@ -114,13 +114,18 @@ def check_messages(sample: dict, where: str) -> list[dict]:
     return messages
 
 
-def media_spec(sample: dict, where: str | None = None) -> MediaSpec:
-    """The sample's media and tags, checked against the rule of the module docstring; ManifestError otherwise."""
+def media_spec(sample: dict, where: str | None = None, question_optional: bool = False) -> MediaSpec:
+    """The sample's media and tags, checked against the rule of the module docstring; ManifestError otherwise.
+
+    ``question_optional``: an entry without ``messages`` is a bare list of media to caption; its tags are
+    implied (``media_tags``: the files seen and heard)."""
     where = where or f"sample {sample.get('id', '?')!r}"
-    messages = check_messages(sample, where)
     videos, audios = _path_list(sample, "videos", where), _path_list(sample, "audios", where)
     video = videos[0] if videos else (IN_MEMORY if sample.get("clip") is not None else None)
     audio = audios[0] if audios else None
+    if question_optional and "messages" not in sample:
+        sample = dict(sample, messages=[{"role": "user", "content": media_tags(video, audio)}])
+    messages = check_messages(sample, where)
     if video is not None and video != IN_MEMORY and is_audio(video):
         raise ManifestError(f'{where}: "videos" holds the audio file {video}; put it in "audios"')
     if audio is not None and is_image(audio):

@@ -95,7 +95,9 @@ def test_merged_lora_gives_the_same_greedy_answers_as_unmerged(tiny_checkpoint, 
         model = AffectLLM.from_checkpoint(tiny_checkpoint)
         if variant != "no_adapter":
             _randomise_lora(model, seed=7)
-        b = CheckpointBackend(model=model, name=variant, max_new_tokens=12,
+        # asr off: the tone clips hold no speech, and a loaded CTranslate2 model may change float flags
+        # enough to flip near-tie greedy steps of this random model
+        b = CheckpointBackend(model=model, name=variant, max_new_tokens=12, asr=False,
                               options=InferenceOptions(merge_lora=variant == "merged"))
         if variant == "merged":
             assert not any("lora" in n for n, _ in model.named_modules())  # merged in place, adapter gone

@@ -67,11 +67,12 @@ class CueCaptionBackend:
 def load_backend(model: str | None, prompt=None, max_new_tokens: int = 256,
                  do_sample: bool = False, llm: str | None = None, device: str | None = None,
                  options: InferenceOptions = InferenceOptions(), base: dict[str, str] | None = None,
-                 trusted: tuple = ()):
+                 trusted: tuple = (), asr: bool = True, whisper: str | None = None):
     """The backend for ``--model``; ``device`` places a checkpoint's model (cues stay on CPU).
 
     ``prompt``: a template name or a PromptTemplate; ``base`` / ``trusted``: base model paths
-    the user passed for a checkpoint (``affectllm.checkpoint``)."""
+    the user passed for a checkpoint (``affectllm.checkpoint``); ``asr`` / ``whisper``: transcribe
+    a checkpoint's inputs that have no subtitle (the cue path always transcribes)."""
     if model in (None, "", "cues"):
         return CueCaptionBackend(llm=llm)
     if not Path(model).is_dir():
@@ -79,4 +80,4 @@ def load_backend(model: str | None, prompt=None, max_new_tokens: int = 256,
     from affectllm.caption.checkpoint_backend import CheckpointBackend
 
     return CheckpointBackend(model, prompt=prompt, max_new_tokens=max_new_tokens, do_sample=do_sample,
-                             device=device, options=options, base=base, trusted=trusted)
+                             device=device, options=options, base=base, trusted=trusted, asr=asr, whisper=whisper)

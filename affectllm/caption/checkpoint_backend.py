@@ -13,10 +13,12 @@ the former and a fixed input what fixes the latter.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from affectllm.caption.inference import InferenceOptions, pad_left_to_bucket, prepare_for_inference
 from affectllm.caption.inputs import CaptionItem
+from affectllm.manifest import AUDIO_TAG, MEDIA_TAG_RE, VIDEO_TAG, media_spec
 from affectllm.processor import inference_sample
 from affectllm.prompts import PromptTemplate
 from affectllm.records import ResultRecord
@@ -25,30 +27,121 @@ MEDIA_TAGS = "<video><audio>"
 
 
 class CheckpointPreparer:
-    """Worker-safe CPU work for one model: the processor and the fixed question."""
+    """Worker-safe CPU work for one model: the processor, the fixed question, and ASR for items without a subtitle.
 
-    def __init__(self, processor, question: str, length_bucket: int | None = None):
+    A manifest entry asks its own question (``item.sample``: its turns, subtitle and media) unless
+    ``own_questions`` is off (the user named ``--prompt``); a file is asked ``question``. With ``asr``,
+    an item whose subtitle is empty gets the transcript of its sound (faster-whisper, ``whisper`` model
+    folder or the bundled tiny.en) as its subtitle, and the transcript is kept for its record.
+    """
+
+    def __init__(self, processor, question: str, length_bucket: int | None = None, own_questions: bool = True,
+                 asr: bool = False, whisper: str | None = None):
         self.processor = processor
         self.question = question
         self.length_bucket = length_bucket
+        self.own_questions = own_questions
+        self.asr = asr
+        self.whisper = whisper
 
-    def prepare(self, item: CaptionItem):
-        """Decode and tokenize one item; raises AffectLLMError (MediaError) for unusable media."""
+    def sample_for(self, item: CaptionItem) -> dict:
+        """The manifest-style sample the model is asked about ``item``."""
+        if item.sample is not None and self.own_questions:
+            return dict(item.sample)
+        if item.sample is not None:  # --prompt replaces the entry's question; its media, tags and subtitle stay
+            spec = media_spec(item.sample)
+            tags = (VIDEO_TAG if spec.see_video else "") + (AUDIO_TAG if spec.hear_audio else "")
+            question = tags + MEDIA_TAG_RE.sub("", self.question)
+            return dict(item.sample, messages=[{"role": "user", "content": question}])
         sample = inference_sample(item.path, self.question, item.subtitle, item.id)
         if item.audio_path:
             sample["audios"] = [item.audio_path]
+        return sample
+
+    def prepare(self, item: CaptionItem):
+        """Decode and tokenize one item; raises AffectLLMError (MediaError) for unusable media.
+
+        An item that needs a transcript is only decoded here (``NeedsTranscript``): faster-whisper
+        hangs in a forked decoding worker, so ``finish`` transcribes it in the main process."""
+        from affectllm.processor import sample_clip
+
+        sample = self.sample_for(item)
+        if self.asr and not (sample.get("subtitle") or "").strip():
+            return NeedsTranscript(sample, sample_clip(sample, None, self.processor.media, sound=True))
         return self.processor.prepare(sample, generation=True)
 
     def collate(self, prepared: list) -> dict:
-        """Left-padded batch: input_ids / attention_mask (B, L) and per-modality encoder inputs."""
+        """Left-padded batch: input_ids / attention_mask (B, L), per-modality encoder inputs and per-row notes;
+        ``{"unfinished": prepared}`` while some item still needs its transcript (see ``finish``)."""
+        if any(isinstance(p, NeedsTranscript) for p in prepared):
+            return {"unfinished": prepared}
         batch = self.processor.collate(prepared, padding_side="left")
         if self.length_bucket:
             batch = pad_left_to_bucket(batch, self.length_bucket, self.processor.tokenizer.pad_token_id)
         return batch
 
+    def finish(self, batch: dict) -> dict:
+        """In the main process: transcribe what ``prepare`` left for it, tokenize, collate."""
+        if "unfinished" not in batch:
+            return batch
+        return self.collate([self._transcribed(p) if isinstance(p, NeedsTranscript) else p
+                             for p in batch["unfinished"]])
 
-def answer_record(prompt_name: str, item: CaptionItem, text: str, model_name: str) -> ResultRecord:
-    """The result record for one generated answer (see the module docstring for unparseable answers)."""
+    def _transcribed(self, pending: "NeedsTranscript"):
+        transcript = transcribe_clip(pending.clip, self.whisper)
+        sample = dict(pending.sample, subtitle=transcript)
+        media = self.processor.sample_media(sample, None, clip=pending.clip)
+        prepared = self.processor.prepare(sample, generation=True, media=media)
+        prepared.notes["transcript"] = transcript
+        return prepared
+
+
+@dataclass
+class NeedsTranscript:
+    """A decoded item whose subtitle is to come from ASR (its sound is decoded even when not tagged)."""
+
+    sample: dict
+    clip: object  # MediaClip or None
+
+
+def transcribe_clip(clip, whisper: str | None = None) -> str:
+    """What is said in ``clip`` (faster-whisper through ``affectllm.cues.speech``); "" without sound or speech."""
+    if clip is None or not clip.has_audio:
+        return ""
+    from affectllm.cues.speech import transcribe
+
+    return transcribe(clip.audio, whisper, greedy_only=True)["text"]  # reproducible: resumed runs match
+
+
+def check_asr(whisper: str | None) -> None:
+    """Fail before the first clip, with one line, when ASR cannot run (no faster-whisper, no model folder).
+
+    The model itself loads at the first clip that needs it, so runs where every input has a subtitle
+    never pay for it."""
+    from pathlib import Path
+
+    from affectllm.errors import AffectLLMError
+
+    try:
+        import faster_whisper  # noqa: F401
+    except ImportError:
+        raise AffectLLMError("transcribing clips without a subtitle needs faster-whisper: install affectllm[cues], "
+                             "or pass --no-asr") from None
+    if whisper is None:
+        from affectllm.cues.bundled_models import whisper_model_dir
+
+        folder = whisper_model_dir()
+    else:
+        folder = Path(whisper)
+    if not (folder / "model.bin").is_file():
+        raise AffectLLMError(f"--whisper {folder}: not a faster-whisper model folder (no model.bin); point it at a "
+                             "local CTranslate2 Whisper model, or pass --no-asr")
+
+
+def answer_record(prompt_name: str, item: CaptionItem, text: str, model_name: str,
+                  notes: dict | None = None) -> ResultRecord:
+    """The result record for one generated answer, parsed with template ``prompt_name`` (see the module
+    docstring for unparseable answers); ``notes`` (the ASR transcript) are kept in the record."""
     from affectllm.reasoning import parse_output
 
     parsed = parse_output(prompt_name, text)
@@ -57,37 +150,56 @@ def answer_record(prompt_name: str, item: CaptionItem, text: str, model_name: st
     if not parsed.ok:
         rec.extra["parse_error"] = f"no emotion list could be read from the {prompt_name} answer"
     rec.extra["raw_output"] = text
+    rec.extra.update(notes or {})
     return rec
 
 
 class CheckpointBackend:
     """Wraps ``AffectLLM.from_checkpoint``; the checkpoint's own prompt template asks and parses.
 
-    ``prompt``: another template name, or a PromptTemplate the user loaded from a file
-    (``affectllm.prompts.load_prompt_file``); its answers are parsed with the parser of its
-    ``name`` when one exists, else the checkpoint's own. ``base`` / ``trusted``: base model
-    paths passed explicitly (``affectllm.checkpoint``)."""
+    A manifest entry asks its own question (its turns, subtitle, dialogue context) and its answer is
+    parsed with the entry's ``style`` when that has a parser. ``prompt``: another template name, or a
+    PromptTemplate the user loaded from a file (``affectllm.prompts.load_prompt_file``), asked of every
+    input instead (manifest entries too); its answers are parsed with the parser of its ``name`` when
+    one exists, else the checkpoint's own. ``asr``: transcribe the sound of inputs without a subtitle
+    (``whisper``: a local faster-whisper folder; default the bundled tiny.en). ``base`` / ``trusted``:
+    base model paths passed explicitly (``affectllm.checkpoint``)."""
 
     def __init__(self, checkpoint: str | Path | None = None, prompt: "str | PromptTemplate | None" = None,
                  max_new_tokens: int = 256, do_sample: bool = False, device: str | None = None,
                  options: InferenceOptions = InferenceOptions(), model=None, name: str | None = None,
-                 base: dict[str, str] | None = None, trusted: tuple = ()):
+                 base: dict[str, str] | None = None, trusted: tuple = (), asr: bool = True,
+                 whisper: str | None = None):
         import torch
 
         from affectllm.model import AffectLLM
         from affectllm.prompts import load_prompt
         from affectllm.reasoning import PARSERS
 
+        if asr:
+            check_asr(whisper)
         self.model = model if model is not None else AffectLLM.from_checkpoint(checkpoint, base=base, trusted=trusted)
         if device:
             self.model.to(torch.device(device))
         self.setup = prepare_for_inference(self.model, options)
         self.name = name or str(checkpoint)
+        if not options.use_adapter:
+            self.name += " (LoRA off)"
         self.template = load_prompt(prompt or self.model.cfg.model.prompt)
         self.prompt_name = self.template.name if self.template.name in PARSERS else self.model.cfg.model.prompt
+        self.own_questions = prompt is None
         self.gen_kwargs = {"max_new_tokens": max_new_tokens, "do_sample": do_sample}
         bucket = options.length_bucket if (options.static_cache or options.compile_mode) else None
-        self._preparer = CheckpointPreparer(self.model.processor, self.question(), bucket)
+        self._preparer = CheckpointPreparer(self.model.processor, self.question(), bucket, self.own_questions,
+                                            asr=asr, whisper=whisper)
+
+    def parser_for(self, item: CaptionItem) -> str:
+        """The template whose parser reads the answer to ``item``: the entry's own style when it asked its own
+        question and that style has a parser, else the backend's."""
+        from affectllm.reasoning import PARSERS
+
+        style = (item.sample or {}).get("style")
+        return style if self.own_questions and style in PARSERS else self.prompt_name
 
     def question(self) -> str:
         from affectllm.prompts import render_prompt
@@ -100,8 +212,11 @@ class CheckpointBackend:
 
     def caption_batch(self, items: list[CaptionItem], batch: dict) -> list[ResultRecord]:
         """Encoders, fusion and generation for one collated batch; one record per item, in order."""
+        batch = self._preparer.finish(batch)
         texts = self.model.generate(batch, **self.gen_kwargs)
-        return [answer_record(self.prompt_name, it, text, self.name) for it, text in zip(items, texts)]
+        notes = batch.get("notes") or [{}] * len(items)
+        return [answer_record(self.parser_for(it), it, text, self.name, note)
+                for it, text, note in zip(items, texts, notes)]
 
     def caption(self, items: list[CaptionItem]) -> list[ResultRecord]:
         """Unpipelined convenience (the demo): prepare here, then ``caption_batch``."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class InferenceOptions:
     merge_lora: bool = True
+    use_adapter: bool = True  # False: drop the LoRA adapter and answer with the base LLM (a baseline)
     static_cache: bool = False  # fixed-shape KV cache; lets the decode step compile without recompiles
     compile_mode: str | None = None  # torch.compile mode of the decode step ("default", "reduce-overhead", ...)
     # prompts are left-padded to a multiple of this under a static cache, so few cache shapes occur
@@ -38,7 +39,14 @@ def prepare_for_inference(model, options: InferenceOptions) -> list[str]:
         # a training config leaves use_cache=False behind, and generate then runs without a KV cache
         llm.gradient_checkpointing_disable()
         done.append("gradient checkpointing off")
-    if options.merge_lora and hasattr(llm, "merge_and_unload"):
+    if not options.use_adapter:
+        if not hasattr(llm, "unload"):
+            from affectllm.errors import AffectLLMError
+
+            raise AffectLLMError("the checkpoint has no LoRA adapter to turn off (model.lora.enabled is false)")
+        model.llm = llm.unload()  # the base weights as loaded, LoRA layers removed without merging
+        done.append("LoRA adapter off (base LLM)")
+    elif options.merge_lora and hasattr(llm, "merge_and_unload"):
         if _is_quantized(llm):
             done.append("LoRA kept unmerged (quantized base)")
         else:

@@ -11,12 +11,16 @@ manifest line whose media fields are malformed becomes an item with ``error`` se
   folder or manifest involved are prefixed by the path given: ``dA/clip.mp4``,
   ``data/mer.jsonl:sample_1``.
 
-A duplicate id inside one manifest stops the run with both line numbers.
+A duplicate id inside one manifest stops the run with both line numbers. A manifest
+entry keeps its own question (its turns up to the last user turn) and must keep the
+manifest contract (``affectllm.manifest``); an entry that breaks it is an error item. An
+entry without ``messages`` is a bare list of media, asked the backend's own question.
 """
 
 from __future__ import annotations
 
 import glob
+import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,6 +28,7 @@ from pathlib import Path
 
 from affectllm.errors import AffectLLMError
 from affectllm.jsonl import iter_jsonl
+from affectllm.manifest import ManifestError, MediaSpec, media_spec, prompt_turns
 from affectllm.media.constants import MEDIA_EXTENSIONS
 
 MANIFEST_SUFFIX = ".jsonl"
@@ -36,6 +41,9 @@ class CaptionItem:
     subtitle: str | None = None
     audio_path: str | None = None  # a separate audio file beside the video (manifest entries)
     error: str | None = None  # known before decoding: the item's record is this error
+    # a manifest entry's own question (``affectllm.manifest.prompt_turns``, media paths absolute, its
+    # ``subtitle`` and ``style``): a checkpoint is asked exactly what the sample asks
+    sample: dict | None = None
 
 
 @dataclass
@@ -47,13 +55,14 @@ class _Source:
     items: list[CaptionItem] = field(default_factory=list)
 
 
-def _media_list(entry: dict, key: str, root: Path, where: str) -> list[str]:
-    value = entry.get(key)
-    if value is None:
-        return []
-    if isinstance(value, str) or not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f'{where}: "{key}" must be a list of paths, got {value!r}; write e.g. ["clip.mp4"]')
-    return [str((root / v).resolve()) for v in value]
+def _prompt_sample(entry: dict, sid: str, spec: MediaSpec, root: Path) -> dict:
+    """The entry as a question: its turns up to the last user turn, media paths made absolute."""
+    sample = {"id": sid, "messages": prompt_turns(entry), "subtitle": entry.get("subtitle"), "style": entry.get("style")}
+    if spec.video is not None:
+        sample["videos"] = [str((root / spec.video).resolve())]
+    if spec.audio is not None:
+        sample["audios"] = [str((root / spec.audio).resolve())]
+    return sample
 
 
 def _manifest_items(manifest: Path) -> list[CaptionItem]:
@@ -66,17 +75,19 @@ def _manifest_items(manifest: Path) -> list[CaptionItem]:
             raise AffectLLMError(f"{manifest}:{lineno}: duplicate id {sid!r} (first on line {first_line[sid]}); "
                                  "give every manifest entry its own id")
         first_line[sid] = lineno
-        where = f"{manifest}:{lineno}"
         try:
-            videos = _media_list(entry, "videos", root, where)
-            audios = _media_list(entry, "audios", root, where)
-        except ValueError as err:
+            spec = media_spec(entry, f"{manifest}:{lineno}", question_optional=True)
+        except ManifestError as err:
             items.append(CaptionItem(sid, None, error=str(err)))
             continue
+        sample = _prompt_sample(entry, sid, spec, root)
+        videos, audios = sample.get("videos", []), sample.get("audios", [])
+        if "messages" not in entry:  # a bare media list: the backend asks its own question
+            sample = None
         path = (videos or audios or [None])[0]
         audio_path = audios[0] if videos and audios else None
         subtitle = entry.get("subtitle")
-        items.append(CaptionItem(sid, path, None if subtitle is None else str(subtitle), audio_path))
+        items.append(CaptionItem(sid, path, None if subtitle is None else str(subtitle), audio_path, sample=sample))
     return items
 
 
@@ -118,12 +129,14 @@ def _expand(spec: str) -> list[_Source]:
 
 def _prefixed(source: _Source) -> list[CaptionItem]:
     sep = ":" if source.kind == "manifest" else "/"
-    return [CaptionItem(f"{source.label}{sep}{it.id}", it.path, it.subtitle, it.audio_path, it.error)
+    return [CaptionItem(f"{source.label}{sep}{it.id}", it.path, it.subtitle, it.audio_path, it.error,
+                        None if it.sample is None else dict(it.sample, id=f"{source.label}{sep}{it.id}"))
             for it in source.items]
 
 
 def _signature(it: CaptionItem) -> tuple:
-    return (it.path, it.subtitle, it.audio_path, it.error)
+    question = None if it.sample is None else json.dumps(it.sample.get("messages"), sort_keys=True)
+    return (it.path, it.subtitle, it.audio_path, it.error, question)
 
 
 def _without_repeats(items: list[CaptionItem]) -> list[CaptionItem]:

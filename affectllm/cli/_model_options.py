@@ -1,0 +1,61 @@
+"""The options that say how a model answers, shared by `affectllm caption` and `affectllm benchmark`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Callable
+
+
+def add_model_arguments(p: argparse.ArgumentParser) -> None:
+    """Cue-path LLM, checkpoint prompt and base paths, batching, decoding, ASR."""
+    from affectllm.cues.llm import LLM_OPTION_HELP
+
+    p.add_argument("--llm", default=None, help=LLM_OPTION_HELP)
+    p.add_argument("--prompt", default=None, help="checkpoint only: prompt template name, or a template YAML file, "
+                   "asked of every input (default: the checkpoint's own; a manifest entry asks its own question)")
+    p.add_argument("--base", action="append", default=[], metavar="KEY=DIR|DIR",
+                   help="checkpoint only: use DIR for base model KEY (llm, audio_encoder, vision_encoder, "
+                        "text_encoder), or trust the checkpoint's paths under DIR; needed when its config points "
+                        "outside the checkpoint folder (repeatable)")
+    p.add_argument("--no-asr", dest="asr", action="store_false",
+                   help="checkpoint only: do not transcribe inputs without a subtitle (default: faster-whisper writes "
+                        "the subtitle from the sound and the record keeps it as 'transcript')")
+    p.add_argument("--whisper", default=None, metavar="DIR",
+                   help="checkpoint only: local faster-whisper model folder for the transcript (default: bundled tiny.en)")
+    p.add_argument("--batch-size", type=int, default=8, help="clips per generation batch (default 8; 32-128 on a GPU)")
+    p.add_argument("--workers", type=int, default=2, help="decoding worker processes (0: decode in the main process)")
+    p.add_argument("--max-new-tokens", type=int, default=256)
+    p.add_argument("--sample", action="store_true", help="sample instead of greedy decoding")
+    p.add_argument("--no-merge-lora", action="store_true", help="keep the LoRA adapter unmerged (merged is faster)")
+    p.add_argument("--static-cache", action="store_true", help="fixed-shape KV cache (GPU)")
+    p.add_argument("--compile", nargs="?", const="default", default=None, metavar="MODE",
+                   help="static cache + torch.compile'd decode step (GPU; MODE default 'default')")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads in the main process")
+
+
+def backend_factory(args: argparse.Namespace, model: str, use_adapter: bool = True) -> Callable[[str | None], object]:
+    """``make_backend(device)`` for ``model`` ('cues' or a checkpoint folder) with the options in ``args``.
+
+    Checks the options and applies ``--threads`` now, so mistakes stop before any input is read."""
+    from affectllm.caption.backends import load_backend
+    from affectllm.caption.inference import InferenceOptions
+    from affectllm.checkpoint import parse_base_arguments
+    from affectllm.errors import AffectLLMError
+    from affectllm.prompts import prompt_from_argument
+
+    if args.batch_size < 1 or args.workers < 0:
+        raise AffectLLMError("--batch-size must be >= 1 and --workers >= 0")
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    base, trusted = parse_base_arguments(args.base)
+    prompt = prompt_from_argument(args.prompt) if args.prompt else None  # the user named it: a file is allowed
+    options = InferenceOptions(merge_lora=not args.no_merge_lora, static_cache=args.static_cache,
+                               compile_mode=args.compile, use_adapter=use_adapter)
+
+    def make_backend(device):
+        return load_backend(model, prompt, args.max_new_tokens, args.sample, args.llm, device, options,
+                            base=base, trusted=tuple(trusted), asr=args.asr, whisper=args.whisper)
+
+    return make_backend
