@@ -50,3 +50,15 @@ def media_files(tmp_path_factory) -> dict[str, Path]:
     files["image"] = d / "still.png"
     files.update(write_broken_files(d / "bad", files["av"]))
     return files
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """torch on one thread for a module: on a shared 2-core machine, small matmuls lose more to thread
+    hand-offs than they gain (several times slower under load); results that matter do not depend on it."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -7,8 +7,9 @@ encoder's features are computed once; the head then trains for a fixed number
 of epochs (AdamW, one-cycle learning rate, cross-entropy on both outputs).
 
 Reproducible: the same examples, configuration and seed give bit-identical
-weights on the same machine (fixed-size, length-sorted encoder batches; one
-seeded generator for initialisation, dropout and shuffling).
+weights (fixed-size, length-sorted encoder batches; one seeded generator for
+initialisation, dropout and shuffling; the head trains on one CPU thread, so
+the result does not depend on the core count).
 """
 
 from __future__ import annotations
@@ -90,10 +91,21 @@ def featurize(examples: TextExamples, features: SentenceFeatures, progress: bool
 def train_head(x: torch.Tensor, examples: TextExamples, cfg: HeadTraining = HeadTraining(),
                progress: bool = False) -> TextHeadNet:
     """Train a head on features ``x`` (N, D) of ``examples``; deterministic for a given ``cfg.seed``."""
-    from tqdm import tqdm
-
     if len(x) != len(examples):
         raise ValueError(f"{len(x)} feature rows for {len(examples)} examples")
+    threads = torch.get_num_threads()
+    # One thread: a multi-threaded matmul sums in an order that depends on the core count, so the
+    # weights would differ between machines; the head is small enough that one thread is fast.
+    torch.set_num_threads(1)
+    try:
+        return _train(x, examples, cfg, progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(x: torch.Tensor, examples: TextExamples, cfg: HeadTraining, progress: bool) -> TextHeadNet:
+    from tqdm import tqdm
+
     torch.manual_seed(cfg.seed)
     shuffle = torch.Generator().manual_seed(cfg.seed)
     net = TextHeadNet(x.shape[1], cfg.hidden)
