@@ -101,8 +101,8 @@ def test_the_voice_strengthens_what_others_read_but_names_nothing_alone():
     gain = RELIABILITY["voice"] * 0.75 * 0.6  # weight x the low-arousal share of sadness
     assert with_voice.families["sadness"] == pytest.approx(without.families["sadness"] + gain, abs=1e-3)
     assert [ch.key for ch in with_voice.support] == ["text", "voice"]
-    assert "slow speech (1.9 words/s), pitch falls 0.8 semitones/s, loudness falls 8 dB over the clip " \
-           "(low arousal)" in with_voice.explanation.split("Evidence:")[1]
+    assert "slow speech (1.9 words/s), pitch falls 0.8 semitones/s, loudness falls 8 dB over the clip: " \
+           "low arousal" in with_voice.explanation.split("Evidence:")[1]
 
 
 def test_a_word_said_outright_names_its_family():

@@ -201,7 +201,7 @@ def voice_channel(voice: dict) -> Channel | None:
     dist = HIGH_AROUSAL if reading.arousal > 0 else LOW_AROUSAL
     level = "high" if reading.arousal > 0 else "low"
     return Channel("voice", "acoustic", dict(dist), min(1.0, abs(reading.arousal)), dict(AROUSAL_WORD),
-                   f"{', '.join(reading.phrases)} ({level} arousal)", reads=f"{level} arousal")
+                   f"{', '.join(reading.phrases)}: {level} arousal", reads=f"{level} arousal")
 
 
 def cue_channels(cues: dict) -> list[Channel]:

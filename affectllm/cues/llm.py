@@ -22,6 +22,7 @@ from affectllm.errors import AffectLLMError
 
 DEFAULT_LLM_NAME = "SmolLM2-135M-Instruct"
 BUNDLED_LLM = "smollm2"  # --llm value naming the bundled model
+BUNDLED_LLM_CONFIG_NAME = "bundled:smollm2-135m-instruct"  # its name in configs (affectllm.model_sources), also accepted
 NO_LLM = "none"
 # The --llm option's help, the same wherever the option exists (caption, demo, recipe autocaption).
 LLM_OPTION_HELP = ("cue path: 'none' (default: the cue-fusion rule answers), a local transformers instruct-model "
@@ -63,7 +64,7 @@ def llm_choice(value: str | bool | None) -> str | None:
     if value is None or value is False or str(value).strip().lower() in ("", NO_LLM):
         return None
     value = str(value).strip()
-    if value.lower() == BUNDLED_LLM:
+    if value.lower() in (BUNDLED_LLM, BUNDLED_LLM_CONFIG_NAME):
         return BUNDLED_LLM
     if not (Path(value).expanduser() / "config.json").is_file():
         raise AffectLLMError(f"--llm {value}: not a local transformers model folder (no config.json); point it at "
