@@ -83,11 +83,12 @@ def train_grpo(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
               + (f"; held-out rewards on {evaluator.description}" if evaluator else ""))
 
     forward = engine if engine is not None else (ddp or loss_module)
+    on_model = engine if engine is not None else loss_module  # runs fn(model) inside the wrapper's forward
     trainable = [p for g in groups for p in g["params"]]
     synced = bool(engine is not None and engine.zero_optimization_stage() == 3 and info.distributed)
     evals: dict[int, dict] = {}
     if evaluator is not None and state.step == 0:
-        evals[0] = _evaluate(evaluator, model, device, 0, run_dir, info, log)
+        evals[0] = _evaluate(evaluator, on_model, model, device, 0, run_dir, info, log)
     batches = data.iterate(state.epoch, state.epoch_position)
     losses: dict[int, float] = {}
     rewards: dict[int, float] = {}
@@ -98,7 +99,7 @@ def train_grpo(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
         for _ in range(t.grad_accum):
             epoch, position, batch = next(batches)
             batch = _to_device(batch, device)
-            rollouts.append(rollout(model, batch, batch["gold"], s, ctx, weights, reference, synced))
+            rollouts.append(on_model(lambda m: rollout(m, batch, batch["gold"], s, ctx, weights, reference, synced)))
         state.epoch, state.epoch_position = epoch, position
         rollout_s = time.perf_counter() - started
         for update in range(s.updates_per_rollout):
@@ -119,8 +120,10 @@ def train_grpo(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
             record = _step_record(state, epoch, rollouts, losses_here, kl, clipped, lr, grad_norm, elapsed,
                                   rollout_s if update == 0 else 0.0, first_update=update == 0)
             losses[state.step], rewards[state.step] = record["loss"], record["reward"]
+            log.sample_ids(state.step, [sid for r in rollouts for sid in r.ids])
             if evaluator is not None and (state.step == total_steps or (t.eval_every and state.step % t.eval_every == 0)):
-                record["eval"] = evals[state.step] = _evaluate(evaluator, model, device, state.step, run_dir, info, log)
+                record["eval"] = evals[state.step] = _evaluate(evaluator, on_model, model, device, state.step,
+                                                               run_dir, info, log)
             log.step(record)
             _log_rewards(log, record)
             if t.save_every > 0 and state.step % t.save_every == 0 and state.step < total_steps:
@@ -187,8 +190,8 @@ def _log_rewards(log: RunLogger, record: dict) -> None:
         log.writer.add_scalar(f"grpo/reward_{name}_std", record["rewards_std"][name], step)
 
 
-def _evaluate(evaluator: RewardEval, model, device, step: int, run_dir: Path, info, log: RunLogger) -> dict:
-    means, shown = evaluator(model, device)
+def _evaluate(evaluator: RewardEval, on_model, model, device, step: int, run_dir: Path, info, log: RunLogger) -> dict:
+    means, shown = evaluator(on_model, model, device)
     log.write(render(step, means, shown, len(evaluator.samples)))
     if info.is_main:
         append_eval(run_dir, step, means, shown)

@@ -15,7 +15,7 @@ ratio compares the distribution the tokens were drawn from.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
@@ -111,7 +111,10 @@ class GRPOLoss(nn.Module):
     """Wraps an AffectLLM: ``forward(batch)`` returns the GRPO loss of one rollout micro-batch
     (``affectllm.training.grpo.rollout.Rollout.batch``). The module DeepSpeed or DDP wraps.
 
-    The prompt is embedded again here, with gradients, so the fusion adapter learns too."""
+    The prompt is embedded again here, with gradients, so the fusion adapter learns too.
+    ``forward(fn)`` with a function instead runs ``fn(model)`` and returns its result: sampling goes through
+    the wrapper's forward because ZeRO-3 gathers partitioned weights only there (including weights a module
+    reads without calling the submodule that holds them, as ``nn.MultiheadAttention`` reads ``out_proj``)."""
 
     def __init__(self, model: nn.Module, settings):
         super().__init__()
@@ -119,7 +122,9 @@ class GRPOLoss(nn.Module):
         self.settings = settings
         self.stats = ObjectiveStats(0.0, 0.0)
 
-    def forward(self, batch: dict[str, Any]) -> torch.Tensor:
+    def forward(self, batch: dict[str, Any] | Callable[[nn.Module], Any]) -> Any:
+        if callable(batch):
+            return batch(self.model)
         s, m = self.settings, self.model
         prompt = repeat_rows(m.embed(batch["input_ids"], batch["media_inputs"]), s.group_size)
         prompt_mask = repeat_rows(batch["attention_mask"].to(prompt.device), s.group_size)

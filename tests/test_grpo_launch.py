@@ -1,0 +1,138 @@
+"""GRPO under the real launchers: `affectllm train` killed with SIGKILL after a checkpoint and resumed, and one
+2-process `deepspeed` ZeRO-3 run over gloo.
+
+The resumed run must sample the same completions as an uninterrupted one — the
+sampling RNG travels in the checkpoint — so rewards, completion lengths and
+losses agree step for step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+STEPS, SAVE_EVERY = 6, 3
+pytestmark = pytest.mark.slow
+
+
+def _overrides(setup: dict, out: Path) -> list[str]:
+    base = setup["tiny"] / "base"
+    return [f"model.llm={base / 'llm'}", f"model.audio_encoder={base / 'audio'}",
+            f"model.vision_encoder={base / 'vision'}", f"model.text_encoder={base / 'text'}",
+            f"data.train={setup['manifest']}", f"train.output_dir={out}", "train.stage=grpo",
+            f"train.max_steps={STEPS}", f"train.save_every={SAVE_EVERY}", "train.micro_batch_size=2",
+            "train.log_sample_ids=true", "data.num_workers=0", "train.grpo.group_size=4",
+            "train.grpo.max_new_tokens=8", "train.grpo.rewards.label_hit=0"]
+
+
+def _env() -> dict:
+    return dict(os.environ, OMP_NUM_THREADS="1", DS_ACCELERATOR="cpu", HF_HUB_OFFLINE="1",
+                PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+
+
+def _single(setup: dict, out: Path, log: Path, resume: bool = False) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "affectllm", "train", "train/configs/smoke_tiny.yaml", *_overrides(setup, out),
+           "train.deepspeed=null"] + (["--resume"] if resume else [])
+    return subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=open(log, "w"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def _finish(proc: subprocess.Popen, log: Path, timeout: float = 400) -> None:
+    try:
+        rc = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    assert rc == 0, log.read_text()[-3000:]
+
+
+def _steps(run: Path) -> dict[int, dict]:
+    from affectllm.training.run_log import read_metrics
+
+    return {r["step"]: r for r in read_metrics(run)}
+
+
+@pytest.fixture(scope="module")
+def setup(tiny_checkpoint, tmp_path_factory):
+    from affectllm.training.smoke_data import write_smoke_manifest
+
+    data = tmp_path_factory.mktemp("grpo_launch_data")
+    manifest = write_smoke_manifest(data, num_samples=8)
+    for sample_line in [manifest]:  # MER-style gold: each clip's emotion is also its basic label
+        lines = [json.loads(x) for x in sample_line.read_text().splitlines()]
+        sample_line.write_text("".join(json.dumps({**x, "label": x["emotions"][0]}) + "\n" for x in lines))
+    return {"tiny": tiny_checkpoint, "manifest": manifest, "tmp": tmp_path_factory.mktemp("grpo_runs")}
+
+
+def test_killed_grpo_run_resumes_to_the_same_rewards_and_losses(setup):
+    tmp = setup["tmp"]
+    reference_log = tmp / "uninterrupted.log"
+    _finish(_single(setup, tmp / "uninterrupted", reference_log), reference_log)
+    reference = _steps(tmp / "uninterrupted")
+    assert sorted(reference) == list(range(1, STEPS + 1))
+    assert all({"wheel_f1", "format", "label_hit"} <= set(r["rewards"]) for r in reference.values())
+
+    out, log = tmp / "killed", tmp / "killed.log"
+    proc = _single(setup, out, log)
+    latest = out / "checkpoints" / "latest"
+    deadline = time.time() + 300
+    while not latest.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert latest.exists(), log.read_text()[-3000:]
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (out / "final").exists(), "the run finished before it could be killed"
+    assert latest.read_text() == f"step_{SAVE_EVERY:07d}"
+
+    log = tmp / "resumed.log"
+    _finish(_single(setup, out, log, resume=True), log)
+    assert f"resuming after step {SAVE_EVERY}" in log.read_text()
+    resumed = _steps(out)
+    assert sorted(resumed) == list(range(1, STEPS + 1))
+    for step in range(1, STEPS + 1):
+        a, b = resumed[step], reference[step]
+        # the same completions were sampled: identical rewards and lengths, the same loss
+        assert (a["rewards"], a["reward"], a["completion_tokens"]) == (b["rewards"], b["reward"], b["completion_tokens"])
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-5, abs=1e-7), (step, a, b)
+        assert a["kl"] == pytest.approx(b["kl"], rel=1e-4, abs=1e-8)
+    # the sampling really varies from step to step (a resume that replayed one state would not)
+    assert len({json.dumps(r["rewards"]) + str(r["completion_tokens"]) for r in reference.values()}) > 1
+
+
+def test_two_rank_deepspeed_zero3_grpo(setup):
+    from affectllm.model import AffectLLM
+
+    out, log = setup["tmp"] / "zero3", setup["tmp"] / "zero3.log"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [str(Path(sys.executable).parent / "deepspeed"), "--num_gpus", "2", "--master_port", str(port),
+           "train/train.py", "--config", "train/configs/smoke_tiny.yaml", *_overrides(setup, out),
+           "train.deepspeed=train/ds/zero3.json", "train.max_steps=2", "train.save_every=0",
+           f"train.eval_manifest={setup['manifest']}", "train.eval_batch_size=2"]
+    _finish(subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=open(log, "w"), stderr=subprocess.STDOUT,
+                             start_new_session=True), log)
+    per_rank = {}
+    for rank in (0, 1):
+        lines = [json.loads(x) for x in (out / "samples" / f"rank_{rank:05d}.jsonl").read_text().splitlines()]
+        assert {(r["rank"], r["world_size"]) for r in lines} == {(rank, 2)}  # real ranks from the process group
+        per_rank[rank] = {i for r in lines for i in r["ids"]}
+    assert not per_rank[0] & per_rank[1]  # each rank sampled for its own prompts
+    steps = _steps(out)
+    assert sorted(steps) == [1, 2] and all(r["completion_tokens"] > 0 for r in steps.values())
+    # held-out rewards at the start and the end, every prompt scored once across the two ranks
+    from affectllm.training.grpo.reward_eval import read_evals
+
+    assert [e["step"] for e in read_evals(out)] == [0, 2]
+    assert "held-out rewards over 8 prompts" in log.read_text()
+    model = AffectLLM.from_checkpoint(out / "final", trusted=[setup["tiny"] / "base"])
+    assert all(p.numel() > 0 for p in model.fusion.parameters())
