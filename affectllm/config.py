@@ -352,10 +352,14 @@ def resolve_data_paths(cfg: Config, base: Path) -> None:
     elif cfg.data.train:
         cfg.data.train = resolve_user_path(cfg.data.train, base)
     for section, key in (("data", "eval"), ("data", "feature_cache"), ("train", "eval_manifest"),
-                         ("train", "eval_wheel_dir"), ("train", "init_from")):
-        value = getattr(getattr(cfg, section), key)
+                         ("train", "eval_wheel_dir"), ("train", "init_from"), ("train.grpo", "reference"),
+                         ("train.grpo", "cues"), ("train.grpo", "wheel_dir")):
+        owner = cfg
+        for part in section.split("."):
+            owner = getattr(owner, part)
+        value = getattr(owner, key)
         if value:
-            setattr(getattr(cfg, section), key, resolve_user_path(value, base))
+            setattr(owner, key, resolve_user_path(value, base))
     ds = cfg.train.deepspeed
     if ds:
         resolved = resolve_user_path(ds, base)
