@@ -62,7 +62,7 @@ def generate(model: AffectLLM, cfg: Config, dev: Path, limit: int, batch_size: i
     cfg.train.eval_task, cfg.train.deepspeed = "closed", None
     evaluator = GenerationEval(cfg, DistInfo(0, 0, 1, torch.device("cpu")))
     start = time.perf_counter()
-    records = evaluator._answers(model)
+    records = evaluator.answers(model)
     seconds = time.perf_counter() - start
     if preds is not None:
         preds.mkdir(parents=True, exist_ok=True)

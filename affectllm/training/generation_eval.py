@@ -76,7 +76,7 @@ class GenerationEval:
         mode = "official" if self.options.wheel_dir else "default"
         return f"{len(self.samples)} samples of {self.manifest.name}, task {self.task} ({self.metric}, {mode} mode)"
 
-    def _answers(self, model) -> list[dict[str, Any]]:
+    def answers(self, model) -> list[dict[str, Any]]:
         """This rank's share of prediction records ``{"id","emotions","explanation"}``."""
         from tqdm.auto import tqdm
 
@@ -104,7 +104,7 @@ class GenerationEval:
 
         from affectllm.eval import evaluate
 
-        records = self._answers(model)
+        records = self.answers(model)
         if dist.is_initialized() and self.info.distributed:
             gathered: list[list[dict]] = [[] for _ in range(self.info.world_size)]
             dist.all_gather_object(gathered, records)
