@@ -54,3 +54,16 @@ def test_pause_between_two_tones():
 def test_silence_has_no_voice():
     cues = prosody_cues(np.zeros(SAMPLE_RATE, np.float32))
     assert cues["present"] is False and cues["summary"] == "no audible voice (silence)"
+
+
+def test_pitch_slope_and_pause_share():
+    # A glide from 240 Hz down to 180 Hz over 4 s: 12*log2(180/240) = -4.98 semitones, i.e. -1.25 st/s.
+    t = np.arange(4 * SAMPLE_RATE) / SAMPLE_RATE
+    freq = 240 * (180 / 240) ** (t / 4)  # exponential glide: a straight line in semitones
+    glide = (0.3 * np.sin(2 * np.pi * np.cumsum(freq) / SAMPLE_RATE)).astype(np.float32)
+    cues = prosody_cues(glide)
+    assert cues["pitch_slope_st_per_s"] == pytest.approx(-1.25, abs=0.1)
+    assert "pitch falls 1.2 semitones/s overall" in cues["summary"]
+
+    audio = np.concatenate([sine(220, 1.0), np.zeros(SAMPLE_RATE // 2, np.float32), sine(220, 1.0)])
+    assert prosody_cues(audio)["pause_share"] == pytest.approx(0.5 / 2.5, abs=0.04)
