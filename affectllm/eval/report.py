@@ -3,6 +3,9 @@
 Rows are models, columns are datasets; each cell is the dataset's main
 metric in percent (ov: F1, basic: hit rate, sentiment/closed: WAF, vad: mean
 CCC), and the last column is the mean over the datasets a model was scored on.
+A dataset scored on more than one task (``affectllm benchmark``: MELD's hit
+rate, closed-set WAF and sentiment WAF) has one column per task, the first
+its main one; only main columns enter the mean and the chart.
 A prediction file is matched to the gold file with the same file name;
 with a single gold file every prediction file is scored against it.
 """
@@ -23,6 +26,7 @@ class ReportCell:
     model: str
     dataset: str
     result: EvalResult
+    main: bool = True  # the dataset's main task: its column enters the mean
 
 
 def infer_task(gold: dict[str, dict[str, Any]]) -> str:
@@ -64,22 +68,31 @@ def build_report(pred_paths: list[str], gold_paths: list[str], options: EvalOpti
     return cells
 
 
+def column_name(dataset: str, task: str, main: bool) -> str:
+    """A main column is named after its dataset, another task's column ``DATASET/TASK``."""
+    return dataset if main else f"{dataset}/{task}"
+
+
 def report_table(cells: list[ReportCell]) -> dict[str, Any]:
-    """JSON form: datasets (with task and metric), and per model each dataset's main score and the mean."""
-    datasets = list(dict.fromkeys(c.dataset for c in cells))
-    tasks = {c.dataset: c.result.task for c in cells}
+    """JSON form: the columns (``datasets``: name, dataset, task, metric, main), and per model each column's
+    score (``scores``), its full scores (``details``) and the mean over its main columns."""
+    columns: dict[str, dict[str, Any]] = {}
     models: dict[str, dict[str, Any]] = {}
     for c in cells:
+        name = column_name(c.dataset, c.result.task, c.main)
+        columns.setdefault(name, {"name": name, "dataset": c.dataset, "task": c.result.task,
+                                  "metric": MAIN_METRIC[c.result.task], "main": c.main})
         models.setdefault(c.model, {"scores": {}, "details": {}})
-        models[c.model]["scores"][c.dataset] = c.result.main
-        models[c.model]["details"][c.dataset] = c.result.scores
+        models[c.model]["scores"][name] = c.result.main
+        models[c.model]["details"][name] = c.result.scores
     for entry in models.values():
-        vals = list(entry["scores"].values())
-        entry["mean"] = sum(vals) / len(vals)
-    return {
-        "datasets": [{"name": d, "task": tasks[d], "metric": MAIN_METRIC[tasks[d]]} for d in datasets],
-        "models": models,
-    }
+        vals = [v for name, v in entry["scores"].items() if columns[name]["main"]]
+        entry["mean"] = sum(vals) / len(vals) if vals else None
+    return {"datasets": list(columns.values()), "models": models}
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.2f}"
 
 
 def report_markdown(table: dict[str, Any]) -> str:
@@ -87,26 +100,25 @@ def report_markdown(table: dict[str, Any]) -> str:
     head = ["model"] + [f"{d['name']} ({d['metric']})" for d in table["datasets"]] + ["mean"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for model, entry in table["models"].items():
-        row = [model] + [f"{100 * entry['scores'][n]:.2f}" if n in entry["scores"] else "–" for n in names]
-        row.append(f"{100 * entry['mean']:.2f}")
+        row = [model] + [_percent(entry["scores"].get(n)) for n in names] + [_percent(entry["mean"])]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
 
 
-def report_chart(table: dict[str, Any], png_path: str | Path) -> Path:
-    """Grouped bar chart: datasets on the x axis, one bar per model, scores in percent."""
+def report_chart(table: dict[str, Any], png_path: str | Path, title: str = "affectllm eval report") -> Path:
+    """Grouped bar chart: datasets (main columns) on the x axis, one bar per model, scores in percent."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = [d["name"] for d in table["datasets"]] + ["mean"]
+    names = [d["name"] for d in table["datasets"] if d.get("main", True)] + ["mean"]
     models = list(table["models"])
     width = 0.8 / max(len(models), 1)
     fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(names) * max(1, len(models)) ** 0.5), 4.0))
     for i, model in enumerate(models):
         entry = table["models"][model]
-        values = [100 * entry["scores"].get(n, 0.0) for n in names[:-1]] + [100 * entry["mean"]]
+        values = [100 * entry["scores"].get(n, 0.0) for n in names[:-1]] + [100 * (entry["mean"] or 0.0)]
         xs = [j + (i - (len(models) - 1) / 2) * width for j in range(len(names))]
         ax.bar(xs, values, width, label=model)
     ax.set_xticks(range(len(names)))
@@ -114,7 +126,7 @@ def report_chart(table: dict[str, Any], png_path: str | Path) -> Path:
     ax.set_ylabel("score (%)")
     ax.set_ylim(0, 100)
     ax.legend(fontsize=8)
-    ax.set_title("affectllm eval report")
+    ax.set_title(title)
     fig.tight_layout()
     png_path = Path(png_path)
     png_path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,184 @@
+"""Run models over prepared manifests, score every dataset with its tasks, write the paper table.
+
+    OUT/predictions/<model>/<dataset>.jsonl   result records, written through the caption engine
+                                              (resumable by id, one writer per file, failed inputs retried)
+    OUT/report.md, report.json, report.png    the `affectllm eval report` table, plus the run's facts
+
+Each model answers each manifest entry's own question (``affectllm.caption``: its turns, subtitle
+and media; a transcript when it has no subtitle). Gold is the manifest itself: ``label`` for hit rate
+and closed-set, ``emotions`` for wheel F1, ``valence`` for sentiment; a sample without the field a
+task needs is left out of that task and counted. Baselines (``affectllm.benchmark.baselines``) are
+scored the same way from the same files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from affectllm.benchmark.baselines import Baseline, baseline_records, label_baselines
+from affectllm.benchmark.suites import DataSource, gold_tasks
+from affectllm.errors import AffectLLMError
+from affectllm.eval.report import ReportCell, report_chart, report_markdown, report_table
+from affectllm.eval.tasks import EvalOptions, evaluate
+
+PREDICTIONS = "predictions"
+
+
+@dataclass
+class ModelSpec:
+    """One row of the table: a model to run (``make_backend(device)``, as caption loads it) or a baseline."""
+
+    name: str
+    kind: str  # checkpoint | cues | baseline
+    make_backend: Callable[[str | None], object] | None = None
+    baseline: Baseline | None = None
+
+
+@dataclass
+class BenchmarkDataset:
+    name: str
+    manifest: Path
+    tasks: tuple[str, ...]
+    gold: dict[str, dict[str, Any]]  # id -> manifest sample, in manifest order (the first --limit)
+    items: list  # CaptionItem per gold sample
+    notes: list[str] = field(default_factory=list)
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a model or dataset name."""
+    return re.sub(r"[^A-Za-z0-9._+-]+", "_", name).strip("_") or "model"
+
+
+def load_dataset(source: DataSource, limit: int | None = None) -> BenchmarkDataset:
+    """The manifest as caption items and gold records (the first ``limit`` samples); its tasks decided."""
+    from affectllm.caption import collect_inputs
+    from affectllm.eval.samples import read_jsonl
+
+    gold_all = read_jsonl(source.manifest, "gold")
+    items = collect_inputs([str(source.manifest)])
+    if limit:
+        items = items[:limit]
+    gold = {it.id: gold_all[it.id] for it in items}
+    try:
+        tasks = source.tasks or gold_tasks(list(gold.values()))
+    except AffectLLMError as err:
+        raise AffectLLMError(f"{source.manifest}: cannot tell how to score {source.name}: {err}") from None
+    return BenchmarkDataset(source.name, source.manifest, tasks, gold, items)
+
+
+def task_gold(gold: dict[str, dict[str, Any]], task: str) -> dict[str, dict[str, Any]]:
+    """The gold samples that carry what ``task`` scores."""
+    if task in ("basic", "closed"):
+        return {k: r for k, r in gold.items() if r.get("label") not in (None, "")}
+    if task == "ov":
+        return {k: r for k, r in gold.items() if r.get("emotions")}
+    if task == "sentiment":
+        return {k: r for k, r in gold.items() if r.get("valence") is not None}
+    if task == "vad":
+        return {k: r for k, r in gold.items() if any(r.get(d) is not None for d in ("valence", "arousal", "dominance"))}
+    raise AffectLLMError(f"task {task} cannot be benchmarked")
+
+
+def _write_records(path: Path, records: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _predict(model: ModelSpec, ds: BenchmarkDataset, path: Path, run: dict[str, Any]) -> dict[str, Any]:
+    """Write the model's predictions for ``ds`` to ``path``; returns what happened (counts, seconds)."""
+    start = time.perf_counter()
+    if model.baseline is not None:
+        _write_records(path, baseline_records(model.baseline, ds.gold))
+        return {"seconds": round(time.perf_counter() - start, 3)}
+    from affectllm.caption import run_job
+
+    result = run_job(ds.items, path, model.make_backend, batch_size=run["batch_size"], workers=run["workers"],
+                     overwrite=run["overwrite"], progress=run["progress"])
+    s = result.summary
+    print(f"{model.name} on {ds.name}: {s.ok} ok, {s.failed} failed, {s.skipped} already done "
+          f"({s.seconds:.1f} s)", file=sys.stderr)
+    return {"seconds": round(s.seconds, 3), "captioned": s.captioned, "already_done": s.skipped}
+
+
+def _score(model: ModelSpec, ds: BenchmarkDataset, path: Path, options: EvalOptions,
+           info: dict[str, Any]) -> list[ReportCell]:
+    from affectllm.caption.writer import latest_records, read_records
+
+    records = latest_records(read_records(path))
+    pred = {sid: records[sid] for sid in ds.gold if sid in records}
+    info["failed"] = sum(1 for r in pred.values() if r.get("error"))
+    info["unparsed"] = sum(1 for r in pred.values() if r.get("parse_error"))
+    info["predictions"] = str(path)
+    cells, main_done = [], False
+    for task in ds.tasks:
+        gold = task_gold(ds.gold, task)
+        if not gold:
+            continue
+        result = evaluate(task, gold, {k: v for k, v in pred.items() if k in gold}, options)
+        cells.append(ReportCell(model.name, ds.name, result, main=not main_done))
+        main_done = True
+    return cells
+
+
+def run_benchmark(sources: list[DataSource], models: list[ModelSpec], out: str | Path, options: EvalOptions,
+                  per_label_baselines: bool = False, limit: int | None = None, batch_size: int = 8,
+                  workers: int = 2, overwrite: bool = False, progress: bool = True,
+                  facts: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Predict, score and write the report under ``out``; returns the report JSON (see the module docstring).
+
+    ``per_label_baselines``: add a ``constant:LABEL`` row for every gold label of each dataset.
+    ``facts`` (suite, command, notes) are stored in the JSON as given."""
+    out = Path(out)
+    datasets = [load_dataset(s, limit) for s in sources]
+    data_info: dict[str, Any] = {}
+    for ds in datasets:
+        scored = {t: len(task_gold(ds.gold, t)) for t in ds.tasks}
+        data_info[ds.name] = {"manifest": str(ds.manifest), "samples": len(ds.gold), "tasks": list(ds.tasks),
+                              "scored": scored}
+        for task, n in scored.items():
+            if n < len(ds.gold):
+                what = {"sentiment": "a valence", "ov": "gold emotions"}.get(task, "a label")
+                data_info[ds.name].setdefault("notes", []).append(
+                    f"{task}: {len(ds.gold) - n} of {len(ds.gold)} samples have no {what} and are not scored")
+    run = {"batch_size": batch_size, "workers": workers, "overwrite": overwrite, "progress": progress}
+    cells: list[ReportCell] = []
+    runs: dict[str, dict[str, Any]] = {}
+    for model in models:
+        runs[model.name] = {"kind": model.kind}
+        for ds in datasets:
+            path = out / PREDICTIONS / slug(model.name) / f"{slug(ds.name)}.jsonl"
+            info = _predict(model, ds, path, run)
+            cells += _score(model, ds, path, options, info)
+            runs[model.name][ds.name] = info
+    if per_label_baselines:
+        for ds in datasets:
+            for baseline in label_baselines(ds.gold):
+                spec = ModelSpec(baseline.name, "baseline", baseline=baseline)
+                path = out / PREDICTIONS / slug(spec.name) / f"{slug(ds.name)}.jsonl"
+                info = _predict(spec, ds, path, run)
+                cells += _score(spec, ds, path, options, info)
+                runs.setdefault(spec.name, {"kind": "baseline"})[ds.name] = info
+    table = report_table(cells)
+    mode = "official" if options.wheel_dir else "default"
+    report = {**(facts or {}), "mode": mode + ("-strict" if options.strict else ""), "data": data_info,
+              **table, "runs": runs,
+              "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, python {platform.python_version()}"}
+    try:
+        text = json.dumps(report, indent=1, allow_nan=False, ensure_ascii=False)
+    except ValueError:
+        raise AffectLLMError("a score came out as NaN or infinite; check the predictions and gold values") from None
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.md").write_text(report_markdown(table), encoding="utf-8")
+    (out / "report.json").write_text(text + "\n", encoding="utf-8")
+    report_chart(table, out / "report.png", title=f"affectllm benchmark ({(facts or {}).get('suite', '')}, {mode} mode)")
+    return report

@@ -1,0 +1,111 @@
+"""affectllm benchmark MODEL... --suite NAME --data [NAME=]PATH... --out DIR [--baselines ...] [--adapter on|off|both]
+
+    affectllm benchmark runs/meld/final --suite auto --data MELD=data/meld_dev.jsonl --out bench/meld \
+        --adapter both --baselines majority,constants --wheel-dir emotion_wheel --base /models
+
+Each MODEL ('cues' or a checkpoint folder) answers every manifest's samples through the caption
+engine (OUT/predictions/<model>/<dataset>.jsonl, resumable); each dataset is scored with its task's
+metric (``affectllm.benchmark.suites``); OUT/report.md, report.json and report.png hold the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+from affectllm.cli._model_options import add_model_arguments, backend_factory
+from affectllm.cli.eval import _common as add_eval_arguments, _options as eval_options
+
+NAME = "benchmark"
+HELP = "Run models over prepared manifests, score each dataset with its official metric, write the paper table."
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from affectllm.benchmark.suites import SUITES
+
+    p.add_argument("models", nargs="*", metavar="MODEL", help="'cues' or checkpoint folders (none: baselines only)")
+    p.add_argument("--suite", default="auto", choices=list(SUITES),
+                   help="mer-unibench: its nine datasets and metrics; auto (default): every --data manifest, known "
+                        "datasets scored as MER-UniBench does, others by their gold fields")
+    p.add_argument("--data", nargs="+", required=True, metavar="[NAME=]PATH",
+                   help="prepared manifests (`affectllm recipe`), or folders of them; a file is matched to its "
+                        "dataset by NAME, its file name or its samples' dataset field")
+    p.add_argument("--out", required=True, help="output folder: predictions/, report.md, report.json, report.png")
+    p.add_argument("--baselines", default=None, metavar="LIST",
+                   help="comma-separated: majority (the evaluated set's most frequent label), constant:WORD, "
+                        "constants (one row per gold label)")
+    p.add_argument("--adapter", choices=("on", "off", "both"), default="on",
+                   help="checkpoints: with their LoRA adapter (on), with it removed (off: the base LLM and the "
+                        "trained fusion), or both rows")
+    p.add_argument("--limit", type=int, default=None, help="only the first N samples of each manifest")
+    p.add_argument("--overwrite", action="store_true", help="predict afresh instead of resuming")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_model_arguments(p)
+    add_eval_arguments(p)
+
+
+def model_specs(args: argparse.Namespace) -> list:
+    """The table's rows: each model (per adapter variant), then the fixed baselines."""
+    from pathlib import Path
+
+    from affectllm.benchmark import ModelSpec, parse_baselines
+    from affectllm.errors import AffectLLMError
+
+    specs = []
+    for model in args.models:
+        if model == "cues":
+            specs.append(ModelSpec("cues", "cues", backend_factory(args, "cues")))
+            continue
+        if not Path(model).is_dir():
+            raise AffectLLMError(f"{model}: not 'cues' and not a checkpoint folder")
+        name = model.rstrip("/")
+        for use_adapter in {"on": (True,), "off": (False,), "both": (True, False)}[args.adapter]:
+            label = name if use_adapter else f"{name} (LoRA off)"
+            specs.append(ModelSpec(label, "checkpoint", _once(backend_factory(args, model, use_adapter))))
+    baselines, _ = parse_baselines(args.baselines)
+    specs += [ModelSpec(b.name, "baseline", baseline=b) for b in baselines]
+    return specs
+
+
+def _once(make_backend):
+    """Load a model once for all the datasets it answers."""
+    loaded = {}
+
+    def make(device):
+        if "backend" not in loaded:
+            loaded["backend"] = make_backend(device)
+        return loaded["backend"]
+
+    return make
+
+
+def run(args: argparse.Namespace) -> int:
+    from affectllm.benchmark import parse_baselines, run_benchmark, suite_sources
+    from affectllm.cli._quiet import quiet_libraries
+    from affectllm.errors import AffectLLMError
+
+    if args.limit is not None and args.limit < 1:
+        raise AffectLLMError(f"--limit {args.limit}: must be at least 1")
+    _, per_label = parse_baselines(args.baselines)
+    if not args.models and not args.baselines:
+        raise AffectLLMError("nothing to score: name a MODEL ('cues' or a checkpoint folder) or --baselines")
+    sources, notes = suite_sources(args.suite, args.data)
+    for note in notes:
+        print(f"affectllm benchmark: note: {note}", file=sys.stderr)
+    quiet_libraries()
+    specs = model_specs(args)
+    facts = {"suite": args.suite, "command": "affectllm " + shlex.join(map(str, args._argv)), "notes": notes}
+    report = run_benchmark(sources, specs, args.out, eval_options(args), per_label_baselines=per_label,
+                           limit=args.limit, batch_size=args.batch_size, workers=args.workers,
+                           overwrite=args.overwrite, progress=not args.quiet, facts=facts)
+    if args.json:
+        import json
+
+        print(json.dumps(report))
+    else:
+        from affectllm.eval.report import report_markdown
+
+        print(report_markdown(report), end="")
+        print(f"\nwrote {args.out}/report.md, report.json, report.png and predictions/")
+    return 0

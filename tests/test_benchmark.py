@@ -1,0 +1,130 @@
+"""`affectllm benchmark`: suites and dataset matching, baselines scored by hand, and the whole loop on the tiny
+model: MELD recipe -> recipe check -> affectllm train -> benchmark (trained, LoRA off, baselines) -> paper table."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from affectllm.benchmark.baselines import Baseline, baseline_records, parse_baselines
+from affectllm.benchmark.suites import known_dataset, suite_sources
+from affectllm.cli import main
+from affectllm.errors import AffectLLMError
+
+MELD_HEADER = "Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID,Season,Episode,StartTime,EndTime\n"
+# the emotion is said in the utterance, among filler words the tiny tokenizer knows, so a short run learns it
+CUES = {"joy": ("happy", "positive"), "sadness": ("sad", "negative"), "anger": ("angry", "negative"),
+        "surprise": ("surprised", "positive")}
+FILLER = "the a speaker character person face voice tone says what because seems appears shows evidence".split()
+
+
+def write_meld(path, n: int, seed: int) -> None:
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        emotion = list(CUES)[i % len(CUES)]
+        word, sentiment = CUES[emotion]
+        words = rng.sample(FILLER, 2)
+        words.insert(rng.randrange(3), word)
+        rows.append(f"{i + 1},{' '.join(words)},Joey,{emotion},{sentiment},{i},0,1,1,\"00:00:01,000\",\"00:00:02,000\"\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(MELD_HEADER + "".join(rows))
+
+
+def test_datasets_are_found_by_name_file_stem_or_dataset_field(tmp_path):
+    assert known_dataset("meld_dev").name == "MELD" and known_dataset("mer2023-test3").name == "MER2023"
+    assert known_dataset("cmu-mosi_test").name == "CMU-MOSI" and known_dataset("OV-MERD+").name == "OV-MERD+"
+    assert known_dataset("sims-v2").name == "CH-SIMS v2" and known_dataset("iemocap/4class").name == "IEMOCAP"
+    assert known_dataset("reccon") is None
+    (tmp_path / "d").mkdir()
+    for name, dataset in (("test_split.jsonl", "mosei"), ("d/meld.jsonl", "meld"), ("d/notes.jsonl", "reccon")):
+        line = {"id": "a", "dataset": dataset, "valence": 0.5, "messages": [{"role": "user", "content": "?"}]}
+        (tmp_path / name).write_text(json.dumps(line) + "\n")
+    sources, notes = suite_sources("mer-unibench", [str(tmp_path / "test_split.jsonl"), str(tmp_path / "d")])
+    # the first file by its samples' dataset field, the folder's by file name; in the suite's order
+    assert [(s.name, s.tasks) for s in sources] == [("MELD", ("basic", "closed", "sentiment")),
+                                                   ("CMU-MOSEI", ("sentiment",))]
+    assert notes[0] == (f"{tmp_path / 'd/notes.jsonl'}: not a dataset of suite mer-unibench; skipped "
+                        f"(name it NAME={tmp_path / 'd/notes.jsonl'} to include it)")
+    assert notes[1].startswith("suite mer-unibench: not given, left out of the table: OV-MERD+, MER2023")
+    sources, _ = suite_sources("auto", [f"mine={tmp_path / 'd/notes.jsonl'}"])
+    assert [(s.name, s.tasks) for s in sources] == [("mine", None)]  # decided from its gold fields
+    with pytest.raises(AffectLLMError, match="is not a dataset of suite mer-unibench"):
+        suite_sources("mer-unibench", [f"mine={tmp_path / 'd/notes.jsonl'}"])
+    with pytest.raises(AffectLLMError, match="are both MELD"):
+        suite_sources("auto", [str(tmp_path / "d/meld.jsonl"), f"MELD={tmp_path / 'd/notes.jsonl'}"])
+    with pytest.raises(AffectLLMError, match="no such manifest file or folder"):
+        suite_sources("auto", [str(tmp_path / "missing.jsonl")])
+
+
+def test_baselines_predict_the_majority_or_a_constant():
+    gold = {"1": {"label": "joy", "valence": 0.5}, "2": {"label": "joy", "valence": 0.4},
+            "3": {"label": "anger", "valence": -0.7}, "4": {"emotions": ["sad"], "valence": 0}}
+    (majority,) = parse_baselines("majority")[0]
+    assert [r["emotions"] for r in baseline_records(majority, gold)] == [["joy"]] * 4
+    assert {r["sentiment"] for r in baseline_records(majority, gold)} == {"positive"}  # 2 of 3 non-zero valences
+    assert baseline_records(Baseline("constant:sad", "sad"), gold)[0] == {"id": "1", "emotions": ["sad"],
+                                                                          "model": "constant:sad", "error": None}
+    assert parse_baselines("constants, constant:calm") == ([Baseline("constant:calm", "calm")], True)
+    with pytest.raises(AffectLLMError, match="--baselines mode: unknown baseline"):
+        parse_baselines("mode")
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_checkpoint, tmp_path_factory):
+    """MELD (text only) through recipe, check and `affectllm train` on the tiny model."""
+    d = tmp_path_factory.mktemp("loop")
+    write_meld(d / "MELD.Raw" / "train_sent_emo.csv", 64, seed=0)
+    write_meld(d / "MELD.Raw" / "dev_sent_emo.csv", 24, seed=1)
+    for split in ("train", "dev"):
+        assert main(["recipe", "meld", "--input", str(d / "MELD.Raw"), "--split", split, "--text-only",
+                     "--out", str(d / f"meld_{split}.jsonl")]) == 0
+        assert main(["recipe", "check", str(d / f"meld_{split}.jsonl")]) == 0
+    # the LLM reads the utterance as the subtitle line; no encoders keeps the 96 steps to seconds
+    assert main(["train", str(tiny_checkpoint), f"data.train={d / 'meld_train.jsonl'}", "data.num_workers=0",
+                 "model.audio_encoder=", "model.vision_encoder=", "model.text_encoder=", "model.prefusion=none",
+                 "model.prompt=affectgpt_hybrid",
+                 f"train.output_dir={d / 'run'}", "train.max_steps=96", "train.micro_batch_size=8", "train.lr=1e-2",
+                 "train.fusion_lr=1e-2", "train.warmup_steps=2", "train.save_every=0", "train.tensorboard=false",
+                 "train.seed=0"]) == 0
+    return d
+
+
+def test_from_checkpoint_to_paper_table(trained, tiny_checkpoint, capsys):
+    d, out = trained, trained / "bench"
+    argv = ["benchmark", str(d / "run" / "final"), "--data", str(d / "meld_dev.jsonl"), "--out", str(out),
+            "--adapter", "both", "--baselines", "majority,constants", "--base", str(tiny_checkpoint / "base"),
+            "--max-new-tokens", "12", "--workers", "0", "--quiet"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    report = json.loads((out / "report.json").read_text())
+    final = str(d / "run" / "final")
+    names = [final, f"{final} (LoRA off)", "majority", "constant:joy", "constant:sadness", "constant:anger",
+             "constant:surprise"]
+    assert list(report["models"]) == names
+    assert [(c["name"], c["metric"], c["main"]) for c in report["datasets"]] == [
+        ("MELD", "hit_rate", True), ("MELD/closed", "waf", False), ("MELD/sentiment", "waf", False)]
+    assert report["data"]["MELD"]["samples"] == 24 and report["suite"] == "auto"
+    assert report["command"].startswith("affectllm benchmark ")
+    # constant answers, scored by hand: 6 of 24 right, one class of four -> WAF = 6/24 * (2*0.25/1.25) = 0.1
+    const = report["models"]["constant:joy"]["details"]["MELD/closed"]
+    assert const["acc"] == pytest.approx(0.25) and const["waf"] == pytest.approx(0.25 * 0.4)
+    # sentiment: 12 positive and 12 negative utterances; joy -> positive: acc 0.5, WAF 0.5 * 2/3
+    assert report["models"]["constant:joy"]["details"]["MELD/sentiment"]["waf"] == pytest.approx(1 / 3)
+    # the trained model reads the emotion word out of the utterance (better than any constant answer);
+    # its base LLM alone answers noise
+    scores = {name: entry["scores"]["MELD"] for name, entry in report["models"].items()}
+    assert scores[final] >= 0.5 and scores[final] > max(v for k, v in scores.items() if k != final)
+    assert report["models"][final]["details"]["MELD/closed"]["acc"] >= 0.5
+    assert report["runs"][final]["MELD"]["failed"] == 0
+    preds = [json.loads(x) for x in (out / "predictions" / "_".join(final.strip("/").split("/")) / "MELD.jsonl")
+             .read_text().splitlines()]
+    assert len(preds) == 24 and "transcript" not in preds[0]  # every utterance has its subtitle: no ASR
+    assert f"| {final} |" in printed and (out / "report.md").read_text() in printed
+    assert (out / "report.png").read_bytes()[:4] == b"\x89PNG"
+    # resumable: a rerun captions nothing again and writes the same table
+    assert main(argv) == 0
+    assert "0 ok, 0 failed, 24 already done" in capsys.readouterr().err
+    assert json.loads((out / "report.json").read_text())["models"] == report["models"]
