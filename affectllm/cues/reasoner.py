@@ -122,6 +122,7 @@ class CueReasoner:
             parsed = parse_output(TEMPLATE, raw)
             emotions, problem = validate(parsed, cues, fused)
             if problem is None:
+                extra.pop("sentiment")  # the rule's polarity; the LLM's own emotions say theirs
                 return ReasonedAnswer(emotions=emotions, reasoning=dict(parsed.sections),
                                       explanation=parsed.explanation, answered_by="llm", valence=fused.valence,
                                       extra=extra, model=llm.name)

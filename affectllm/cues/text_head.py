@@ -202,7 +202,8 @@ class TextHead:
 
     @property
     def name(self) -> str:
-        return f"{ENCODER_NAME} + text head ({self.info.get('trained_on', self.path.name)})"
+        trained_on = str(self.info.get("trained_on", self.path.name)).split(" (")[0]  # the source stays in the file
+        return f"{ENCODER_NAME} + text head ({trained_on})"
 
 
 def readings(net: TextHeadNet, features: torch.Tensor) -> list[TextReading]:
