@@ -62,8 +62,13 @@ def test_a_manifest_entry_asks_its_own_question(reccon_manifest, quiet_backend, 
     assert rec.get("parse_error") in (None, "no emotion list could be read from the emotion_cause answer")
 
 
-def test_a_clip_without_subtitle_is_transcribed_for_the_model(tiny_checkpoint, tmp_path):
-    wav = speak(tmp_path / "said.wav", SAID, rate=150)
+@pytest.fixture(scope="module")
+def spoken(tmp_path_factory):
+    return speak(tmp_path_factory.mktemp("speech") / "said.wav", SAID, rate=150)
+
+
+def test_a_clip_without_subtitle_is_transcribed_for_the_model(tiny_checkpoint, spoken, tmp_path):
+    wav = spoken
     out = tmp_path / "o.jsonl"
     # one decoding worker: the transcript is made in the main process (faster-whisper hangs in a forked worker)
     argv = ["caption", str(wav), "--model", str(tiny_checkpoint), "--out", str(out), "--max-new-tokens", "4",
@@ -82,3 +87,14 @@ def test_a_clip_without_subtitle_is_transcribed_for_the_model(tiny_checkpoint, t
     assert main([*argv, "--overwrite", "--no-asr"]) == 0
     (rec,) = [json.loads(line) for line in out.read_text().splitlines()]
     assert rec["error"] is None and "transcript" not in rec
+
+
+def test_the_demo_feeds_a_checkpoint_the_transcript(tiny_checkpoint, spoken):
+    from affectllm.demo.engine import DemoEngine
+
+    engine = DemoEngine(str(tiny_checkpoint))
+    rec = engine.analyze(media_path=str(spoken), kind="audio").record
+    assert rec.error is None and "happy today" in rec.extra["transcript"].lower()
+    assert rec.extra["transcript"] == rec.cues["speech"]["text"]  # one ASR pass: the evidence view's transcript
+    rec = engine.analyze(media_path=str(spoken), subtitle="Typed words.", kind="audio").record
+    assert rec.error is None and "transcript" not in rec.extra

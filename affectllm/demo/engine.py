@@ -62,10 +62,11 @@ def frames_for(duration: float, window_s: float) -> int:
 
 class DemoEngine:
     """``model``: "cues" (default) or a checkpoint folder; ``llm``: the cue path's ``--llm`` (None: no LLM);
-    ``base``: ``--base`` values for a checkpoint whose base models lie outside it (``affectllm.checkpoint``)."""
+    ``base``: ``--base`` values for a checkpoint whose base models lie outside it (``affectllm.checkpoint``);
+    ``asr``: a checkpoint hears the cue extractors' transcript as the subtitle of an upload that has none."""
 
     def __init__(self, model: str = "cues", llm: str | None = None,
-                 max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, base: tuple[str, ...] = ()):
+                 max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, base: tuple[str, ...] = (), asr: bool = True):
         from affectllm.demo.timeline import WINDOW_S
 
         self.model = model or "cues"
@@ -83,8 +84,10 @@ class DemoEngine:
             from affectllm.checkpoint import parse_base_arguments
 
             self.cue_backend = None
+            self.asr = asr
             paths, trusted = parse_base_arguments(base)
-            self.checkpoint = load_backend(self.model, base=paths, trusted=tuple(trusted))
+            # the transcript comes from the cue extractors, which run for the evidence views anyway
+            self.checkpoint = load_backend(self.model, base=paths, trusted=tuple(trusted), asr=False)
             self.name = self.checkpoint.name
 
     def analyze(self, media_path: str | None = None, text: str | None = None, subtitle: str | None = None,
@@ -147,10 +150,15 @@ class DemoEngine:
         from affectllm.caption.inputs import CaptionItem
         from affectllm.cues.extract import extract_cues
 
-        (record,) = self.checkpoint.caption([CaptionItem(name, path, subtitle)])
+        # A checkpoint answers from features, not cues; the cue extractors supply the evidence views and,
+        # for an upload without a subtitle, the transcript the model hears as its subtitle.
+        cues = extract_cues(clip, subtitle=subtitle)
+        transcript = None if subtitle or not self.asr else (cues.get("speech") or {}).get("text", "")
+        (record,) = self.checkpoint.caption([CaptionItem(name, path, subtitle or transcript or None)])
+        if transcript is not None:
+            record.extra["transcript"] = transcript
         if not record.cues:
-            # A checkpoint answers from features, not cues; the cue extractors supply the evidence views.
-            record.cues = extract_cues(clip, subtitle=subtitle)
+            record.cues = cues
             record.extra["evidence_from"] = "cue extractors (shown beside the checkpoint's answer)"
         return record
 
