@@ -152,6 +152,7 @@ def test_autocaption_recipe_writes_resumable_manifest(media, tmp_path, capsys):
     assert main(argv) == 0
     samples = [json.loads(line) for line in out.read_text().splitlines()]
     assert [s["id"] for s in samples] == ["red", "said"]
+    assert samples[0]["messages"][0]["content"].startswith("<video><audio>")  # a clip with sound: its own track
     said = samples[1]
     assert said["audios"] == [os.path.relpath(media["speech"], tmp_path)] and said["videos"] == [] and said["emotions"]
     assert said["messages"][0]["content"].startswith("<audio>")
