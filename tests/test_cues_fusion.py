@@ -105,6 +105,17 @@ def test_the_voice_strengthens_what_others_read_but_names_nothing_alone():
            "low arousal" in with_voice.explanation.split("Evidence:")[1]
 
 
+def test_weak_channels_and_the_voice_alone_cannot_add_a_further_emotion():
+    fast = {"present": True, "speaking_rate_wps": 4.0, "pitch_range_semitones": 10.0, "loudness_change_db": 7.0}
+    c = cues(text_cue("anger", 0.5), face_cue("neutral", 0.2, movements=[("brow_height", 0.6)]), voice=fast)
+    answer = fuse(c)
+    top = answer.families["anger"]
+    # Raised brows (weight 0.09, weak) and the voice's high arousal lift surprise past a quarter of the top
+    # score, but the channels of weight give it almost nothing: it is not named.
+    assert answer.families["surprise"] >= 0.25 * top
+    assert answer.emotions == ["angry"]
+
+
 def test_a_word_said_outright_names_its_family():
     answer = fuse(cues(dict(text_cue("anger", 0.6), text="I am furious with you.")))
     assert answer.emotions[0] == "furious"

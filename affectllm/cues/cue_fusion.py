@@ -87,7 +87,10 @@ def name_families(families: dict[str, float], channels: list[Channel]) -> list[t
     top_score = ranked[0][1]
     if ranked[0][0] != "neutral" and top_score < MIN_EVIDENCE:
         return [("neutral", "neutral")]
-    kept = [ranked[0][0]] + [f for f, s in ranked[1:] if f != "neutral" and s >= KEEP_RATIO * top_score]
+    # A further family needs its share from channels of weight: weak ones and the voice only add to it.
+    firm = family_scores([c for c in channels if c.weight >= WEAK_WEIGHT and not c.modulates])
+    kept = [ranked[0][0]] + [f for f, s in ranked[1:] if f != "neutral" and s >= KEEP_RATIO * top_score
+                             and firm.get(f, 0.0) >= KEEP_RATIO * top_score]
     out: list[tuple[str, str]] = []
     for family in kept:
         said = next((c.words[family] for c in channels if c.key == "said" and family in c.words), None)
