@@ -34,15 +34,14 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_train_gpu import DEV, DTYPE, LORA_TARGETS, TINY, build_affectllm, llm_config, random_samples, sync, \
-    write_encoders  # noqa: E402
+from bench_train_gpu import DEV, DTYPE, LORA_TARGETS, TINY, build_affectllm, random_models, random_samples, \
+    sync  # noqa: E402
 
 PROMPTS = int(os.environ.get("PROMPTS", "2"))
 GROUP = int(os.environ.get("GROUP", "4" if TINY else "8"))
@@ -163,21 +162,12 @@ def main() -> None:
     args = parser.parse_args()
 
     from affectllm.cli._quiet import quiet_libraries
+    from affectllm.model import load_tokenizer
 
     quiet_libraries()
-    from transformers import AutoModelForCausalLM
-
-    from affectllm.tiny import _train_tokenizer
-
     started = time.time()
-    tmp = Path(tempfile.mkdtemp(prefix="bench_grpo_"))
-    paths = write_encoders(tmp)
-    tokenizer = _train_tokenizer()
-    tokenizer.save_pretrained(tmp / "tokenizer")
-    cfg = llm_config()
-    with torch.device(DEV):
-        llm = AutoModelForCausalLM.from_config(cfg, dtype=DTYPE)
-    eos = [tokenizer.eos_token_id]
+    tmp, paths, cfg, llm = random_models("bench_grpo_")
+    eos = [load_tokenizer(str(tmp / "tokenizer")).eos_token_id]
     torch.manual_seed(0)
     rows, llm = baseline_rows(llm, cfg.vocab_size, eos, args.reps)
     rows += affectllm_rows(llm, paths, tmp / "tokenizer", cfg.vocab_size, args.reps)

@@ -93,6 +93,23 @@ def write_encoders(folder: Path) -> dict[str, Path]:
     return paths
 
 
+def random_models(prefix: str):
+    """The random-init models of a benchmark: encoders and a tokenizer saved in a new temporary folder, the
+    LLM built in memory (saving a 7B model would dominate the run). Returns (folder, encoder paths, LLM
+    config, LLM); the tokenizer is ``folder / "tokenizer"``."""
+    from transformers import AutoModelForCausalLM
+
+    from affectllm.tiny import _train_tokenizer
+
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    paths = write_encoders(tmp)
+    _train_tokenizer().save_pretrained(tmp / "tokenizer")
+    cfg = llm_config()
+    with torch.device(DEV):
+        llm = AutoModelForCausalLM.from_config(cfg, dtype=DTYPE)
+    return tmp, paths, cfg, llm
+
+
 def measure(step, batch: int, steps: int, n_params: int, **row) -> dict:
     """Median step time over ``steps`` after 2 warm-up steps."""
     if DEV == "cuda":
@@ -241,17 +258,8 @@ def main() -> None:
     from affectllm.cli._quiet import quiet_libraries
 
     quiet_libraries()
-    from transformers import AutoModelForCausalLM
-
-    from affectllm.tiny import _train_tokenizer
-
-    tmp = Path(tempfile.mkdtemp(prefix="bench_train_"))
     started = time.time()
-    paths = write_encoders(tmp)
-    _train_tokenizer().save_pretrained(tmp / "tokenizer")
-    cfg = llm_config()
-    with torch.device(DEV):
-        llm = AutoModelForCausalLM.from_config(cfg, dtype=DTYPE)
+    tmp, paths, cfg, llm = random_models("bench_train_")
     n_all = sum(p.numel() for p in llm.parameters())
     n_params = n_all - cfg.vocab_size * cfg.hidden_size  # the input embedding is a lookup
     print(json.dumps({"what": "init", "llm_params": n_all, "seconds": round(time.time() - started, 1)}), flush=True)
