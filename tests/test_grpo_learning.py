@@ -17,21 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 import yaml
 
 QUESTION = "<audio>Which emotion is heard?"
 WORD = {"high": "happy", "low": "sad"}
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def one_thread():
-    # tiny models run fastest single-threaded; two threads on a loaded 2-core box are many times slower
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
 
 def write_pitch_manifest(folder: Path, n: int, seed: int, answer=None, name: str = "prompts.jsonl") -> Path:
@@ -110,7 +100,7 @@ LABEL_RUN = ["train.max_steps=300", "train.grpo.group_size=16", "train.grpo.max_
              "train.grpo.kl_beta=0.04", "train.grpo.rewards.wheel_f1=null", "train.grpo.rewards.format=null"]
 
 
-def test_label_hit_reward_teaches_the_pitch_and_a_zeroed_reward_does_not(pitch_data, one_thread):
+def test_label_hit_reward_teaches_the_pitch_and_a_zeroed_reward_does_not(pitch_data):
     summary, evals = run_grpo(pitch_data, "label_hit", LABEL_RUN + ["train.grpo.rewards.label_hit=1"])
     start, end = evals[0]["rewards"]["label_hit"], evals[-1]["rewards"]["label_hit"]
     assert [e["step"] for e in evals] == [0, 300]
@@ -125,7 +115,7 @@ def test_label_hit_reward_teaches_the_pitch_and_a_zeroed_reward_does_not(pitch_d
     assert control[-1]["rewards"]["label_hit"] <= start + 0.15, control
 
 
-def test_format_reward_makes_the_template_the_rule(pitch_data, one_thread):
+def test_format_reward_makes_the_template_the_rule(pitch_data):
     """An SFT warm start on a mix of think/answer and plain targets samples the layout now and then; GRPO on the
     format reward (KL to that SFT checkpoint, given as the explicit reference) makes it the rule; weighted 0
     (computed and logged only), it does not."""
