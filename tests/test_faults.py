@@ -297,9 +297,12 @@ def test_failed_records_are_retried_by_default_and_replaced(tiny_checkpoint, cli
 def test_setup_errors_stop_before_the_first_clip(tiny_checkpoint, clips, tmp_path, capsys):
     out = tmp_path / "o.jsonl"
     assert _caption(clips[0], clips[1], "--llm", tmp_path / "no_such_llm", "--out", out) == 2
-    assert _error_line(capsys).startswith(f"affectllm caption: error: {tmp_path / 'no_such_llm'}")
+    assert _error_line(capsys).startswith(f"affectllm caption: error: --llm {tmp_path / 'no_such_llm'}")
     assert _caption(clips[0], "--model", tiny_checkpoint, "--prompt", "nosuch", "--out", out) == 2
     assert _error_line(capsys).startswith("affectllm caption: error: unknown prompt template 'nosuch'; choose one of:")
+    assert _caption(clips[0], "--model", tiny_checkpoint, "--whisper", tmp_path, "--out", out) == 2
+    assert _error_line(capsys) == (f"affectllm caption: error: --whisper {tmp_path}: not a faster-whisper model "
+                                   "folder (no model.bin); point it at a local CTranslate2 Whisper model, or pass --no-asr")
     assert not out.exists()
 
 
