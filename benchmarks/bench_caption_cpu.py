@@ -6,7 +6,9 @@ Inputs are generated 2-second clips (a coloured 160x120 video at 25 fps with a t
 one real face clip with espeak-ng speech. The checkpoint backend uses the tiny
 random-init model of ``affectllm init-tiny`` (so this measures the engine: decoding,
 workers, batching, writing — not a real LLM's cost) with 64 new tokens, at batch 1
-and batch 4 without workers, and batch 4 with two decoding workers. The cue backend uses the bundled
+and batch 4 without workers, and batch 4 with two decoding workers, without ASR; then
+batch 4 with two workers again with the default ASR (the clips have no subtitle, so
+Whisper tiny.en transcribes each), against the same run without it. The cue backend uses the bundled
 models (face tflite graphs, Whisper tiny.en, SmolLM2-135M); its one-off model loading is
 paid on a warm-up clip and not timed.
 """
@@ -72,11 +74,18 @@ def main() -> int:
         print(json.dumps(row), flush=True)
 
     ckpt = init_tiny(tmp / "tiny")
-    backend = load_backend(str(ckpt), max_new_tokens=NEW_TOKENS)
+    backend = load_backend(str(ckpt), max_new_tokens=NEW_TOKENS, asr=False)
     backend.caption(items[:1])  # warm-up
-    report(backend="checkpoint(tiny)", **timed_run(items, backend, tmp / "a.jsonl", batch=1, workers=0))
-    report(backend="checkpoint(tiny)", **timed_run(items, backend, tmp / "b.jsonl", batch=4, workers=0))
-    report(backend="checkpoint(tiny)", **timed_run(items, backend, tmp / "b.jsonl", batch=4, workers=2))
+    report(backend="checkpoint(tiny)", asr=False, **timed_run(items, backend, tmp / "a.jsonl", batch=1, workers=0))
+    report(backend="checkpoint(tiny)", asr=False, **timed_run(items, backend, tmp / "b.jsonl", batch=4, workers=0))
+    plain = timed_run(items, backend, tmp / "b.jsonl", batch=4, workers=2)
+    report(backend="checkpoint(tiny)", asr=False, **plain)
+    # the default for clips without a subtitle: Whisper tiny.en writes one (in the main process)
+    heard = load_backend(str(ckpt), max_new_tokens=NEW_TOKENS, asr=True)
+    heard.caption(items[:1])  # warm-up: loads Whisper
+    with_asr = timed_run(items, heard, tmp / "d.jsonl", batch=4, workers=2)
+    report(backend="checkpoint(tiny)", asr=True, seconds_ratio_vs_no_asr=round(with_asr["seconds"] / plain["seconds"], 2),
+           **with_asr)
 
     try:
         cues = load_backend("cues")
