@@ -138,3 +138,17 @@ def test_check_and_training_read_the_same_contract(tmp_path, media_files, capsys
         read_manifest(manifest)
     assert str(err.value) == (f"{report['errors'][0]} (and 1 more samples); `affectllm recipe check {manifest}` "
                               "lists them all")
+
+
+def test_the_cue_path_hears_a_separate_audio_file(media_files, tmp_path):
+    from affectllm.caption import collect_inputs
+    from affectllm.caption.backends import CuePreparer
+    from affectllm.media import load_clip
+
+    for name in ("silent", "audio"):
+        shutil.copy(media_files[name], tmp_path / media_files[name].name)
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text(json.dumps(_sample("<video><audio>Why?", ["silent.mp4"], ["tone.wav"])) + "\n")
+    (item,) = collect_inputs([str(manifest)])
+    clip = CuePreparer(num_frames=2, max_side=64).prepare(item)
+    assert clip.has_video and len(clip.audio) == len(load_clip(media_files["audio"], video=False).audio)

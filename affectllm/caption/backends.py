@@ -16,11 +16,15 @@ class CuePreparer:
         self.max_side = max_side
 
     def prepare(self, item):
+        """The item's clip; a manifest entry's separate audio file replaces the video's own track."""
         from affectllm.media import load_clip
 
         if item.path is None:
             return None  # a text-only manifest entry: the subtitle is the only evidence
-        return load_clip(item.path, num_frames=self.num_frames, max_side=self.max_side)
+        clip = load_clip(item.path, num_frames=self.num_frames, max_side=self.max_side, audio=not item.audio_path)
+        if item.audio_path:
+            clip.audio = load_clip(item.audio_path, video=False).audio
+        return clip
 
     def collate(self, prepared: list) -> list:
         return prepared
