@@ -145,3 +145,21 @@ def test_format_reward_makes_the_template_the_rule(pitch_data):
     # a share of sampled answers (temperature 1) stays unfinished noise; the layout itself becomes the rule
     assert np.mean(rewarded[-10:]) >= max(0.7, start + 0.4), rewarded[-10:]
     assert np.mean(zeroed[-10:]) <= start + 0.15, zeroed[-10:]
+
+
+def test_updates_per_rollout_reuse_the_answers_and_clip(pitch_data):
+    """With μ = 2 each rollout serves two optimizer steps: the same answers (identical rewards), a ratio of 1
+    on the first (nothing clipped) and, after a large step, clipped tokens on the second."""
+    run_grpo(pitch_data, "two_updates", ["train.max_steps=6", "train.save_every=2", "train.lr=0.05",
+                                         "train.grpo.updates_per_rollout=2", "train.grpo.group_size=8",
+                                         "train.grpo.max_new_tokens=12", "train.grpo.rewards.wheel_f1=null",
+                                         "train.grpo.rewards.label_hit=1", "train.eval_manifest=null"])
+    from affectllm.training.run_log import read_metrics
+
+    records = read_metrics(pitch_data["tmp"] / "two_updates")
+    assert [r["step"] for r in records] == [1, 2, 3, 4, 5, 6]
+    for first, second in zip(records[0::2], records[1::2]):
+        assert first["rewards"] == second["rewards"] and first["completion_tokens"] == second["completion_tokens"]
+        assert first["rollout_s"] > 0 and second["rollout_s"] == 0
+        assert first["clip_fraction"] == 0
+    assert any(second["clip_fraction"] > 0 for second in records[1::2])

@@ -96,8 +96,10 @@ def train_grpo(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
     while state.step < total_steps:
         started = time.perf_counter()
         rollouts: list[Rollout] = []
+        dropped = 0
         for _ in range(t.grad_accum):
             epoch, position, batch = next(batches)
+            dropped += len(batch["dropped"])
             batch = _to_device(batch, device)
             rollouts.append(on_model(lambda m: rollout(m, batch, batch["gold"], s, ctx, weights, reference, synced)))
         state.epoch, state.epoch_position = epoch, position
@@ -118,7 +120,7 @@ def train_grpo(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
             state.step += 1
             elapsed = time.perf_counter() - update_started + (rollout_s if update == 0 else 0.0)
             record = _step_record(state, epoch, rollouts, losses_here, kl, clipped, lr, grad_norm, elapsed,
-                                  rollout_s if update == 0 else 0.0, first_update=update == 0)
+                                  rollout_s if update == 0 else 0.0, dropped if update == 0 else 0)
             losses[state.step], rewards[state.step] = record["loss"], record["reward"]
             log.sample_ids(state.step, [sid for r in rollouts for sid in r.ids])
             if evaluator is not None and (state.step == total_steps or (t.eval_every and state.step % t.eval_every == 0)):
@@ -132,6 +134,9 @@ def train_grpo(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
 
     save_training_checkpoint(run_dir, state, model, engine, optimizer, scheduler, info, t.keep_checkpoints)
     final = _save_final(run_dir, model, engine, info, _training_record(run_record, state, evals.get(state.step)))
+    if state.dropped:
+        log.write(f"{state.dropped} unusable prompts were replaced (broken media or a bad sample); run "
+                  "`affectllm recipe check` on the manifest to list them")
     log.write(f"done: {state.step} GRPO steps, final checkpoint {final}")
     log.close()
     return {"run_dir": str(run_dir), "final": str(final), "steps": state.step, "losses": losses, "rewards": rewards,
@@ -142,31 +147,33 @@ def train_grpo(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
 
 def _step_record(state: TrainerState, epoch: int, rollouts: list[Rollout], losses: list[float], kl: float,
                  clipped: float, lr: float, grad_norm: float | None, elapsed: float, rollout_s: float,
-                 first_update: bool) -> dict:
+                 dropped: int) -> dict:
     """One metrics.jsonl record: means over every completion of the step on all ranks (rewards over the
-    completions each applies to), token-weighted KL and clip fraction. The first update of a rollout counts its
-    prompts and tokens as seen."""
+    completions each applies to), token-weighted KL and clip fraction. The first update of a rollout
+    (``rollout_s`` > 0) counts its prompts, tokens and replaced samples."""
     names = list(rollouts[0].rewards)
     totals = torch.cat([r.total for r in rollouts])
     tokens = sum(r.completion_tokens for r in rollouts)
     local = [sum(losses) / len(losses), 1.0, float(totals.sum()), float((totals ** 2).sum()), float(len(totals)),
              float(tokens), kl, clipped, float(sum(c.finished for r in rollouts for c in r.completions)),
-             float(sum(len(r.ids) for r in rollouts))]
+             float(sum(len(r.ids) for r in rollouts)), float(dropped)]
     for name in names:
         values = [v for r in rollouts for v in r.rewards[name] if v is not None]
         local += [sum(values), sum(v * v for v in values), float(len(values))]
     g = sum_across_ranks(local)
-    loss, ranks, r_sum, r_sq, n, tokens, kl, clipped, finished, prompts = g[:10]
-    if first_update:
+    loss, ranks, r_sum, r_sq, n, tokens, kl, clipped, finished, prompts, dropped = g[:11]
+    if rollout_s:
         state.samples_seen += int(prompts)
         state.tokens_seen += int(tokens)
+        state.dropped += int(dropped)
     record = {"step": state.step, "epoch": epoch, "loss": loss / ranks, "lr": lr, "grad_norm": grad_norm,
               "tokens_per_s": tokens / elapsed, "samples_per_s": n / elapsed,
               "reward": r_sum / n, "reward_std": _std(r_sum, r_sq, n), "rewards": {}, "rewards_std": {},
               "kl": kl / max(tokens, 1), "clip_fraction": clipped / max(tokens, 1),
-              "completion_tokens": tokens / n, "finished": finished / n, "rollout_s": rollout_s}
+              "completion_tokens": tokens / n, "finished": finished / n, "rollout_s": rollout_s,
+              "dropped": state.dropped}
     for k, name in enumerate(names):
-        total, sq, count = g[10 + 3 * k: 13 + 3 * k]
+        total, sq, count = g[11 + 3 * k: 14 + 3 * k]
         if count:
             record["rewards"][name] = total / count
             record["rewards_std"][name] = _std(total, sq, count)
