@@ -79,6 +79,8 @@ def test_killed_grpo_run_resumes_to_the_same_rewards_and_losses(setup):
     _finish(_single(setup, tmp / "uninterrupted", reference_log), reference_log)
     reference = _steps(tmp / "uninterrupted")
     assert sorted(reference) == list(range(1, STEPS + 1))
+    closing = json.loads(reference_log.read_text().strip().splitlines()[-1])  # the CLI's one-line summary
+    assert closing["steps"] == STEPS and closing["last_reward"] == pytest.approx(reference[STEPS]["reward"])
     assert all({"wheel_f1", "format", "label_hit"} <= set(r["rewards"]) for r in reference.values())
 
     out, log = tmp / "killed", tmp / "killed.log"

@@ -51,5 +51,8 @@ def run(args: argparse.Namespace) -> int:
                           "last_loss": losses[max(losses)] if losses else None,
                           "dropped": summary["dropped"], **({"eval_loss": summary["eval_loss"]}
                                                               if "eval_loss" in summary else {}),
-                          **({"best": summary["best"]} if summary.get("best") else {})}))
+                          **({"best": summary["best"]} if summary.get("best") else {}),
+                          **({"first_reward": summary["rewards"][min(summary["rewards"])],  # GRPO: mean weighted reward
+                              "last_reward": summary["rewards"][max(summary["rewards"])]} if summary.get("rewards")
+                             else {})}))
     return 0
