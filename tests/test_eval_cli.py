@@ -35,7 +35,8 @@ def test_cli_json_keys(tmp_path, capsys):
     assert _json_out(capsys, ["eval", "basic", "--pred", str(pred), "--gold", str(gold_basic), "--json"]) == {"hit_rate": 1.0}
     assert _json_out(capsys, ["eval", "sentiment", "--pred", str(pred), "--gold", str(gold_sent), "--json"]) == {"waf": 1.0, "acc": 1.0}
     vad = _json_out(capsys, ["eval", "vad", "--pred", str(pred), "--gold", str(gold_vad), "--json"])
-    assert list(vad) == ["ccc"] and list(vad["ccc"]) == ["valence"]
+    assert list(vad) == ["ccc", "pearson", "mae", "n", "scale", "source"] and list(vad["ccc"]) == ["valence"]
+    assert vad["source"] == {"valence": {"lexicon": 1, "field": 1}} and vad["scale"] == {"valence": [-1.0, 1.0]}
     closed = _json_out(capsys, ["eval", "closed", "--pred", str(pred), "--gold", str(gold_basic), "--json"])
     assert set(closed) == {"waf", "acc"}
     # human-readable output

@@ -58,8 +58,9 @@ def test_vad_task():
     gold = {"a": {"id": "a", "valence": 1, "arousal": 0.2}, "b": {"id": "b", "valence": 2, "arousal": 0.4}, "c": {"id": "c", "valence": 3}}
     pred = {"a": {"id": "a", "valence": 2, "arousal": 0.2}, "b": {"id": "b", "valence": 3, "arousal": 0.4}, "c": {"id": "c", "valence": 4}}
     scores = evaluate("vad", gold, pred).scores
-    assert set(scores) == {"ccc"} and set(scores["ccc"]) == {"valence", "arousal"}
+    assert set(scores) == {"ccc", "pearson", "mae", "n", "scale", "source"} and set(scores["ccc"]) == {"valence", "arousal"}
     assert scores["ccc"]["valence"] == pytest.approx(4 / 7) and scores["ccc"]["arousal"] == pytest.approx(1.0)
+    assert scores["n"] == {"valence": 3, "arousal": 2} and scores["source"]["valence"] == {"field": 3}
 
 
 def test_closed_set_labels_and_emotion_fallback():

@@ -1,6 +1,9 @@
-"""`affectllm eval {ov,basic,sentiment,vad,closed,grounding} --pred P.jsonl --gold G.jsonl` and `affectllm eval report`.
+"""`affectllm eval TASK --pred P.jsonl --gold G.jsonl` (TASK: ov, basic, sentiment, vad, closed, grounding, cause-span,
+cause-pair) and `affectllm eval report`.
 
     affectllm eval ov --pred preds.jsonl --gold gold.jsonl --wheel-dir ../shared/emotion_wheel --json
+    affectllm eval vad --pred preds.jsonl --gold iemocap.jsonl
+    affectllm eval cause-span --pred reccon_preds.jsonl --gold reccon_test.jsonl --json
     affectllm eval report runs/a/mer2023.jsonl runs/b/mer2023.jsonl --gold gold/mer2023.jsonl --out report/
 """
 
@@ -12,15 +15,18 @@ import sys
 from pathlib import Path
 
 NAME = "eval"
-HELP = "Score predictions: emotion-wheel F1 (ov), hit rate (basic), sentiment WAF, CCC (vad), closed-set, grounding; or a report table."
+HELP = ("Score predictions: emotion-wheel F1 (ov), hit rate (basic), sentiment WAF, CCC/Pearson/MAE (vad), closed-set, "
+        "grounding, RECCON cause spans and cause pairs; or a report table.")
 
 _TASK_HELP = {
     "ov": 'open-vocabulary emotion-wheel F1/precision/recall (gold: {"id","emotions":[...]})',
     "basic": 'hit rate of a basic-emotion gold label (gold: {"id","label"})',
     "sentiment": 'polarity accuracy and weighted F1 (gold: {"id","valence"})',
-    "vad": 'concordance correlation for valence/arousal/dominance (gold: {"id","valence",...})',
+    "vad": 'CCC, Pearson and MAE per dimension on the gold scale (gold: {"id","vad","vad_scale"} or {"id","valence",...})',
     "closed": 'closed-set accuracy and weighted F1 (gold: {"id","label"})',
     "grounding": "share of cues cited in explanations that exist in the record's cues (no gold)",
+    "cause-span": 'RECCON causal span extraction: exact match and token F1 (gold: {"id","target_turn","cause_spans"})',
+    "cause-pair": 'RECCON causal emotion entailment: cause / not-cause F1 per candidate turn (gold as cause-span)',
 }
 
 
@@ -92,6 +98,15 @@ def _strict_json(data) -> str:
         raise AffectLLMError("a score came out as NaN or infinite; check the predictions and gold values") from None
 
 
+def _shown(value) -> str:
+    """One score for the text report: floats to 4 places, counts by source, undefined for None."""
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+    return "undefined" if value is None else str(value)
+
+
 def run(args) -> int:
     from affectllm.eval import evaluate
     from affectllm.eval.samples import read_jsonl
@@ -125,9 +140,6 @@ def run(args) -> int:
     else:
         print(f"{args.task} ({result.mode} mode, {result.samples} samples)")
         for key, value in result.scores.items():
-            if isinstance(value, dict):
-                for k, v in value.items():
-                    print(f"  {key}.{k}: {v:.4f}")
-            else:
-                print(f"  {key}: {value:.4f}" if isinstance(value, float) else f"  {key}: {value}")
+            for name, v in (value.items() if isinstance(value, dict) else [(None, value)]):
+                print(f"  {key if name is None else f'{key}.{name}'}: {_shown(v)}")
     return 0

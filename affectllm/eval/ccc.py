@@ -12,8 +12,6 @@ from typing import Sequence
 
 from affectllm.errors import AffectLLMError
 
-VAD_DIMENSIONS = ("valence", "arousal", "dominance")
-
 
 def ccc(gold: Sequence[float], pred: Sequence[float]) -> float:
     """CCC of two equally long sequences; 0.0 when both are constant and differ, 1.0 when identical constants."""

@@ -6,10 +6,16 @@ task       gold line                      result (``--json`` keys)
 ov         ``{"id","emotions":[...]}``    ``{"f1","precision","recall"}``
 basic      ``{"id","label"}``             ``{"hit_rate"}``
 sentiment  ``{"id","valence"}``           ``{"waf","acc"}``
-vad        ``{"id","valence",...}``       ``{"ccc": {dimension: value}}``
+vad        ``{"id","vad","vad_scale"}``   ``{"ccc","pearson","mae",...}`` (per dimension)
 closed     ``{"id","label"}``             ``{"waf","acc"}``
 grounding  (none: the pred records)       ``{"grounding","samples","cited"}``
+cause-span ``{"id","target_turn",``       ``{"em_pos","f1_pos","f1_neg","f1",...}``
+           ``"cause_spans"}``
+cause-pair as cause-span                  ``{"pos_f1","neg_f1","macro_f1","acc",...}``
 ========== ============================== =========================================
+
+``vad`` is scored by ``affectllm.eval.dimensional``, the cause tasks (RECCON)
+by ``affectllm.eval.cause``.
 
 Modes: *official* (``wheel_dir`` given) reproduces MER-UniBench on the
 official wheel files; *default* uses our own vocabulary's families.
@@ -22,22 +28,24 @@ always wrong.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from affectllm.dimensions import finite_number
 from affectllm.emotions import EmotionVocabulary, default_vocabulary, extract_labels
 from affectllm.errors import AffectLLMError
-from affectllm.eval.ccc import VAD_DIMENSIONS, ccc
+from affectllm.eval.cause import cause_scores
 from affectllm.eval.classification import closed_set_scores
+from affectllm.eval.dimensional import vad_scores
 from affectllm.eval.grounding import grounding_scores
 from affectllm.eval.open_vocab import LabelSpace, VocabularySpace, WheelSpace, hit_rate_scores, ov_scores
 from affectllm.eval.samples import EmotionExtractor, prediction_emotions
 from affectllm.eval.sentiment import prediction_polarity, sentiment_scores
 from affectllm.eval.wheel import load_official_wheels, parse_label_list
 
-TASKS = ("ov", "basic", "sentiment", "vad", "closed", "grounding")
-MAIN_METRIC = {"ov": "f1", "basic": "hit_rate", "sentiment": "waf", "vad": "ccc", "closed": "waf", "grounding": "grounding"}
+TASKS = ("ov", "basic", "sentiment", "vad", "closed", "grounding", "cause-span", "cause-pair")
+MAIN_METRIC = {"ov": "f1", "basic": "hit_rate", "sentiment": "waf", "vad": "ccc", "closed": "waf", "grounding": "grounding",
+               "cause-span": "f1_pos", "cause-pair": "macro_f1"}
 
 
 @dataclass
@@ -162,7 +170,16 @@ def evaluate(task: str, gold: dict[str, dict[str, Any]], pred: dict[str, dict[st
         return EvalResult(task, sentiment_scores(golds, polar, strict=options.strict), mode, len(keep), missing, notes)
 
     if task == "vad":
-        return _vad(gold, ids, recs, vocab, emotions_of, mode, missing, notes)
+        def emotion_valence(rec):
+            vals = [v for v in (vocab.valence(e) for e in emotions_of(rec)) if v is not None]
+            return sum(vals) / len(vals) if vals else 0.0
+
+        scores, vad_notes = vad_scores(gold, ids, recs, emotion_valence)
+        return EvalResult(task, scores, mode, len(ids), missing, notes + vad_notes)
+
+    if task in ("cause-span", "cause-pair"):
+        scores, cause_notes = cause_scores(task, gold, ids, recs)
+        return EvalResult(task, scores, mode, len(ids), missing, notes + cause_notes)
 
     # closed-set classification
     golds = [str(_need(gold, sid, "label")) for sid in ids]
@@ -184,38 +201,7 @@ def _need(gold: dict[str, dict[str, Any]], sid: str, field_name: str) -> Any:
 
 def _number(value: Any, sid: str, field_name: str, side: str = "gold") -> float:
     """A finite number from a record's field, or one error line naming the record (NaN, Infinity, "high")."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise AffectLLMError(f'{side} record "{sid}": "{field_name}" must be a number, got {value!r}')
-    try:
-        out = float(value)
-    except ValueError:
-        raise AffectLLMError(f'{side} record "{sid}": "{field_name}" must be a number, got {value!r}') from None
-    if not math.isfinite(out):
-        raise AffectLLMError(f'{side} record "{sid}": "{field_name}" is {value!r}, not a finite number; give a number')
-    return out
-
-
-def _vad(gold, ids, recs, vocab, emotions_of, mode, missing, notes) -> EvalResult:
-    out = {}
-    for dim in VAD_DIMENSIONS:
-        g_vals, p_vals = [], []
-        for sid, rec in zip(ids, recs):
-            if dim not in gold[sid] or gold[sid][dim] is None:
-                continue
-            value = None if rec is None else rec.get(dim)
-            if value is None and dim == "valence":
-                # Derive valence from the predicted emotions' valence in our vocabulary.
-                vals = [v for v in (vocab.valence(e) for e in emotions_of(rec)) if v is not None]
-                value = sum(vals) / len(vals) if vals else 0.0
-            if value is None:
-                continue
-            g_vals.append(_number(gold[sid][dim], sid, dim))
-            p_vals.append(_number(value, sid, dim, side="prediction"))
-        if g_vals:
-            out[dim] = ccc(g_vals, p_vals)
-    if not out:
-        raise AffectLLMError("vad: no gold record has valence, arousal or dominance with a matching prediction")
-    return EvalResult("vad", {"ccc": out}, mode, len(ids), missing, notes)
+    return finite_number(value, f'{side} record "{sid}": "{field_name}"')
 
 
 def _closed_label(rec: dict[str, Any] | None, emotions: list[str], classes: list[str], vocab: EmotionVocabulary) -> str:
