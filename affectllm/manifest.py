@@ -156,6 +156,38 @@ def media_spec(sample: dict, where: str | None = None, question_optional: bool =
     return MediaSpec(video=video, audio=audio, see_video=bool(n_video), hear_audio=bool(n_audio))
 
 
+CONTEXT_TURN_KEYS = ("speaker", "text", "videos", "audios")
+
+
+def check_context(sample: dict, where: str) -> list[dict]:
+    """The sample's ``context``, checked; [] when it has none.
+
+    ``context`` lists the previous turns of the sample's dialogue, oldest first, each
+    ``{"speaker": str, "text": str}`` with optional ``"videos"`` / ``"audios"`` (one file each, relative to the
+    manifest's folder like the sample's own media). Recipes write it with ``--context K``."""
+    context = sample.get("context")
+    if context is None:
+        return []
+    if not isinstance(context, list):
+        raise ManifestError(f'{where}: "context" must be a list of previous turns [{{"speaker": ..., "text": ...}}], '
+                            f"got {context!r}")
+    for k, turn in enumerate(context, start=1):
+        at = f"{where}: context turn {k}"
+        if not isinstance(turn, dict):
+            raise ManifestError(f'{at} must be {{"speaker": ..., "text": ...}}, got {turn!r}')
+        unknown = sorted(set(turn) - set(CONTEXT_TURN_KEYS))
+        if unknown:
+            raise ManifestError(f"{at} has unknown key(s) {', '.join(unknown)}; a turn holds "
+                                f"{', '.join(CONTEXT_TURN_KEYS)}")
+        for key in ("speaker", "text"):
+            if not isinstance(turn.get(key), str):
+                raise ManifestError(f'{at}: "{key}" must be text, got {turn.get(key)!r}')
+        media = _path_list(turn, "videos", at) + _path_list(turn, "audios", at)
+        if not (turn["text"].strip() or media):
+            raise ManifestError(f"{at} has no text and no media; leave the turn out")
+    return context
+
+
 def retag(question: str, video: str | Path | None, audio: str | Path | None = None) -> str:
     """``question`` with its media tags set for these files (``media_tags``), where its first tag stood or in front.
 

@@ -9,7 +9,9 @@ Facts relied on (AffectNet release README):
 - expression: 0 Neutral, 1 Happy, 2 Sad, 3 Surprise, 4 Fear, 5 Disgust,
   6 Anger, 7 Contempt, 8 None, 9 Uncertain, 10 No-Face; 8-10 are not
   expressions: such rows are reported as left out. valence/arousal lie in [-1, 1] (-2 marks
-  "not rated" for the non-face codes).
+  "not rated" for the non-face codes). They are kept as ``vad`` with
+  ``vad_scale`` [-1, 1] (``affectllm.dimensions``), and as the plain
+  ``valence`` / ``arousal`` fields.
 - Images ``Manually_Annotated_Images/<subDirectory_filePath>``.
 AffectNet gives no AU intensities; ``--aus`` takes a CSV (e.g. OpenFace
 output) keyed by ``subDirectory_filePath`` or the image stem.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from affectllm.dimensions import rated_fields
 from data_recipes.expcot import expllm_record, read_au_table
 from data_recipes.manifest import (LeftOut, RowError, SourceRow, add_common_arguments, cell, convert, csv_rows,
                                    emotion_words, inside, make_sample, require_file)
@@ -77,8 +80,12 @@ def run(args: argparse.Namespace) -> int:
         au = aus.get(rel, aus.get(Path(rel).stem))
         record = expllm_record(au, emotions[0], args.au_threshold) if au is not None else {}
         arousal = row.data.get("arousal")
+        arousal = float(arousal) if arousal not in (None, "") else None
+        if arousal is not None and not -1.0 <= arousal <= 1.0:
+            raise RowError(f"arousal {arousal} outside [-1, 1]")
         return make_sample(f"affectnet_{Path(rel).stem}", out_dir, targets, emotions=emotions, video=path,
                            valence=valence, record=record, label=LABELS[code], split=row.data["_split"],
-                           arousal=float(arousal) if arousal not in (None, "") else None, has_aus=au is not None)
+                           arousal=arousal, has_aus=au is not None,
+                           **rated_fields({"valence": valence, "arousal": arousal}, (-1.0, 1.0)))
 
     return convert(args, _rows(root, args.split), build, dataset="affectnet", targets=targets)

@@ -13,7 +13,9 @@ Facts relied on (AvaMERG challenge baseline, AvaMERG-Pipeline dataset reader):
 - Clips ``video/dia<id>utt<n>.mp4`` and ``audio/dia<id>utt<n>.wav``, with the
   conversation id's leading zeros dropped and n counting utterances from 1.
 One sample per turn: the speaker's last utterance is the input clip, the
-target is the chain of empathy ending in the reply.
+target is the chain of empathy ending in the reply. ``--context K`` writes
+the K utterances before it (role, text, their clips when found) into
+``context``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import argparse
 from pathlib import Path
 
 from affectllm.errors import AffectLLMError
+from data_recipes.context import Turn, add_context_argument, clip_if_found, previous_turns
 from data_recipes.manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments,
                                    convert, emotion_words, find_media, json_list_rows, label_valence, make_sample)
 
@@ -35,12 +38,26 @@ SPLITS = ("train", "val", "test")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser, STYLES, "chain_of_empathy", splits=SPLITS, default_split="train")
+    add_context_argument(parser)
 
 
 def _utterance_text(u) -> tuple[str, str]:
     if isinstance(u, dict):
         return str(u.get("role") or u.get("speaker") or "speaker"), str(u.get("text") or u.get("utterance") or "")
     return "speaker", str(u)
+
+
+def _clip_stem(u, conv_id: str, n: int) -> str:
+    """The clip name of the n-th utterance (from 1): its ``video_name``, else ``dia<id>utt<n>``."""
+    name = u.get("video_name") if isinstance(u, dict) else None
+    return Path(str(name or f"dia{conv_id}utt{n}")).stem
+
+
+def _history_turn(root: Path, u, conv_id: str, n: int) -> Turn:
+    """An earlier utterance as context, with its clips when they exist."""
+    role, text = _utterance_text(u)
+    stem = _clip_stem(u, conv_id, n)
+    return Turn(role, text, clip_if_found(root / "video", stem), clip_if_found(root / "audio", stem, AUDIO_EXTENSIONS))
 
 
 def _rows(root: Path, split: str):
@@ -80,8 +97,7 @@ def run(args: argparse.Namespace) -> int:
         history = turn.get("dialogue_history") or []
         if not history:
             raise RowError("empty dialogue_history")
-        last = history[-1] if isinstance(history[-1], dict) else {}
-        stem = Path(str(last.get("video_name") or f"dia{conv_id}utt{len(history)}")).stem
+        stem = _clip_stem(history[-1], conv_id, len(history))
         video = find_media(root / "video", stem, VIDEO_EXTENSIONS)
         audio = find_media(root / "audio", stem, AUDIO_EXTENSIONS) if (root / "audio").is_dir() else None
         lines = [f"{role}: {text}" for role, text in map(_utterance_text, history)]
@@ -90,10 +106,14 @@ def run(args: argparse.Namespace) -> int:
                                 "interpretation": str(coe.get("emotion_cause") or ""),
                                 "conclusion": str(coe.get("goal_to_response") or "")},
                   "response": str(turn.get("response") or "")}
+        context = None
+        if args.context:
+            earlier = [_history_turn(root, u, conv_id, n) for n, u in enumerate(history[:-1], start=1)]
+            context = previous_turns(earlier, len(earlier), args.context, out_dir)
         return make_sample(f"avamerg_{row.data['split']}_{conv_id}_{row.data['turn_index']}", out_dir, args.style,
                            emotions=emotions, video=video, audio=audio, subtitle=_utterance_text(history[-1])[1],
                            valence=label_valence(emotions), record=record,
                            prompt_fields={"dialogue": "\n".join(lines[:-1])}, label=emotion,
-                           topic=conv.get("topic"), split=row.data["split"])
+                           topic=conv.get("topic"), split=row.data["split"], context=context)
 
     return convert(args, _rows(root, args.split), build, dataset="avamerg")

@@ -2,7 +2,9 @@
 
 Reports malformed lines, samples that break the manifest contract
 (``affectllm.manifest.media_spec``: the same rule training, captioning and the
-benchmark apply, so a manifest that passes here loads there), missing or
+benchmark apply, so a manifest that passes here loads there), malformed dialogue
+``context`` (``affectllm.manifest.check_context``) and ``vad`` ratings off their
+``vad_scale`` (``affectllm.dimensions``), missing or
 unreadable media (``affectllm.media``'s probe), empty targets, empty chains (a
 reasoning template whose target holds no reasoning, such as
 ``<think></think>`` or a bare ``Emotions: sad``), the label distribution and
@@ -22,7 +24,8 @@ from collections import Counter
 from pathlib import Path
 
 from affectllm.errors import AffectLLMError, MediaError
-from affectllm.manifest import ManifestError, media_spec
+from affectllm.dimensions import sample_ratings
+from affectllm.manifest import ManifestError, check_context, media_spec
 
 NAME = "check"
 HELP = "validate a manifest: media, targets, label distribution, token lengths"
@@ -151,6 +154,18 @@ def check_manifest(path: Path, tokenizer: str | None = None, probe: bool = True)
                 errors.append(f"{where}: {problem}")
         if spec is not None:
             warnings += _missing_streams(spec, infos, where)
+        try:  # dialogue context (--context K) and dimensional ratings on their scale
+            context = check_context(sample, where)
+            sample_ratings(sample, where)
+        except AffectLLMError as err:
+            errors.append(str(err))
+            context = []
+        for media in (m for turn in context for m in turn.get("videos", []) + turn.get("audios", [])):
+            p = Path(media) if Path(media).is_absolute() else root / media
+            if p not in probed:
+                probed[p] = _media_problem(p, probe=False)
+            if probed[p][0]:
+                errors.append(f"{where}: context: {probed[p][0]}")
         labels.update(sample.get("emotions") or ["(none)"])
         lengths.append(count_tokens(user) + count_tokens(target))
     lengths.sort()

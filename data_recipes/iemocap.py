@@ -16,10 +16,16 @@ preprocess/iemocap.py`` and ``config.py``'s ``IEMOCAPFour``, commit
 - Every turn line is accounted for: a sample, an error (no wav, malformed),
   or "left out" with its reason (``xxx``: no majority label; ``oth``: no
   emotion named; with ``--classes 4``, a class outside the protocol).
-- V, A, D are rated on 1..5; valence is stored as (V - 3) / 2, in [-1, 1].
+- V, A, D are rated on 1..5: the sample keeps them as ``vad`` with
+  ``vad_scale`` [1, 5] each (``affectllm.dimensions``); ``valence`` is
+  (V - 3) / 2, in [-1, 1]. A rating off the scale is reported.
 - ``SessionN/dialog/transcriptions/<dialog>.txt``: ``<utterance id> [start-end]: text``.
 - ``SessionN/sentences/wav/<dialog>/<utterance id>.wav``. Video exists only per
   dialog (both speakers, ``dialog/avi/DivX``), so samples are audio-only.
+- The speaker of a turn is the letter (F or M) that opens the last part of
+  its id (``Ses01F_impro05_M001``: M).
+``--context K``: the previous K turns of the dialog by start time, every turn
+of its EmoEvaluation file (``xxx`` ones too), with transcript and wav.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ import re
 from pathlib import Path
 
 from affectllm.errors import AffectLLMError
+from affectllm.dimensions import rated_fields, to_unit
+from data_recipes.context import Dialogues, Turn, add_context_argument
 from data_recipes.manifest import (LeftOut, RowError, SourceRow, add_common_arguments, convert, emotion_words,
                                    make_sample, read_text)
 from data_recipes.targets import Targets
@@ -43,6 +51,7 @@ FOUR_CLASS = {"neu": "neutral", "hap": "happy", "exc": "happy", "ang": "angry", 
 ALL_CLASSES = dict(FOUR_CLASS, exc="excited", fru="frustrated", sur="surprised", fea="fearful", dis="disgusted")
 NO_LABEL = {"xxx": "no majority label (xxx)", "oth": "label 'oth' (other) names no emotion"}
 SESSIONS = tuple(f"Session{i}" for i in range(1, 6))
+SCALE = (1.0, 5.0)  # V, A and D ratings
 _TURN = re.compile(r"^\[(?P<start>[\d.]+)\s*-\s*(?P<end>[\d.]+)\]\s+(?P<id>\S+)\s+(?P<label>\S+)\s+\[(?P<vad>[^\]]*)\]")
 _TRANSCRIPT = re.compile(r"^(?P<id>\S+)\s+\[[^\]]*\]:\s*(?P<text>.*)$")
 
@@ -51,6 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser, STYLES, "affectgpt_hybrid", splits=SESSIONS, label_only=True)
     parser.add_argument("--classes", choices=["4", "all"], default="4",
                         help="4: neutral/happy(+excited)/angry/sad, others left out; all: every labelled class")
+    add_context_argument(parser)
 
 
 def _rows(root: Path, split: str):
@@ -77,12 +87,28 @@ def _transcripts(path: Path) -> dict[str, str]:
     return found
 
 
+def _wav(session_dir: Path, dialog: str, utt: str) -> Path:
+    return session_dir / "sentences" / "wav" / dialog / f"{utt}.wav"
+
+
+def _dialog_turns(path: Path, session_dir: Path, transcript: dict[str, str], dialogues: Dialogues) -> None:
+    """Every turn line of one EmoEvaluation file as a dialogue turn at its start time."""
+    for line in read_text(path).splitlines():
+        m = _TURN.match(line)
+        if m:
+            utt = m.group("id")
+            wav = _wav(session_dir, path.stem, utt)
+            turn = Turn(utt.rsplit("_", 1)[-1][:1], transcript.get(utt, ""), audio=wav if wav.is_file() else None)
+            dialogues.add(path, float(m.group("start")), turn)
+
+
 def run(args: argparse.Namespace) -> int:
     root: Path = args.input
     table = FOUR_CLASS if args.classes == "4" else ALL_CLASSES
     out_dir = args.out.resolve().parent
     transcripts: dict[Path, dict[str, str]] = {}
     targets = Targets.from_args(args)
+    dialogues, read_dialogs = Dialogues(), set()
 
     def build(row: SourceRow) -> dict | None:
         m = _TURN.match(row.data["line"])
@@ -98,16 +124,26 @@ def run(args: argparse.Namespace) -> int:
         vad = [float(x) for x in m.group("vad").split(",")]
         if len(vad) != 3:
             raise RowError(f"expected [V, A, D], got [{m.group('vad')}]")
+        if not all(SCALE[0] <= x <= SCALE[1] for x in vad):
+            raise RowError(f"[V, A, D] = [{m.group('vad')}] is off the 1..5 rating scale")
         utt, dialog = m.group("id"), row.file.stem
         session_dir = root / row.data["session"]
-        wav = session_dir / "sentences" / "wav" / dialog / f"{utt}.wav"
+        wav = _wav(session_dir, dialog, utt)
         if not wav.is_file():
             raise RowError(f"clip {wav} not found")
         tfile = session_dir / "dialog" / "transcriptions" / f"{dialog}.txt"
         if tfile not in transcripts:
             transcripts[tfile] = _transcripts(tfile)
+        context = None
+        if args.context:
+            if row.file not in read_dialogs:
+                _dialog_turns(row.file, session_dir, transcripts[tfile], dialogues)
+                read_dialogs.add(row.file)
+            context = dialogues.before(row.file, float(m.group("start")), args.context, out_dir)
+        ratings = dict(zip(("valence", "arousal", "dominance"), vad))
         return make_sample(utt, out_dir, targets, emotions=emotion_words([table[code]]), audio=wav,
-                           subtitle=transcripts[tfile].get(utt, ""), valence=(vad[0] - 3.0) / 2.0,
-                           label=table[code], code=code, vad=vad, split=row.data["session"])
+                           subtitle=transcripts[tfile].get(utt, ""), valence=to_unit(vad[0], SCALE),
+                           label=table[code], code=code, split=row.data["session"], context=context,
+                           **rated_fields(ratings, SCALE))
 
     return convert(args, _rows(root, args.split), build, dataset=f"iemocap/{args.classes}class", targets=targets)

@@ -17,6 +17,10 @@ commit 2d2011b409d3ca2d7e94460cd007d434b1d0a102):
 Valence is the sentiment sign scaled by the emotion's vocabulary valence
 magnitude (neutral 0).
 
+``--context K`` writes the previous K utterances of the same dialogue
+(``Dialogue_ID``, in ``Utterance_ID`` order) into each sample's ``context``
+(speaker, utterance, its clip when found; ``data_recipes.context``).
+
 ``--text-only`` converts the label files alone (no clips needed): each sample
 is the utterance as subtitle with no media tags, for text-only training and
 evaluation (the text annotations are distributed without the clips). MELD is
@@ -33,6 +37,7 @@ from pathlib import Path
 
 from data_recipes.manifest import (VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments, cell, convert,
                                    csv_rows, emotion_words, find_media, label_valence, make_sample, require_file)
+from data_recipes.context import Dialogues, Turn, add_context_argument, clip_if_found
 from data_recipes.targets import Targets
 
 NAME = "meld"
@@ -53,6 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser, STYLES, "affectgpt_hybrid", splits=tuple(SPLITS), label_only=True)
     parser.add_argument("--text-only", action="store_true",
                         help="utterance text only: read the label CSVs, need no clips, write no media")
+    add_context_argument(parser)
 
 
 def _clip_folder(root: Path, split: str, folder: str) -> Path:
@@ -76,10 +82,29 @@ def _rows(root: Path, split: str):
             yield row
 
 
+def _dialogues(rows: list[SourceRow], root: Path, text_only: bool) -> Dialogues:
+    """Every utterance of the label files as a dialogue turn (rows the build will refuse included)."""
+    dialogues = Dialogues()
+    for row in rows:
+        try:
+            split, dia, utt = row.data["_split"], int(cell(row, "Dialogue_ID")), int(cell(row, "Utterance_ID"))
+        except (RowError, ValueError):
+            continue  # no place in a dialogue; the build reports the row
+        video = None if text_only else clip_if_found(_clip_folder(root, split, SPLITS[split][1]), f"dia{dia}_utt{utt}")
+        turn = Turn((row.data.get("Speaker") or "").strip(), (row.data.get("Utterance") or "").strip(), video)
+        dialogues.add((split, dia), utt, turn)
+    return dialogues
+
+
 def run(args: argparse.Namespace) -> int:
     root: Path = args.input
     out_dir = args.out.resolve().parent
     targets = Targets.from_args(args)
+    rows = _rows(root, args.split)
+    dialogues = None
+    if args.context:
+        rows = list(rows)
+        dialogues = _dialogues(rows, root, args.text_only)
 
     def build(row: SourceRow) -> dict:
         split = row.data["_split"]
@@ -95,8 +120,9 @@ def run(args: argparse.Namespace) -> int:
                                                          VIDEO_EXTENSIONS)
         emotions = emotion_words([emotion])
         valence = SENTIMENTS[sentiment] * abs(label_valence(emotions) or 0.5)
+        context = dialogues.before((split, dia), utt, args.context, out_dir) if dialogues else None
         return make_sample(f"meld_{split}_{stem}", out_dir, targets, emotions=emotions, video=video,
                            subtitle=cell(row, "Utterance"), valence=valence, label=emotion, sentiment=sentiment,
-                           speaker=(row.data.get("Speaker") or "").strip(), split=split)
+                           speaker=(row.data.get("Speaker") or "").strip(), split=split, context=context)
 
-    return convert(args, _rows(root, args.split), build, dataset="meld", targets=targets)
+    return convert(args, rows, build, dataset="meld", targets=targets)

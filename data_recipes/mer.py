@@ -32,8 +32,9 @@ Layouts, tried in this order (the first one found is used):
 Subtitles come from MERBench's ``transcription-engchi-polish.csv`` (``name,
 chinese, english``; MER2024: ``transcription-merge.csv``; MER2025:
 ``subtitle_chieng.csv``) when present. Six classes: neutral, angry, happy,
-sad, worried, surprise. Valence is rated on [-5, 5]; the manifest stores it
-divided by 5; -10 or an empty cell means "not rated". For the npz the "line"
+sad, worried, surprise. Valence is rated on [-5, 5]: the sample keeps the
+rating as ``vad`` with ``vad_scale`` [-5, 5] (``affectllm.dimensions``) and
+``valence`` is it divided by 5; -10 or an empty cell means "not rated". For the npz the "line"
 reported with an error is the entry number. Label-only: without
 ``--ground-chains`` a chain ``--style`` writes plain answers.
 """
@@ -45,6 +46,7 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
+from affectllm.dimensions import rated_fields, to_unit
 from affectllm.errors import AffectLLMError
 from data_recipes.manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments,
                                    cell, convert, csv_rows, emotion_words, find_media, make_sample)
@@ -65,6 +67,7 @@ RELEASE_2024 = {"train": ("label-disdim.csv", "video-labeled")}
 RELEASE_2025 = {"train": "track1_train_disdim.csv", "test1": "track1_test_dis.csv"}
 NPZ_FILES = ("label-6way.npz", "track1_label_6way.npz")
 NOT_RATED = -10
+SCALE = (-5.0, 5.0)  # valence rating
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -87,12 +90,13 @@ def clip_folders(root: Path) -> list[Path]:
     return [root / "video", *(root / s for s in SPLITS), root / "video-labeled"]
 
 
-def valence_of(raw) -> float | None:
+def valence_rating(raw) -> float | None:
+    """The valence rating on [-5, 5], or None when the clip is not rated (-10, empty)."""
     try:
         v = float(raw)
     except (TypeError, ValueError):
         return None
-    return v / 5.0 if -5.0 <= v <= 5.0 else None  # -10 marks "not rated"
+    return v if SCALE[0] <= v <= SCALE[1] else None  # -10 marks "not rated"
 
 
 def _release_2023(root: Path) -> dict[str, Path]:
@@ -116,7 +120,7 @@ def _csv_rows(files: dict[str, Path], split: str) -> Iterator[SourceRow]:
 def is_placeholder(corpus: dict) -> bool:
     """MERTools' stand-in test labels: every clip 'neutral' with no valence rating."""
     return bool(corpus) and all(
-        isinstance(v, dict) and v.get("emo") == "neutral" and valence_of(v.get("val")) is None
+        isinstance(v, dict) and v.get("emo") == "neutral" and valence_rating(v.get("val")) is None
         for v in corpus.values())
 
 
@@ -183,7 +187,9 @@ def run(args: argparse.Namespace) -> int:
         video = find_media(folders, name, VIDEO_EXTENSIONS)
         audio = find_media(root / "audio", name, AUDIO_EXTENSIONS) if (root / "audio").is_dir() else None
         subtitle = subtitles.get(name, "")
+        rating = valence_rating(row.data.get("valence"))
         return make_sample(name, out_dir, targets, emotions=emotion_words([label]), video=video, audio=audio,
-                           subtitle=subtitle, valence=valence_of(row.data.get("valence")), label=label, split=split)
+                           subtitle=subtitle, valence=None if rating is None else to_unit(rating, SCALE), label=label,
+                           split=split, **rated_fields({"valence": rating}, SCALE))
 
     return convert(args, rows, build, dataset="mer", targets=targets)

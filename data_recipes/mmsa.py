@@ -20,8 +20,9 @@ The corpus is detected when ``--corpus`` (or an alias: cmu-mosi, cmu-mosei,
 ch-sims, sims-v2) does not name it: ``meta.csv`` means SIMS v2; filled
 unimodal labels mean CH-SIMS; otherwise a CMU corpus, MOSEI when its column
 order or size (MOSI has 2,199 clips) says so. The detection is printed.
-The manifest's valence is the score divided by the corpus range (so in
-[-1, 1]). These corpora rate sentiment, not emotions: ``emotions`` holds the
+The sample keeps the score as ``vad`` valence with ``vad_scale`` [-3, 3]
+(CMU) or [-1, 1] (SIMS) (``affectllm.dimensions``); ``valence`` is the score
+divided by the corpus range (so in [-1, 1]). These corpora rate sentiment, not emotions: ``emotions`` holds the
 polarity word (positive / negative / neutral) and ``sentiment`` repeats it,
 so the manifest feeds ``affectllm eval sentiment`` directly.
 """
@@ -32,6 +33,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from affectllm.dimensions import rated_fields
 from affectllm.errors import AffectLLMError
 from data_recipes.manifest import (VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments, cell, convert,
                                    csv_header, csv_rows, find_media, make_sample, plain_name)
@@ -115,6 +117,6 @@ def run(args: argparse.Namespace) -> int:
         return make_sample(f"{corpus}_{video_id}_{clip_id}", out_dir, targets, emotions=[polarity],
                            video=video, subtitle=(row.data.get("text") or "").strip(), valence=score / scale,
                            label=polarity, sentiment=polarity, score=score, unimodal_valence=unimodal or None,
-                           split=mode)
+                           split=mode, **rated_fields({"valence": score}, (-scale, scale)))
 
     return convert(args, rows, build, dataset=corpus, targets=targets)

@@ -19,7 +19,12 @@ Facts relied on (declare-lab/RECCON ``README.md`` and
 RECCON is text-only: samples carry no media; the conversation up to the
 target turn goes into the prompt. One sample per non-neutral turn; a latent
 cause becomes ``latent: true`` (no span to quote), ``type`` is kept as
-``cause_types``, and errors name the line where the turn starts.
+``cause_types``, and errors name the line where the turn starts. Each sample
+carries what ``affectllm eval cause-span`` / ``cause-pair`` score against:
+``target_turn`` (the target's turn number; turns 1..target_turn are the
+candidate causes) and ``cause_spans`` (``{"text", "utterance"}``).
+``--context K`` also writes the previous K turns (speaker, utterance) into
+``context``.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import re
 from pathlib import Path
 
 from affectllm.errors import AffectLLMError
+from data_recipes.context import Turn, add_context_argument, previous_turns
 from data_recipes.manifest import (RowError, SourceRow, add_common_arguments, convert, emotion_words,
                                    label_valence, make_sample, read_text)
 
@@ -46,6 +52,7 @@ LATENT = "b"  # evidence / span value of a cause that is not in the conversation
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser, STYLES, "emotion_cause", splits=SPLITS, default_split="test")
     parser.add_argument("--corpus", choices=["dailydialog", "iemocap"], default="dailydialog")
+    add_context_argument(parser)
 
 
 _TURN_KEY = re.compile(r'(?<!\\)"turn"\s*:')
@@ -98,6 +105,10 @@ def run(args: argparse.Namespace) -> int:
         turns, k = row.data["turns"], row.data["index"]
         turn = turns[k]
         target_turn = turn.get("turn", k + 1)
+        if not all(isinstance(t, dict) for t in turns[:k]):
+            raise RowError(f"turn {target_turn} of {row.data['dialogue']}: an earlier turn is not a JSON object")
+        if not isinstance(target_turn, int) or isinstance(target_turn, bool) or target_turn < 1:
+            raise RowError(f"turn {target_turn!r} of {row.data['dialogue']}: \"turn\" must be a number from 1")
         spans, evidence = turn.get(SPANS), turn.get(EVIDENCE)
         if not spans:
             raise RowError(f"turn {target_turn} of {row.data['dialogue']}: no {SPANS!r}")
@@ -110,7 +121,10 @@ def run(args: argparse.Namespace) -> int:
             if ev == LATENT or span == LATENT:
                 latent = True
                 continue
-            cause_spans.append({"text": str(span), "utterance": ev if isinstance(ev, int) else None})
+            if not isinstance(ev, int) or isinstance(ev, bool) or not 1 <= ev <= target_turn:
+                raise RowError(f"turn {target_turn} of {row.data['dialogue']}: cause span {str(span)!r} has evidence "
+                               f"{ev!r}, not a turn from 1 to {target_turn}")
+            cause_spans.append({"text": str(span), "utterance": ev})
         history = "\n".join(f"({t.get('turn', i + 1)}) {t.get('speaker', '?')}: {t.get('utterance', '')}"
                             for i, t in enumerate(turns[: k + 1]))
         emotions = emotion_words([emotion])
@@ -122,10 +136,15 @@ def run(args: argparse.Namespace) -> int:
         if turn.get("explanation"):
             record["reasoning"]["interpretation"] = str(turn["explanation"])
         types = turn.get("type")
+        context = None
+        if args.context:
+            dialogue = [Turn(str(t.get("speaker", "?")), str(t.get("utterance", ""))) for t in turns]
+            context = previous_turns(dialogue, k, args.context, out_dir)
         return make_sample(f"reccon_{row.data['split']}_{row.data['dialogue']}_{target_turn}", out_dir, args.style,
                            emotions=emotions, subtitle=str(turn.get("utterance", "")), valence=label_valence(emotions),
                            record=record, prompt_fields={"dialogue": history, "emotion": emotions[0]},
                            label=emotion, cause_spans=cause_spans, latent_cause=latent or None,
-                           cause_types=types if isinstance(types, list) else None, split=row.data["split"])
+                           cause_types=types if isinstance(types, list) else None, split=row.data["split"],
+                           target_turn=target_turn, context=context)
 
     return convert(args, _rows(args.input, args.corpus, args.split), build, dataset=f"reccon/{args.corpus}")
