@@ -6,7 +6,10 @@ One JSON object per line::
      "reasoning": {"observations", "interpretation", "conclusion"},
      "cues", "model", "error"}
 
-A failed item has ``emotions == []`` and a one-line ``error``.
+A failed item has ``emotions == []`` and a one-line ``error``. ``vad``
+(``{"valence", "arousal", "dominance"}``, on [-1, 1] unless a ``vad_scale``
+says otherwise; ``affectllm.dimensions``) is written only by an answer that
+rates dimensions: a dimensional head, or the cue path's valence and arousal.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class ResultRecord:
     cues: dict[str, Any] = field(default_factory=dict)
     model: str = ""
     error: str | None = None
+    vad: dict[str, float] | None = None  # dimension -> value, only when the answer rates dimensions
     # Optional extras kept beside the contract fields (e.g. which path produced the answer).
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -38,6 +42,8 @@ class ResultRecord:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        if d["vad"] is None:
+            del d["vad"]
         extra = d.pop("extra")
         d.update({k: v for k, v in extra.items() if k not in d})
         return d

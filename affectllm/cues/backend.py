@@ -78,8 +78,9 @@ class CueBackend:
             timings["llm"] = answer.extra["llm_seconds"]
         timings["total"] = round(time.perf_counter() - t, 4)
         extra = {"answered_by": answer.answered_by, "valence": answer.valence, **answer.extra}
+        vad = extra.pop("vad", None) or None
         return ResultRecord(id=id, path=path, emotions=answer.emotions, explanation=answer.explanation,
-                            reasoning=answer.reasoning, cues=cues, model=answer.model, extra=extra)
+                            reasoning=answer.reasoning, cues=cues, model=answer.model, vad=vad, extra=extra)
 
 
 def default_id(path: str) -> str:

@@ -13,7 +13,9 @@ classes (tired, calm, frustrated...) therefore appear only when a channel
 named them.
 
 The explanation cites the supporting cues after "Evidence:" and, separately,
-those that point elsewhere after "Disagreeing:".
+those that point elsewhere after "Disagreeing:". ``vad`` holds the dimensions
+the evidence reads: valence when a channel reads a sentiment, arousal when a
+voice was heard (prosody); dominance is never guessed.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class FusedAnswer:
     sentiment: str = "neutral"  # negative | neutral | positive
     families: dict[str, float] = field(default_factory=dict)  # family -> score, best first
     named_families: list[str] = field(default_factory=list)  # the families of ``emotions``, in order
+    vad: dict[str, float] = field(default_factory=dict)  # valence / arousal on [-1, 1], where a channel reads them
     channels: list[Channel] = field(default_factory=list)
     reasoning: dict[str, str] = field(default_factory=dict)
     explanation: str = ""
@@ -122,9 +125,12 @@ def fuse(cues: dict) -> FusedAnswer:
     families = family_scores(channels)
     named = name_families(families, channels)
     sentiment, valence = fused_sentiment(channels)
+    voice = cues.get("voice") or {}
+    arousal = voice_arousal(voice).arousal
+    vad = ({"valence": valence} if any(c.sentiment and c.weight > 0 for c in channels) else {}) | (
+        {"arousal": arousal} if voice.get("present") else {})
     answer = FusedAnswer(
-        emotions=[w for _, w in named], valence=valence,
-        arousal=voice_arousal(cues.get("voice") or {}).arousal,
+        emotions=[w for _, w in named], valence=valence, arousal=arousal, vad=vad,
         scores={w: round(families[f], 3) for f, w in named}, sentiment=sentiment,
         families={f: round(s, 3) for f, s in families.items()}, named_families=list(dict.fromkeys(f for f, _ in named)),
         channels=channels)

@@ -105,7 +105,8 @@ class CueReasoner:
     def answer(self, cues: dict, subtitle: str | None = None) -> ReasonedAnswer:
         t = time.perf_counter()
         fused = fuse(cues)
-        extra: dict = {"cue_valence": fused.valence, "cue_arousal": fused.arousal, "cue_scores": fused.scores,
+        extra: dict = {"vad": fused.vad,
+                       "cue_valence": fused.valence, "cue_arousal": fused.arousal, "cue_scores": fused.scores,
                        "sentiment": fused.sentiment, "cue_channels": [c.to_dict() for c in fused.channels],
                        "fusion_seconds": round(time.perf_counter() - t, 4)}
         if self.llm_spec is not None:
