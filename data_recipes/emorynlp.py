@@ -25,13 +25,12 @@ without ``--ground-chains`` a chain ``--style`` writes plain answers.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from data_recipes.context import Dialogues, Turn, add_context_argument, clip_if_found
 from data_recipes.manifest import (VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments, cell, convert,
-                                   csv_rows, emotion_words, find_media, label_valence, make_sample, parse_label_list,
-                                   require_file)
+                                   emotion_words, find_media, label_valence, make_sample, parse_label_list,
+                                   split_csv_rows)
 from data_recipes.targets import Targets
 
 NAME = "emorynlp"
@@ -53,20 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _rows(root: Path, split: str) -> list[SourceRow]:
-    wanted = [s for s in SPLITS if split in ("all", s)]
-    present = [s for s in wanted if (root / f"emorynlp_{s}_final.csv").is_file()]
-    if split != "all" or not present:
-        present = wanted  # require_file names the missing file
-    for s in wanted:
-        if s not in present:
-            print(f"emorynlp: no emorynlp_{s}_final.csv in {root}; the {s} split is not converted", file=sys.stderr)
-    rows = []
-    for s in present:
-        for row in csv_rows(require_file(root / f"emorynlp_{s}_final.csv", f"EmoryNLP {s} label file"),
-                            required=COLUMNS):
-            row.data["_split"] = s
-            rows.append(row)
-    return rows
+    return list(split_csv_rows(root, {s: f"emorynlp_{s}_final.csv" for s in SPLITS}, split, "EmoryNLP", COLUMNS))
 
 
 def _place(row: SourceRow) -> tuple[tuple, int, str]:

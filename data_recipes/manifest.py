@@ -133,6 +133,25 @@ def csv_rows(path: Path, required: Iterable[str] = (), header: bool = True,
         start = reader.line_num + 1
 
 
+def split_csv_rows(root: Path, files: dict[str, str], split: str, dataset: str,
+                   required: Iterable[str] = ()) -> Iterator[SourceRow]:
+    """Rows of each split's label CSV under ``root`` (``files``: split -> file name), ``row.data["_split"]`` set.
+
+    ``--split all`` reads the splits whose file is there and says which are missing (all of them missing is
+    an error naming the first); a named split needs its file."""
+    wanted = [name for name in files if split in ("all", name)]
+    present = [name for name in wanted if (root / files[name]).is_file()]
+    if split != "all" or not present:
+        present = wanted  # a named split, or none at all: require_file says which file is missing
+    for name in wanted:
+        if name not in present:
+            print(f"{dataset.lower()}: no {files[name]} in {root}; the {name} split is not converted", file=sys.stderr)
+    for name in present:
+        for row in csv_rows(require_file(root / files[name], f"{dataset} {name} label file"), required=required):
+            row.data["_split"] = name
+            yield row
+
+
 def csv_header(path: Path) -> list[str]:
     """The column names of a CSV's first line (stripped), [] for an empty file."""
     lines = read_text(require_file(path, "label file")).splitlines()

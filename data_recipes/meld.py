@@ -32,11 +32,10 @@ utterance's lexical affect).
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from data_recipes.manifest import (VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments, cell, convert,
-                                   csv_rows, emotion_words, find_media, label_valence, make_sample, require_file)
+                                   emotion_words, find_media, label_valence, make_sample, split_csv_rows)
 from data_recipes.context import Dialogues, Turn, add_context_argument, clip_if_found
 from data_recipes.targets import Targets
 
@@ -69,17 +68,7 @@ def _clip_folder(root: Path, split: str, folder: str) -> Path:
 
 
 def _rows(root: Path, split: str):
-    wanted = [name for name in SPLITS if split in ("all", name)]
-    present = [name for name in wanted if (root / SPLITS[name][0]).is_file()]
-    if split != "all" or not present:
-        present = wanted  # a named split, or none at all: require_file says which file is missing
-    for name in wanted:
-        if name not in present:
-            print(f"meld: no {SPLITS[name][0]} in {root}; the {name} split is not converted", file=sys.stderr)
-    for name in present:
-        for row in csv_rows(require_file(root / SPLITS[name][0], f"MELD {name} label file"), required=COLUMNS):
-            row.data["_split"] = name
-            yield row
+    return split_csv_rows(root, {name: files[0] for name, files in SPLITS.items()}, split, "MELD", COLUMNS)
 
 
 def _dialogues(rows: list[SourceRow], root: Path, text_only: bool) -> Dialogues:
