@@ -4,13 +4,18 @@ Fixture layouts follow each converter's docstring (declare-lab/MELD, the IEMOCAP
 the AvaMERG reader, emorynlp/emotion-detection and Strong-AI-Lab/emotion for EmoryNLP); the text is ours.
 """
 
+import csv
 import json
+from pathlib import Path
 
 import pytest
 from recipe_helpers import assert_media_resolve, media, put, recipe, write  # noqa: F401
 
 from affectllm.cli import main
 from affectllm.eval import evaluate
+from data_recipes.manifest import read_text
+
+REAL_MELD = Path(__file__).resolve().parents[2] / "shared" / "data" / "meld"
 
 MELD_HEADER = "Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID,Season,Episode,StartTime,EndTime\n"
 MELD_DEV = (MELD_HEADER +
@@ -60,6 +65,22 @@ def test_meld_context_carries_the_earlier_clips(tmp_path, media, capsys):
         assert_media_resolve(out, [{"videos": turn.get("videos", []), "audios": []}])
     assert main(["recipe", "check", str(out), "--no-probe"]) == 0
     capsys.readouterr()
+
+
+@pytest.mark.skipif(not (REAL_MELD / "dev_sent_emo.csv").is_file(), reason="../shared/data/meld absent")
+def test_real_meld_dev_context_matches_the_label_file(tmp_path, capsys):
+    rc, rows, err = recipe(capsys, "meld", "--input", REAL_MELD, "--split", "dev", "--text-only", "--context", "2",
+                           "--out", tmp_path / "dev.jsonl")
+    assert rc == 0 and len(rows) == 1109 and "(0 rows skipped)" in err
+    dialogues: dict[int, dict[int, tuple[str, str]]] = {}
+    for line in csv.DictReader(read_text(REAL_MELD / "dev_sent_emo.csv").splitlines()):
+        dialogues.setdefault(int(line["Dialogue_ID"]), {})[int(line["Utterance_ID"])] = (line["Speaker"].strip(),
+                                                                                          line["Utterance"].strip())
+    for r in rows:
+        dia, utt = (int(x) for x in r["id"].removeprefix("meld_dev_dia").split("_utt"))
+        earlier = [dialogues[dia][u] for u in sorted(dialogues[dia]) if u < utt]
+        assert [(t["speaker"], t["text"]) for t in r["context"]] == earlier[-2:], r["id"]
+    assert sum(len(r["context"]) == 2 for r in rows) > 800  # most utterances have two before them
 
 
 IEMOCAP_EVAL = (
