@@ -10,7 +10,7 @@ is one manifest line (the README's format)::
 
     {"id", "messages": [user "<video><audio>instruction", assistant target],   (tags: affectllm.manifest)
      "videos", "audios", "subtitle", "emotions", "valence", "dataset", "split", "label",
-     "style", "chain"}
+     "style", "chain"}     (+ "vad", "vad_scale": affectllm.dimensions; "context": data_recipes.context)
 
 ``style`` is the template the target was rendered with and ``chain`` says
 where its reasoning came from (``data_recipes.targets``). Media paths are

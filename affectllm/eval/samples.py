@@ -2,9 +2,11 @@
 
 Gold lines (DESIGN.md): ``ov`` -> ``{"id", "emotions": [...]}``; ``basic`` and
 closed-set -> ``{"id", "label"}``; ``sentiment`` -> ``{"id", "valence"}``;
-``vad`` -> ``{"id", "valence", "arousal", "dominance"}`` (any subset).
+``vad`` -> ``{"id", "vad", "vad_scale"}`` or ``{"id", "valence", "arousal", "dominance"}``
+(any subset); ``cause-span`` / ``cause-pair`` -> ``{"id", "target_turn", "cause_spans"}``.
 Prediction lines: ``{"id", "emotions": [...]}`` or free text in
-``"explanation"`` (a result record), plus ``"sentiment"`` for sentiment.
+``"explanation"`` (a result record), plus ``"sentiment"`` for sentiment,
+``"vad"`` for vad, ``"cause_spans"`` or ``"raw_output"`` for the cause tasks.
 """
 
 from __future__ import annotations
