@@ -9,9 +9,10 @@ import random
 import pytest
 
 from affectllm.benchmark.baselines import Baseline, baseline_records, parse_baselines
-from affectllm.benchmark.suites import known_dataset, suite_sources
+from affectllm.benchmark.suites import extra_tasks, gold_tasks, known_dataset, suite_sources
 from affectllm.cli import main
 from affectllm.errors import AffectLLMError
+from affectllm.eval.report import infer_task
 
 MELD_HEADER = "Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID,Season,Episode,StartTime,EndTime\n"
 # the emotion is said in the utterance, among filler words the tiny tokenizer knows, so a short run learns it
@@ -57,6 +58,16 @@ def test_datasets_are_found_by_name_file_stem_or_dataset_field(tmp_path):
         suite_sources("auto", [str(tmp_path / "d/meld.jsonl"), f"MELD={tmp_path / 'd/notes.jsonl'}"])
     with pytest.raises(AffectLLMError, match="no such manifest file or folder"):
         suite_sources("auto", [str(tmp_path / "missing.jsonl")])
+
+
+def test_ratings_and_cause_spans_add_their_tasks():
+    iemocap = [{"id": "a", "label": "sad", "emotions": ["sad"], "vad": {"valence": 2.0, "arousal": 1.5},
+                "vad_scale": {"valence": [1, 5], "arousal": [1, 5]}}]
+    reccon = [{"id": "b", "emotions": ["happy"], "target_turn": 3, "cause_spans": [{"text": "I won", "utterance": 1}]}]
+    assert extra_tasks(iemocap) == ("vad",) and gold_tasks(iemocap) == ("basic", "closed", "vad")
+    assert gold_tasks(reccon) == ("cause-span", "cause-pair")
+    assert extra_tasks([{"id": "c", "label": "sad"}]) == ()
+    assert infer_task({"b": reccon[0]}) == "cause-span" and infer_task({"d": {"id": "d", "vad": {"arousal": 2}}}) == "vad"
 
 
 def test_baselines_predict_the_majority_or_a_constant():

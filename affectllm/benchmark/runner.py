@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from affectllm.benchmark.baselines import Baseline, baseline_records, label_baselines
-from affectllm.benchmark.suites import DataSource, gold_tasks
+from affectllm.benchmark.suites import DataSource, extra_tasks, gold_tasks
+from affectllm.dimensions import VAD_DIMENSIONS
 from affectllm.errors import AffectLLMError
 from affectllm.eval.report import ReportCell, report_chart, report_markdown, report_table
 from affectllm.eval.tasks import EvalOptions, evaluate
@@ -69,6 +70,7 @@ def load_dataset(source: DataSource, limit: int | None = None) -> BenchmarkDatas
     gold = {it.id: gold_all[it.id] for it in items}
     try:
         tasks = source.tasks or gold_tasks(list(gold.values()))
+        tasks += tuple(t for t in extra_tasks(list(gold.values())) if t not in tasks)
     except AffectLLMError as err:
         raise AffectLLMError(f"{source.manifest}: cannot tell how to score {source.name}: {err}") from None
     return BenchmarkDataset(source.name, source.manifest, tasks, gold, items)
@@ -83,7 +85,9 @@ def task_gold(gold: dict[str, dict[str, Any]], task: str) -> dict[str, dict[str,
     if task == "sentiment":
         return {k: r for k, r in gold.items() if r.get("valence") is not None}
     if task == "vad":
-        return {k: r for k, r in gold.items() if any(r.get(d) is not None for d in ("valence", "arousal", "dominance"))}
+        return {k: r for k, r in gold.items() if r.get("vad") or any(r.get(d) is not None for d in VAD_DIMENSIONS)}
+    if task in ("cause-span", "cause-pair"):
+        return {k: r for k, r in gold.items() if r.get("target_turn") is not None and "cause_spans" in r}
     raise AffectLLMError(f"task {task} cannot be benchmarked")
 
 

@@ -69,14 +69,30 @@ def known_dataset(name: str) -> DatasetSpec | None:
     return None
 
 
+def _has(records: list[dict[str, Any]], field: str) -> bool:
+    return any(r.get(field) not in (None, "", [], {}) for r in records)
+
+
+def extra_tasks(records: list[dict[str, Any]]) -> tuple[str, ...]:
+    """Tasks any dataset's gold supports beyond its paper metrics: dimensional ratings (``vad``: IEMOCAP,
+    MSP-Podcast, MER, MOSI ...) and RECCON's cause tasks (``target_turn`` with ``cause_spans``)."""
+    tasks = ["vad"] if _has(records, "vad") else []
+    if _has(records, "target_turn") and any("cause_spans" in r for r in records):
+        tasks += ["cause-span", "cause-pair"]
+    return tuple(tasks)
+
+
 def gold_tasks(records: list[dict[str, Any]]) -> tuple[str, ...]:
     """Tasks an unknown dataset's gold supports, the main one first."""
-    has = lambda field: any(r.get(field) not in (None, "", []) for r in records)  # noqa: E731
-    tasks: list[str] = ["basic", "closed"] if has("label") else ["ov"] if has("emotions") else []
-    if any(isinstance(r.get("valence"), (int, float)) and r["valence"] != 0 for r in records):
-        tasks.append("sentiment")
+    causes = extra_tasks(records)
+    tasks: list[str] = [t for t in causes if t.startswith("cause")]  # a cause dataset is scored on its causes
     if not tasks:
-        raise AffectLLMError("its samples have no gold label, emotions or valence to score")
+        tasks = ["basic", "closed"] if _has(records, "label") else ["ov"] if _has(records, "emotions") else []
+        if any(isinstance(r.get("valence"), (int, float)) and r["valence"] != 0 for r in records):
+            tasks.append("sentiment")
+    tasks += [t for t in causes if t not in tasks]
+    if not tasks:
+        raise AffectLLMError("its samples have no gold label, emotions, valence, ratings or cause spans to score")
     return tuple(tasks)
 
 

@@ -32,9 +32,11 @@ class ReportCell:
 def infer_task(gold: dict[str, dict[str, Any]]) -> str:
     """The task a gold file is for, from the fields of its first record."""
     first = next(iter(gold.values()))
+    if "target_turn" in first and "cause_spans" in first:  # RECCON: its emotion is given, its causes are scored
+        return "cause-span"
     if "emotions" in first:
         return "ov"
-    if "arousal" in first or "dominance" in first:
+    if "arousal" in first or "dominance" in first or "vad" in first:
         return "vad"
     if "valence" in first:
         return "sentiment"
