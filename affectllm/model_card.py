@@ -49,16 +49,32 @@ def _datasets(training: dict | None) -> list[str]:
     return names
 
 
-def _flatten(node: Any, prefix: str = "") -> list[tuple[str, float]]:
-    if isinstance(node, bool):
-        return []
-    if isinstance(node, (int, float)):
-        return [(prefix, float(node))]
+SCORE_NAMES = ("waf", "acc", "f1", "precision", "recall", "hit_rate", "ccc", "score")
+
+
+def _scores(node: Any, prefix: str = "") -> list[tuple[str, float]]:
+    """(dotted path, value) of every score in ``node`` (leaves named like a metric; counts are left out)."""
     if isinstance(node, dict):
-        return [row for k, v in node.items() for row in _flatten(v, f"{prefix}.{k}" if prefix else str(k))]
-    if isinstance(node, list):
-        return [row for i, v in enumerate(node) for row in _flatten(v, f"{prefix}[{i}]")]
-    return []
+        return [row for k, v in node.items() for row in _scores(v, f"{prefix}.{k}" if prefix else str(k))]
+    is_score = prefix.rsplit(".", 1)[-1].startswith(SCORE_NAMES)
+    return [(prefix, float(node))] if is_score and isinstance(node, (int, float)) and not isinstance(node, bool) else []
+
+
+def _benchmark_table(metrics: dict) -> list[str]:
+    """One row per model when the file holds ``{"models": {name: scores}}``, else one row per score."""
+    models = metrics.get("models")
+    if isinstance(models, dict) and all(isinstance(v, dict) for v in models.values()):
+        rows = {name: dict(_scores(scores)) for name, scores in models.items()}
+        columns = list(dict.fromkeys(c for r in rows.values() for c in r))
+        lines = ["| model | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+        lines += [f"| {name} | " + " | ".join(f"{r[c]:.4f}" if c in r else "" for c in columns) + " |"
+                  for name, r in rows.items()]
+        return lines
+    rows = _scores(metrics)
+    lines = ["| metric | value |", "|---|---|"] + [f"| {k} | {v:.4f} |" for k, v in rows[:MAX_METRIC_ROWS]]
+    if len(rows) > MAX_METRIC_ROWS:
+        lines.append(f"| … {len(rows) - MAX_METRIC_ROWS} more in the metrics file | |")
+    return lines
 
 
 def _metrics_section(training: dict | None, metrics: dict | None) -> list[str]:
@@ -73,12 +89,8 @@ def _metrics_section(training: dict | None, metrics: dict | None) -> list[str]:
         if best:
             lines += [f"Best in-loop {evaluation.get('metric')}: {best['score']:.4f} at step {best['step']}.", ""]
     if metrics:
-        rows = _flatten(metrics)
-        lines += ["Benchmark scores:", "", "| metric | value |", "|---|---|"]
-        lines += [f"| {name} | {value:.4f} |" for name, value in rows[:MAX_METRIC_ROWS]]
-        if len(rows) > MAX_METRIC_ROWS:
-            lines.append(f"| … {len(rows) - MAX_METRIC_ROWS} more in the metrics file | |")
-        lines.append("")
+        title = metrics.get("benchmark") if isinstance(metrics.get("benchmark"), str) else "Benchmark scores"
+        lines += [f"{title}:", ""] + _benchmark_table(metrics) + [""]
     if not evaluation and not metrics:
         lines += ["No scores were recorded with this export (train with `train.eval_manifest`, or pass "
                   "`affectllm export --metrics FILE.json`).", ""]
@@ -147,5 +159,5 @@ def render_card(cfg: Config, references: dict[str, str], training: dict | None, 
     lines += ["## Licence", "",
               "The weights derive from the base models above and from the training data; check the licences "
               "of both before you redistribute them."]
-    lines += [f"{DATA_LICENCES[d]}" for d in _datasets(training) if d in DATA_LICENCES]
+    lines += [line for d in _datasets(training) if d in DATA_LICENCES for line in ("", DATA_LICENCES[d])]
     return "\n".join(lines) + "\n"
