@@ -34,6 +34,19 @@ class LoraSettings:
 
 
 @dataclass
+class VadHeadSettings:
+    """A regression head for dimensional ratings (``affectllm.fusion.vad_head``), trained with the LM loss:
+    ``loss = lm + loss_weight · Σ_d (1 − CCC_d)`` over the dimensions a micro-batch rates."""
+
+    dims: list[str] = field(default_factory=lambda: ["valence", "arousal", "dominance"])
+    # fused: the pre-fusion's fused tokens (needs model.prefusion); llm_last: the LLM's last hidden state at the
+    # answer marker, the position from which the model ends its answer
+    source: Literal["fused", "llm_last"] = "fused"
+    loss_weight: float = 1.0  # λ, per dimension
+    hidden: int = 256  # width of the head's hidden layer
+
+
+@dataclass
 class ModelConfig:
     llm: str = ""  # local directory or hub id of any transformers causal LM
     audio_encoder: str | None = None  # Whisper checkpoint; None disables audio
@@ -51,6 +64,9 @@ class ModelConfig:
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
     prompt: str = "emer"  # chain-of-thought template used to ask and to parse answers
     max_text_tokens: int = 128  # subtitle tokens fed to the text encoder
+    vad_head: VadHeadSettings | None = None  # valence/arousal/dominance head; null = none
+    # the clips of a sample's context turns go through the encoders and pre-fusion as <ctx_*> tokens
+    context_media: bool = False
 
 
 @dataclass
@@ -399,3 +415,27 @@ def validate(cfg: Config) -> None:
         raise ConfigError("config key 'model.num_fused_tokens' must be positive when model.prefusion is not 'none'")
     if not (m.audio_encoder or m.vision_encoder or m.text_encoder) and m.prefusion != "none":
         raise ConfigError("model.prefusion needs at least one encoder (audio_encoder, vision_encoder or text_encoder)")
+    if m.vad_head is not None:
+        validate_vad_head(m)
+
+
+def validate_vad_head(m: ModelConfig) -> None:
+    from affectllm.dimensions import VAD_DIMENSIONS
+
+    head = m.vad_head
+    if not head.dims:
+        raise ConfigError("config key 'model.vad_head.dims' is empty; list the dimensions to rate, e.g. "
+                          "[valence, arousal]")
+    for dim in head.dims:
+        if dim not in VAD_DIMENSIONS:
+            raise ConfigError(f"config key 'model.vad_head.dims' has unknown dimension {dim!r}; use "
+                              f"{', '.join(VAD_DIMENSIONS)}")
+    if len(set(head.dims)) != len(head.dims):
+        raise ConfigError(f"config key 'model.vad_head.dims' names a dimension twice: {head.dims}")
+    if not (head.loss_weight >= 0 and math.isfinite(head.loss_weight)):
+        raise ConfigError(f"config key 'model.vad_head.loss_weight' must be 0 or more, got {head.loss_weight}")
+    if head.hidden <= 0:
+        raise ConfigError(f"config key 'model.vad_head.hidden' must be positive, got {head.hidden}")
+    if head.source == "fused" and m.prefusion == "none":
+        raise ConfigError("model.vad_head.source fused reads the pre-fusion's fused tokens but model.prefusion is "
+                          "none; set model.prefusion to mix or cross, or model.vad_head.source=llm_last")

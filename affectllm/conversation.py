@@ -5,6 +5,11 @@ Placeholders: the manifest's user text carries ``<video>`` / ``<audio>`` (and op
 becomes, where it stands, a run of its own special token (``<|affect_video|>`` ×
 tokens-per-modality ...); the subtitle line and the pre-fusion's fused tokens follow; the
 fusion module later splices features at exactly those positions.
+
+A sample's dialogue ``context`` (the previous turns) is rendered in front of the first user
+turn, one line per turn with its speaker's name; with ``model.context_media`` a turn whose
+clip (or text, through a text encoder) was encoded carries its own runs of the context
+placeholders (``<|affect_ctx_video|>`` ...), spliced exactly like the sample's own.
 """
 
 from __future__ import annotations
@@ -19,7 +24,13 @@ PLACEHOLDER_TOKENS = {
     "audio": "<|affect_audio|>",
     "text": "<|affect_text|>",
     "fused": "<|affect_fused|>",
+    "ctx_video": "<|affect_ctx_video|>",
+    "ctx_audio": "<|affect_ctx_audio|>",
+    "ctx_text": "<|affect_ctx_text|>",
+    "ctx_fused": "<|affect_ctx_fused|>",
 }
+CONTEXT_PREFIX = "ctx_"  # media_inputs / placeholder key of a context turn's stream: "ctx_" + modality
+CONTEXT_HEADER = "Previous turns:"
 USER_TAGS = {"video": "<video>", "audio": "<audio>", "subtitle": "<subtitle>"}
 _TAG_SPLIT_RE = re.compile("(" + "|".join(re.escape(t) for t in USER_TAGS.values()) + ")")
 
@@ -28,8 +39,41 @@ class SampleTooLong(AffectLLMError):
     """Truncating the sample would cut a media placeholder."""
 
 
-def _run(modality: str, tokens_per_modality: dict[str, int]) -> str:
-    return PLACEHOLDER_TOKENS[modality] * tokens_per_modality[modality]
+def _run(modality: str, tokens_per_modality: dict[str, int], context: bool = False) -> str:
+    return PLACEHOLDER_TOKENS[CONTEXT_PREFIX * context + modality] * tokens_per_modality[modality]
+
+
+def check_no_reserved_tokens(text: str, what: str) -> None:
+    """Placeholders come from media only: text that already holds one would shift every splice after it."""
+    for token in PLACEHOLDER_TOKENS.values():
+        if token in text:
+            raise AffectLLMError(f"{what} contains the reserved token {token}")
+
+
+def context_block(turns: list[dict], encoded: list[list[str]], tokens_per_modality: dict[str, int],
+                  speaker: str | None = None) -> str:
+    """The dialogue history in front of a sample's question, oldest turn first::
+
+        Previous turns:
+        Rachel: "Where were you?"
+        Ross: <ctx runs>"At work."
+        Current turn (Monica):
+
+    ``encoded[k]``: the modalities of turn k that went through the encoders ([] when none did): their
+    context runs, and the fused run when the pre-fusion is on, stand before the turn's words. ``speaker``:
+    who speaks the current turn. "" when there are no turns."""
+    if not turns:
+        return ""
+    lines = [CONTEXT_HEADER]
+    for k, (turn, present) in enumerate(zip(turns, encoded), start=1):
+        check_no_reserved_tokens(f"{turn.get('speaker', '')} {turn.get('text', '')}", f"context turn {k}")
+        runs = "".join(_run(m, tokens_per_modality, context=True) for m in ("video", "audio", "text") if m in present)
+        if present and "fused" in tokens_per_modality:
+            runs += _run("fused", tokens_per_modality, context=True)
+        words = turn.get("text", "").strip()
+        lines.append(f"{turn.get('speaker', '').strip() or 'Someone'}: {runs}" + (f'"{words}"' if words else ""))
+    lines.append(f"Current turn ({speaker.strip()}):" if speaker and speaker.strip() else "Current turn:")
+    return "\n".join(lines) + "\n"
 
 
 def expand_user_content(content: str, present: list[str], tokens_per_modality: dict[str, int],
@@ -43,9 +87,8 @@ def expand_user_content(content: str, present: list[str], tokens_per_modality: d
     ``<video><audio>Question`` this is: video run, audio run, subtitle line, fused run, newline, question.
     A present video or audio without its tag is an error: the tags decide what the model sees.
     """
-    for token in PLACEHOLDER_TOKENS.values():
-        if token in content:
-            raise AffectLLMError(f"user text contains the reserved token {token}")
+    check_no_reserved_tokens(content, "user text")
+    check_no_reserved_tokens(subtitle or "", "the subtitle")
     for m in ("video", "audio"):
         if m in present and USER_TAGS[m] not in content:
             raise AffectLLMError(f"{m} features are present but the user turn has no {USER_TAGS[m]} tag")

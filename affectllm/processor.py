@@ -15,11 +15,11 @@ from typing import Any
 import torch
 
 from affectllm.config import MediaSettings
-from affectllm.conversation import (PLACEHOLDER_TOKENS, RenderedConversation, expand_user_content,
-                                    render_conversation, truncate)
+from affectllm.conversation import (CONTEXT_PREFIX, PLACEHOLDER_TOKENS, RenderedConversation, context_block,
+                                    expand_user_content, render_conversation, truncate)
 from affectllm.errors import AffectLLMError
 from affectllm.media import MediaClip, load_clip
-from affectllm.manifest import MediaSpec, is_audio, is_image, media_spec, retag
+from affectllm.manifest import MediaSpec, check_context, is_audio, is_image, media_spec, media_tags, retag
 
 IGNORE_INDEX = -100
 
@@ -50,6 +50,9 @@ class PreparedSample:
     labels: list[int]
     media: dict[str, Any] = field(default_factory=dict)  # modality → frames / waveform / subtitle text
     notes: dict[str, Any] = field(default_factory=dict)  # what preparing learned for the record (a transcript)
+    context: list[dict[str, Any]] = field(default_factory=list)  # per encoded context turn, oldest first: its media
+    vad: dict[str, float] = field(default_factory=dict)  # dimension → rating on [-1, 1] (rated dimensions only)
+    answer_at: int | None = None  # the answer marker (affectllm.answer_state) of a training sample
 
 
 def resolve_media_path(path: str, root: Path | None) -> Path:
@@ -84,6 +87,15 @@ def sample_clip(sample: dict, root: Path | None, media: MediaSettings, spec: Med
     return clip
 
 
+def context_turn_sample(turn: dict, sample_id: str, k: int) -> dict:
+    """A context turn as a manifest entry of its own (its clip seen and heard, its words as the subtitle), so
+    it decodes, encodes and hits the feature cache exactly as that utterance would as a sample."""
+    videos, audios = list(turn.get("videos") or []), list(turn.get("audios") or [])
+    tags = media_tags(videos[0] if videos else None, audios[0] if audios else None)
+    return {"id": f"{sample_id}#context{k}", "videos": videos, "audios": audios, "subtitle": turn.get("text") or "",
+            "messages": [{"role": "user", "content": tags}]}
+
+
 def media_kind(path: str | Path) -> str:
     """'audios' for audio-only file extensions, else 'videos' (videos and images)."""
     return "audios" if is_audio(path) else "videos"
@@ -93,12 +105,15 @@ class AffectProcessor:
     """Turns samples into batches for one model (its tokenizer, encoders and token layout)."""
 
     def __init__(self, tokenizer, encoders: dict, tokens_per_modality: dict[str, int],
-                 media: MediaSettings, max_length: int = 1024):
+                 media: MediaSettings, max_length: int = 1024, vad_dims: tuple[str, ...] = (),
+                 context_media: bool = False):
         self.tokenizer = tokenizer
         self.encoders = encoders
         self.tokens_per_modality = tokens_per_modality
         self.media = media
         self.max_length = max_length
+        self.vad_dims = tuple(vad_dims)  # the dimensional head's dimensions: their targets join training batches
+        self.context_media = context_media  # context turns' media go through the encoders
         self.placeholder_ids = {m: tokenizer.convert_tokens_to_ids(t) for m, t in PLACEHOLDER_TOKENS.items()}
 
     # ------------------------------------------------------------------ per sample
@@ -124,12 +139,37 @@ class AffectProcessor:
         return {m: v for m, v in media.items()
                 if (m != "video" or spec.see_video) and (m != "audio" or spec.hear_audio)}
 
-    def render(self, sample: dict, present: list[str], generation: bool) -> RenderedConversation:
+    def context_media_of(self, sample: dict, root: Path | None, cache=None) -> list[dict[str, Any]]:
+        """Per context turn (``affectllm.manifest.check_context``), the streams the encoders will see: what
+        ``sample_media`` gives for the turn as a sample of its own (``context_turn_sample``), from ``cache``
+        (a FeatureCache) when it holds them; {} for every turn unless ``context_media`` is on."""
+        sid = str(sample.get("id", "?"))
+        turns = check_context(sample, f"sample {sid!r}")
+        if not (self.context_media and self.encoders):
+            return [{} for _ in turns]
+        out = []
+        for k, turn in enumerate(turns, start=1):
+            turn_sample = context_turn_sample(turn, sid, k)
+            try:
+                media = cache.lookup(turn_sample, root) if cache is not None else None
+                out.append(self.sample_media(turn_sample, root) if media is None
+                           else self.tagged(media, media_spec(turn_sample)))
+            except AffectLLMError as err:
+                raise AffectLLMError(f"sample {sid!r}: context turn {k}: {err}") from None
+        return out
+
+    def render(self, sample: dict, present: list[str], generation: bool,
+               context_present: list[list[str]] | None = None) -> RenderedConversation:
+        """The sample's conversation with its placeholders; ``context_present``: the encoded modalities of each
+        context turn (default: none encoded, the turns rendered as text)."""
         messages = [dict(m) for m in sample.get("messages") or []]
         if not messages or not any(m.get("role") == "user" for m in messages):
             raise AffectLLMError(f"sample {sample.get('id', '?')}: needs at least one user message")
+        turns = check_context(sample, f"sample {sample.get('id', '?')!r}")
         first_user = next(i for i, m in enumerate(messages) if m["role"] == "user")
-        messages[first_user]["content"] = expand_user_content(
+        history = context_block(turns, context_present or [[] for _ in turns], self.tokens_per_modality,
+                                sample.get("speaker") if isinstance(sample.get("speaker"), str) else None)
+        messages[first_user]["content"] = history + expand_user_content(
             messages[first_user].get("content", ""), present, self.tokens_per_modality, sample.get("subtitle"))
         if generation:
             while messages and messages[-1]["role"] == "assistant":
@@ -140,15 +180,30 @@ class AffectProcessor:
         return truncate(conv, self.max_length, set(self.placeholder_ids.values()), str(sample.get("id", "?")))
 
     def prepare(self, sample: dict, root: Path | None = None, generation: bool = False,
-                media: dict[str, Any] | None = None) -> PreparedSample:
-        """Decode, render and mask one sample. ``media`` skips decoding when already known."""
+                media: dict[str, Any] | None = None, cache=None) -> PreparedSample:
+        """Decode, render and mask one sample. ``media`` skips decoding when already known; ``cache`` (a
+        FeatureCache) may hold the encoded media of its context turns."""
+        from affectllm.answer_state import rendered_marker
+        from affectllm.dimensions import unit_targets
+
         media = self.sample_media(sample, root) if media is None else self.tagged(media, media_spec(sample))
         present = [m for m in ("video", "audio", "text") if m in media]
-        conv = self.render(sample, present, generation)
+        turn_media = self.context_media_of(sample, root, cache)
+        conv = self.render(sample, present, generation,
+                           [[m for m in ("video", "audio", "text") if m in t] for t in turn_media])
         labels = [t if trains else IGNORE_INDEX for t, trains in zip(conv.input_ids, conv.train_mask)]
-        if not generation and all(label == IGNORE_INDEX for label in labels):
+        prepared = PreparedSample(str(sample.get("id", "")), conv.input_ids, labels, media,
+                                  context=[t for t in turn_media if t])
+        if self.vad_dims:  # malformed ratings or scales are this sample's error, before any model runs
+            rated = unit_targets(sample, f"sample {sample.get('id', '?')!r}")
+            prepared.vad = {d: v for d, v in rated.items() if d in self.vad_dims}
+        if generation:
+            return prepared
+        if all(label == IGNORE_INDEX for label in labels):
             raise AffectLLMError(f"sample {sample.get('id', '?')}: no assistant tokens to train on")
-        return PreparedSample(str(sample.get("id", "")), conv.input_ids, labels, media)
+        if self.vad_dims:
+            prepared.answer_at = rendered_marker(conv.input_ids, conv.train_mask, [self.tokenizer.eos_token_id])
+        return prepared
 
     # ------------------------------------------------------------------ batches
     def collate(self, items: list[PreparedSample], padding_side: str = "right") -> dict[str, Any]:
@@ -165,19 +220,35 @@ class AffectProcessor:
             ids[i, sl] = torch.tensor(it.input_ids)
             labels[i, sl] = torch.tensor(it.labels)
             attn[i, sl] = 1
-        media_inputs = {}
+        media_inputs = self.encoder_inputs([it.media for it in items])
+        # context turns are a batch of their own, numbered in text order (sample, then turn)
+        turns = [t for it in items for t in it.context]
+        media_inputs.update({CONTEXT_PREFIX + m: v for m, v in self.encoder_inputs(turns).items()})
+        batch = {"ids": [it.id for it in items], "input_ids": ids, "attention_mask": attn, "labels": labels,
+                 "media_inputs": media_inputs, "notes": [it.notes for it in items]}
+        if self.vad_dims:
+            batch["vad_targets"] = torch.tensor([[it.vad.get(d, 0.0) for d in self.vad_dims] for it in items])
+            batch["vad_mask"] = torch.tensor([[d in it.vad for d in self.vad_dims] for it in items])
+            shift = [length - len(it.input_ids) if padding_side == "left" else 0 for it in items]
+            batch["answer_at"] = torch.tensor([-1 if it.answer_at is None else it.answer_at + s
+                                               for it, s in zip(items, shift)])
+        return batch
+
+    def encoder_inputs(self, media: list[dict[str, Any]]) -> dict[str, dict[str, torch.Tensor]]:
+        """Per modality, the encoder's preprocessed inputs (or padded cached features) for the rows of
+        ``media`` that carry it, and ``rows``: which rows those are."""
+        out = {}
         for m, encoder in self.encoders.items():
-            rows = [i for i, it in enumerate(items) if m in it.media]
+            rows = [i for i, row in enumerate(media) if m in row]
             if rows:
-                values = [items[i].media[m] for i in rows]
+                values = [media[i][m] for i in rows]
                 if isinstance(values[0], EncoderFeatures):
                     inputs = pad_features(values)
                 else:
                     inputs = encoder.preprocess(values)
                 inputs["rows"] = torch.tensor(rows)
-                media_inputs[m] = inputs
-        return {"ids": [it.id for it in items], "input_ids": ids, "attention_mask": attn, "labels": labels,
-                "media_inputs": media_inputs, "notes": [it.notes for it in items]}
+                out[m] = inputs
+        return out
 
 
 def inference_sample(path: str | Path | None, prompt: str, subtitle: str | None = None,

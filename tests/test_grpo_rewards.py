@@ -9,7 +9,7 @@ import pytest
 
 from affectllm.config import RewardWeights, load_config
 from affectllm.emotions import default_vocabulary
-from affectllm.errors import ConfigError
+from affectllm.errors import AffectLLMError, ConfigError
 from affectllm.eval.open_vocab import VocabularySpace, WheelSpace
 from affectllm.reasoning import parse_output
 from affectllm.training.grpo.rewards import (REWARDS, Completion, RewardContext, follows_template, format_reward,
@@ -154,7 +154,12 @@ def test_vad_closeness_by_hand(family):
     assert vad({"valence": 0.1, "arousal": 0.6}, completion("x", vad={"valence": 0.5, "arousal": -0.2}),
                family) == pytest.approx(0.7)
     assert vad({"valence": 0.1}, completion("x"), family) is None  # no dimensional prediction
-    assert vad({"valence": float("nan")}, completion("x", vad={"valence": 0.5}), family) is None
+    # gold on its own scale: arousal 4 on 1..5 is 0.5 on -1..1, |0.1 - 0.5| / 2 = 0.2 → 0.8; dominance unrated
+    scaled = {"vad": {"arousal": 4}, "vad_scale": {"arousal": [1, 5]}}
+    assert vad(scaled, completion("x", vad={"arousal": 0.1, "dominance": 0.3}), family) == pytest.approx(0.8)
+    assert vad(scaled, completion("x", vad={"valence": 0.5}), family) is None  # no dimension in common
+    with pytest.raises(AffectLLMError, match="not a finite number"):  # a broken sample never scores
+        vad({"id": "n", "valence": float("nan")}, completion("x", vad={"valence": 0.5}), family)
 
 
 def test_total_reward_weights_and_skips_what_does_not_apply(family):

@@ -138,6 +138,23 @@ def check_asr(whisper: str | None) -> None:
                              "local CTranslate2 Whisper model, or pass --no-asr")
 
 
+def rated(rating: dict[str, float], sample: dict | None) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """A head's ratings (on [-1, 1]) as a record reports them: each dimension the manifest entry rates on a
+    scale (its ``vad_scale``) mapped onto that scale (``affectllm.dimensions.from_unit``), the others left on
+    [-1, 1]. Returns (vad, vad_scale of the dimensions mapped)."""
+    from affectllm.dimensions import check_scale, from_unit
+
+    scales = (sample or {}).get("vad_scale")
+    vad, used = {}, {}
+    for dim, value in rating.items():
+        raw = scales.get(dim) if isinstance(scales, dict) else None
+        scale = check_scale(raw, f"vad_scale.{dim}") if raw is not None else None
+        vad[dim] = round(from_unit(value, scale), 4) if scale else round(value, 4)
+        if scale:
+            used[dim] = list(scale)
+    return vad, used
+
+
 def answer_record(prompt_name: str, item: CaptionItem, text: str, model_name: str,
                   notes: dict | None = None) -> ResultRecord:
     """The result record for one generated answer, parsed with template ``prompt_name`` (see the module
@@ -211,12 +228,20 @@ class CheckpointBackend:
         return self._preparer
 
     def caption_batch(self, items: list[CaptionItem], batch: dict) -> list[ResultRecord]:
-        """Encoders, fusion and generation for one collated batch; one record per item, in order."""
+        """Encoders, fusion and generation for one collated batch; one record per item, in order. With a
+        dimensional head each record carries its ratings (``vad``, on the item's own scale: ``rated``)."""
         batch = self._preparer.finish(batch)
-        texts = self.model.generate(batch, **self.gen_kwargs)
+        texts, ratings = self.model.generate_rated(batch, **self.gen_kwargs)
         notes = batch.get("notes") or [{}] * len(items)
-        return [answer_record(self.parser_for(it), it, text, self.name, note)
-                for it, text, note in zip(items, texts, notes)]
+        records = []
+        for it, text, note, rating in zip(items, texts, notes, ratings):
+            rec = answer_record(self.parser_for(it), it, text, self.name, note)
+            if rating:
+                rec.vad, scale = rated(rating, it.sample)
+                if scale:
+                    rec.extra["vad_scale"] = scale
+            records.append(rec)
+        return records
 
     def caption(self, items: list[CaptionItem]) -> list[ResultRecord]:
         """Unpipelined convenience (the demo): prepare here, then ``caption_batch``."""

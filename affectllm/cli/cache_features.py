@@ -2,7 +2,9 @@
 
 Training then reads features instead of decoding and encoding media: it finds the
 cache beside the manifest (MANIFEST_STEM.features/) or at data.feature_cache, and
-refuses one built with different encoders or media settings.
+refuses one built with different encoders or media settings. With
+``model.context_media`` the samples' context turns are cached too (a turn that is
+itself a sample of the manifest has the same key and is stored once).
 """
 
 from __future__ import annotations
@@ -45,6 +47,12 @@ def run(args: argparse.Namespace) -> int:
     quiet_libraries()
     manifest = Path(args.manifest)
     samples = read_manifest(manifest)
+    if cfg.model.context_media:  # context turns are encoded as samples of their own (usually already among them)
+        from affectllm.manifest import check_context
+        from affectllm.processor import context_turn_sample
+
+        samples += [context_turn_sample(turn, str(s["id"]), k) for s in samples
+                    for k, turn in enumerate(check_context(s, str(s["id"])), start=1)]
     out = Path(args.out) if args.out else Path(cfg.data.feature_cache or default_cache_dir(manifest))
     encoders = build_encoders(cfg.model)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")

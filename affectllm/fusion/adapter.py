@@ -1,6 +1,12 @@
-"""Encoder outputs → LLM-sized tokens: per-modality projection and pooling, pre-fusion, projector."""
+"""Encoder outputs → LLM-sized tokens: per-modality projection and pooling, pre-fusion, projector.
+
+The dimensional head (``model.vad_head``) lives here too, so its weights travel with the
+other trained adapter weights (``fusion.safetensors``, ZeRO gathers, exports).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -8,8 +14,19 @@ from torch import nn
 from affectllm.config import ModelConfig
 from affectllm.fusion.pooling import AttentionPooling, QFormerPooling
 from affectllm.fusion.prefusion import CrossPreFusion, MixPreFusion
+from affectllm.fusion.vad_head import VadHead
 
 FUSED = "fused"
+
+
+@dataclass
+class Fused:
+    """What one fusion pass gives: LLM-sized token rows per modality (and "fused"), in batch order, and
+    the pre-fusion's fused tokens before the projector, (n_any, K, d), for the rows in ``fused_rows`` (n_any,)."""
+
+    tokens: dict[str, torch.Tensor]
+    fused: torch.Tensor | None = None
+    fused_rows: torch.Tensor | None = None
 
 
 class Projector(nn.Module):
@@ -50,6 +67,9 @@ class FusionAdapter(nn.Module):
         else:
             self.prefusion = None
         self.projector = Projector(d, llm_hidden)
+        head = cfg.vad_head
+        self.vad_head = None if head is None else VadHead(d if head.source == "fused" else llm_hidden, head.hidden,
+                                                           head.dims)
 
     @property
     def tokens_per_modality(self) -> dict[str, int]:
@@ -60,7 +80,12 @@ class FusionAdapter(nn.Module):
 
     def forward(self, encoded: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]],
                 batch_size: int) -> dict[str, torch.Tensor]:
+        return self.fuse(encoded, batch_size).tokens
+
+    def fuse(self, encoded: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]], batch_size: int) -> Fused:
+        """The tokens of ``forward`` plus the pre-projector fused tokens the dimensional head reads."""
         out: dict[str, torch.Tensor] = {}
+        fused_states = fused_rows = None
         param = self.projector.net[0].weight
         d = param.shape[1]
         present = torch.zeros(batch_size, len(self.modalities), dtype=torch.bool, device=param.device)
@@ -87,6 +112,7 @@ class FusionAdapter(nn.Module):
             if has_any.any():
                 cat = torch.cat(seqs, dim=1)[has_any] if seqs else None
                 cat_mask = torch.cat(seq_masks, dim=1)[has_any] if seq_masks else None
-                fused = self.prefusion(pooled_all[has_any], present[has_any], cat, cat_mask)  # (n_any, K, d)
-                out[FUSED] = self.projector(fused).flatten(0, 1)
-        return out
+                fused_states = self.prefusion(pooled_all[has_any], present[has_any], cat, cat_mask)  # (n_any, K, d)
+                fused_rows = has_any.nonzero().squeeze(1)
+                out[FUSED] = self.projector(fused_states).flatten(0, 1)
+        return Fused(out, fused_states, fused_rows)

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from affectllm.errors import AffectLLMError
 from affectllm.jsonl import iter_jsonl
-from affectllm.manifest import ManifestError, media_spec
+from affectllm.manifest import ManifestError, check_context, media_spec
 from affectllm.processor import AffectProcessor, PreparedSample
 
 # Give up after this many unusable samples in a row: the manifest is broken, not one sample.
@@ -34,6 +34,7 @@ def read_manifest(path: str | Path) -> list[dict]:
     for lineno, sample in iter_jsonl(path, "manifest", hint):
         try:
             media_spec(sample, f"{path}:{lineno}")
+            check_context(sample, f"{path}:{lineno}")
         except ManifestError as err:
             broken.append(str(err))
             continue
@@ -75,7 +76,8 @@ class ManifestDataset:
             sample = self.samples[(index + attempt) % len(self.samples)]
             try:
                 media = self.feature_cache.lookup(sample, self.root) if self.feature_cache is not None else None
-                prepared = self.processor.prepare(sample, self.root, generation=self.generation, media=media)
+                prepared = self.processor.prepare(sample, self.root, generation=self.generation, media=media,
+                                                  cache=self.feature_cache)
                 return TrainItem(prepared, dropped, from_cache=media is not None)
             except AffectLLMError as err:  # SampleTooLong, MediaError, an empty assistant turn ...
                 dropped.append((str(sample.get("id")), f"{type(err).__name__}: {err}"))

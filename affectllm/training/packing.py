@@ -30,6 +30,17 @@ def plan_packing(lengths: list[int], capacity: int) -> list[list[int]]:
     return rows
 
 
+def packed_places(lengths: list[int], plan: list[list[int]]) -> dict[int, tuple[int, int]]:
+    """Sample index → (packed row, offset of its first token in that row), as ``pack_rows`` lays samples out."""
+    places = {}
+    for r, row in enumerate(plan):
+        start = 0
+        for i in row:
+            places[i] = (r, start)
+            start += lengths[i]
+    return places
+
+
 def pack_rows(embeds: torch.Tensor, labels: torch.Tensor, lengths: list[int], plan: list[list[int]]
               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Right-padded (B, L, H) embeddings and (B, L) labels → packed (R, L', H), position ids (R, L'), labels (R, L').
@@ -39,14 +50,14 @@ def pack_rows(embeds: torch.Tensor, labels: torch.Tensor, lengths: list[int], pl
     packed = embeds.new_zeros((len(plan), width, embeds.shape[-1]))
     positions = torch.zeros((len(plan), width), dtype=torch.long, device=embeds.device)
     packed_labels = torch.full((len(plan), width), IGNORE_INDEX, dtype=labels.dtype, device=labels.device)
-    for r, row in enumerate(plan):
-        start = 0
-        for i in row:
-            n = lengths[i]
-            packed[r, start:start + n] = embeds[i, :n]
-            positions[r, start:start + n] = torch.arange(n, device=embeds.device)
-            packed_labels[r, start + 1:start + n] = labels[i, 1:n]
-            start += n
+    ends = [0] * len(plan)
+    for i, (r, start) in sorted(packed_places(lengths, plan).items()):
+        n = lengths[i]
+        packed[r, start:start + n] = embeds[i, :n]
+        positions[r, start:start + n] = torch.arange(n, device=embeds.device)
+        packed_labels[r, start + 1:start + n] = labels[i, 1:n]
+        ends[r] = max(ends[r], start + n)
+    for r, end in enumerate(ends):
         # the padding tail is a segment of its own, so no real token's block reaches it
-        positions[r, start:] = torch.arange(width - start, device=embeds.device)
+        positions[r, end:] = torch.arange(width - end, device=embeds.device)
     return packed, positions, packed_labels

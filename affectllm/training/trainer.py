@@ -177,13 +177,14 @@ def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
     while state.step < total_steps:
         started = time.perf_counter()
         lr = optimizer.param_groups[0]["lr"]  # what this step uses; the scheduler moves it after the step
-        loss_sum, tokens, n_samples, dropped, cached, ids = 0.0, 0, 0, 0, 0, []
+        loss_sum, vad_sum, tokens, n_samples, dropped, cached, ids = 0.0, 0.0, 0, 0, 0, 0, []
         for micro in range(t.grad_accum):
             epoch, position, batch = next(batches)
             ids += batch["ids"]
             batch = _to_device(batch, device)
             loss = micro_step(engine, ddp, forward, batch, last=micro == t.grad_accum - 1, grad_accum=t.grad_accum)
             loss_sum += loss.detach().float().item()
+            vad_sum += loss_module.parts.get("vad", 0.0)
             tokens += batch["num_tokens"]
             n_samples += len(batch["ids"])
             dropped += len(batch["dropped"])
@@ -202,6 +203,8 @@ def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
         record = {"step": state.step, "epoch": epoch, "loss": mean_loss, "lr": lr, "grad_norm": grad_norm,
                   "tokens_per_s": g_tokens / elapsed, "samples_per_s": g_samples / elapsed,
                   "cached_samples": int(g_cached), "dropped": state.dropped}
+        if model.dimensional_head is not None:  # the (1 - CCC) part of the loss, summed over dimensions
+            (record["vad_loss"],) = mean_across_ranks([vad_sum / t.grad_accum])
         if evaluator is not None and (state.step == total_steps or (t.eval_every and state.step % t.eval_every == 0)):
             record["eval"] = evals[state.step] = _evaluate_and_keep_best(evaluator, model, engine, state, run_dir,
                                                                          info, log, run_record)

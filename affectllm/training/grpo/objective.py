@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from affectllm.answer_state import join_prompt_and_completion
 from affectllm.training.loss import head_is_plain
 
 ADVANTAGE_EPS = 1e-4  # keeps a group of identical rewards at advantage 0 instead of 0 / 0
@@ -47,10 +48,8 @@ def completion_logps(model, prompt_embeds: torch.Tensor, prompt_mask: torch.Tens
     tokens when the head is plain (``head_is_plain``).
     """
     llm = model.llm
-    token_embeds = llm.get_input_embeddings()(completion_ids.to(prompt_embeds.device))
-    embeds = torch.cat([prompt_embeds, token_embeds.to(prompt_embeds.dtype)], dim=1)
-    mask = torch.cat([prompt_mask, completion_mask], dim=1).to(prompt_embeds.device)
-    positions = (mask.long().cumsum(-1) - 1).clamp(min=0)
+    embeds, mask, positions = join_prompt_and_completion(llm, prompt_embeds, prompt_mask, completion_ids,
+                                                         completion_mask)
     start, length = prompt_embeds.shape[1] - 1, completion_ids.shape[1]  # position t predicts token t + 1
     keep = completion_mask.to(embeds.device).bool()
     targets = completion_ids.to(embeds.device)[keep]

@@ -17,7 +17,11 @@ format      (none)                            1 when the answer follows the temp
                                               with EOS and stays within the length cap
 grounded    the sample's cues                 share of the cues the answer cites that exist
                                               in its cue record (``affectllm eval grounding``)
-vad         ``valence`` / ``arousal``         1 - mean |predicted - gold| / 2 (both in [-1, 1])
+vad         ``vad`` on its ``vad_scale``      1 - mean |predicted - gold| / 2 on [-1, 1] over
+            (or plain ``valence`` ...)        the dimensions both rate; the prediction is the
+                                              dimensional head's reading at the completion's
+                                              answer marker (``model.vad_head.source:
+                                              llm_last``), so it differs between completions
 =========== ================================= ==============================================
 
 ``wheel_f1`` and ``label_hit`` score in the label space of ``affectllm eval``:
@@ -47,7 +51,7 @@ class Completion:
     parsed: ParsedAnswer
     num_tokens: int  # completion tokens, the EOS included
     finished: bool  # ended with EOS before max_new_tokens
-    vad: Mapping[str, float] | None = None  # predicted valence / arousal from a dimensional head
+    vad: Mapping[str, float] | None = None  # dimension -> rating on [-1, 1] from the dimensional head
 
 
 @dataclass(frozen=True)
@@ -141,7 +145,7 @@ def grounded(sample: Mapping[str, Any], completion: Completion, ctx: RewardConte
     return sum(ok for _, ok in pairs) / len(pairs) if pairs else 0.0
 
 
-VAD_RANGE = 2.0  # valence and arousal live in [-1, 1]
+VAD_RANGE = 2.0  # ratings compared on the unit scale [-1, 1]
 
 
 def _finite(value: Any) -> bool:
@@ -149,15 +153,17 @@ def _finite(value: Any) -> bool:
 
 
 def vad(sample: Mapping[str, Any], completion: Completion, ctx: RewardContext) -> float | None:
-    """1 - mean over dimensions of |predicted - gold| / 2, for the dimensions both sides have (None if none)."""
+    """1 - mean over dimensions of |predicted - gold| / 2 on [-1, 1], for the dimensions both sides have (None
+    if none). Gold is the sample's ratings mapped from their own scale (``affectllm.dimensions.unit_targets``)."""
+    from affectllm.dimensions import unit_targets
+
     if not completion.vad:
         return None
     gaps = []
-    for dim in ("valence", "arousal"):
-        gold, pred = sample.get(dim), completion.vad.get(dim)
-        if not (_finite(gold) and _finite(pred)):
-            continue
-        gaps.append(min(abs(float(pred) - float(gold)) / VAD_RANGE, 1.0))
+    for dim, gold in unit_targets(sample, f"sample {sample.get('id', '?')!r}").items():
+        pred = completion.vad.get(dim)
+        if _finite(pred):
+            gaps.append(min(abs(float(pred) - gold) / VAD_RANGE, 1.0))
     return 1.0 - sum(gaps) / len(gaps) if gaps else None
 
 

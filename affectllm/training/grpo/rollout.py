@@ -22,6 +22,7 @@ from typing import Any, Mapping
 
 import torch
 
+from affectllm.answer_state import answer_states, completion_mask, eos_ids
 from affectllm.reasoning import parse_output
 from affectllm.training.grpo.objective import completion_logps, group_advantages, repeat_rows
 from affectllm.training.grpo.rewards import Completion, RewardContext, score, total_reward
@@ -56,21 +57,6 @@ def encode_once(model, media_inputs: dict[str, dict[str, torch.Tensor]]) -> dict
     return out
 
 
-def eos_ids(model) -> list[int]:
-    """Every token that ends an answer: the generation config's EOS ids (Qwen lists two) and the tokenizer's."""
-    configured = getattr(model.base_llm.generation_config, "eos_token_id", None)
-    ids = configured if isinstance(configured, (list, tuple)) else [configured]
-    return sorted({int(i) for i in [*ids, model.tokenizer.eos_token_id] if i is not None})
-
-
-def completion_mask(tokens: torch.Tensor, eos: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-    """(N, T) generated tokens → ((N, T) mask up to and including the first EOS, (N,) finished flags)."""
-    is_eos = torch.isin(tokens, torch.tensor(eos, device=tokens.device))
-    finished = is_eos.any(dim=1)
-    last = torch.where(finished, is_eos.int().argmax(dim=1), torch.full_like(finished, tokens.shape[1] - 1, dtype=torch.long))
-    return torch.arange(tokens.shape[1], device=tokens.device)[None, :] <= last[:, None], finished
-
-
 @torch.no_grad()
 def sample_completions(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, media: dict,
                        settings, num_return: int, do_sample: bool = True,
@@ -96,15 +82,33 @@ def sample_completions(model, input_ids: torch.Tensor, attention_mask: torch.Ten
     return tokens, mask
 
 
-def read_completions(model, tokens: torch.Tensor, template: str) -> tuple[list[Completion], torch.Tensor]:
-    """Cut, decode and parse (N, T) generated tokens; returns the completions and their (N, T) mask."""
+def read_completions(model, tokens: torch.Tensor, template: str, ratings: list[dict[str, float]] | None = None
+                     ) -> tuple[list[Completion], torch.Tensor]:
+    """Cut, decode and parse (N, T) generated tokens; returns the completions and their (N, T) mask.
+    ``ratings``: each completion's dimensional ratings (``rate_completions``)."""
     mask, finished = completion_mask(tokens, eos_ids(model))
     out = []
-    for row, keep, done in zip(tokens, mask, finished):
+    for i, (row, keep, done) in enumerate(zip(tokens, mask, finished)):
         text = model.tokenizer.decode(row[keep], skip_special_tokens=True)
         out.append(Completion(text=text, parsed=parse_output(template, text), num_tokens=int(keep.sum()),
-                              finished=bool(done)))
+                              finished=bool(done), vad=ratings[i] if ratings else None))
     return out, mask
+
+
+@torch.no_grad()
+def rate_completions(model, prompt: torch.Tensor, prompt_mask: torch.Tensor, tokens: torch.Tensor
+                     ) -> list[dict[str, float]]:
+    """The dimensional head's ratings of each completion, read at its answer marker (``affectllm.answer_state``):
+    ``prompt`` (N, Lp, H) fused prompt embeddings repeated per completion, ``tokens`` (N, T)."""
+    was_training = model.training
+    model.eval()
+    try:
+        keep, finished = completion_mask(tokens, eos_ids(model))
+        pred = model.dimensional_head(answer_states(model, prompt, prompt_mask, tokens, keep, finished))
+    finally:
+        model.train(was_training)
+    dims = model.dimensional_head.dims
+    return [dict(zip(dims, map(float, row))) for row in pred.float().cpu()]
 
 
 @torch.no_grad()
@@ -117,7 +121,10 @@ def rollout(model, batch: dict[str, Any], gold: list[Mapping[str, Any]], setting
     media = encode_once(model, batch.get("media_inputs") or {})
     tokens, prompt_mask = sample_completions(model, batch["input_ids"], batch["attention_mask"], media, settings,
                                              g, synced_gpus=synced_gpus)
-    completions, mask = read_completions(model, tokens, ctx.template)
+    ratings = None
+    if "vad" in weights:  # setup allows it only with a head at the answer marker
+        ratings = rate_completions(model, repeat_rows(model.embed(batch["input_ids"], media), g), prompt_mask, tokens)
+    completions, mask = read_completions(model, tokens, ctx.template, ratings)
     names = list(weights)
     rewards: dict[str, list[float | None]] = {name: [] for name in names}
     totals = []

@@ -69,6 +69,10 @@ def reward_context(cfg: Config, gold: Mapping[str, Mapping[str, Any]], model) ->
     if weights.get("vad") is not None and getattr(model, "dimensional_head", None) is None:
         raise ConfigError("train.grpo.rewards.vad needs a model with a dimensional (valence/arousal) head and this "
                           "model has none; set train.grpo.rewards.vad=null")
+    if weights.get("vad") is not None and cfg.model.vad_head.source != "llm_last":
+        raise ConfigError("train.grpo.rewards.vad needs model.vad_head.source llm_last: a head on the fused tokens "
+                          "rates the prompt, the same for all completions of a group, so the reward would move no "
+                          "advantage; set train.grpo.rewards.vad=null or train the head with source llm_last")
     cues: dict[str, str] = {}
     if s.cues:
         cues = {sid: flatten_cues(rec.get("cues") or {}) for sid, rec in read_jsonl(s.cues, "cue").items()}
