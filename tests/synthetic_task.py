@@ -32,3 +32,30 @@ def make_split(n: int, seed: int) -> list[dict]:
     rng = np.random.default_rng(seed)
     keys = list(EMOTIONS)
     return [make_sample(rng, *keys[i % len(keys)], idx=i) for i in range(n)]
+
+
+# ----------------------------------------------------------------------------- dimensional ratings
+
+RATING_SCALE = [1, 5]
+RATED_QUESTION = "<video><audio>How does the speaker feel?"
+
+
+def make_rated_sample(rng: np.random.Generator, idx: int) -> dict:
+    """A clip rated on 1..5: arousal rises with the tone's pitch (log scale, 200..900 Hz), valence falls with the
+    share of red in the frames (blue is pleasant); both drawn uniformly, independently of each other."""
+    pitch, red = rng.uniform(0, 1), rng.uniform(0, 1)
+    audio = tone(200 * (900 / 200) ** pitch, seconds=1.0, amplitude=rng.uniform(0.3, 0.7))
+    frames = rng.integers(0, 60, size=(4, 32, 32, 3)).astype(np.int16)
+    frames[..., 0] += int(180 * red)
+    frames[..., 2] += int(180 * (1 - red))
+    clip = MediaClip.from_arrays(frames=np.clip(frames, 0, 255).astype(np.uint8), audio=audio, fps=4.0)
+    lo, hi = RATING_SCALE
+    return {"id": f"rated{idx}", "clip": clip,
+            "vad": {"valence": lo + (hi - lo) * (1 - red), "arousal": lo + (hi - lo) * pitch},
+            "vad_scale": {"valence": RATING_SCALE, "arousal": RATING_SCALE},
+            "messages": [{"role": "user", "content": RATED_QUESTION}, {"role": "assistant", "content": "calm"}]}
+
+
+def make_rated_split(n: int, seed: int) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    return [make_rated_sample(rng, i) for i in range(n)]

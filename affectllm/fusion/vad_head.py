@@ -11,9 +11,13 @@ over the dimensions ``d`` the micro-batch rates, as the speech-emotion regressio
 literature trains valence/arousal/dominance (SEVLM's VAD head, Wav2Small). CCC is
 Lin's concordance correlation coefficient with population moments, the definition
 ``affectllm eval vad`` scores with (``affectllm.eval.ccc``). A sample that does not
-rate a dimension is masked out of that dimension's CCC (never counted as 0), and a
-dimension with fewer than two rated samples in the micro-batch adds nothing: a
-correlation needs at least two points.
+rate a dimension is masked out of that dimension's CCC (never counted as 0).
+
+CCC is a statistic of a batch: with one rated sample it is degenerate (1 − CCC is 1
+whatever the prediction), so a dimension rated by a single sample of the micro-batch
+trains on half its squared error instead, ``(p − t)² / 2`` — the numerator of
+1 − CCC, on the same 0 … 2 range. Micro-batches of 8 or more give the CCC loss its
+meaning; a dimension no sample of the micro-batch rates adds nothing.
 """
 
 from __future__ import annotations
@@ -47,20 +51,22 @@ def ccc(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def ccc_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, dict[int, float]]:
-    """Σ over dimensions of (1 − CCC) on the rated rows.
+    """Σ over dimensions of (1 − CCC) on the rated rows (one rated row: its squared error / 2, module docstring).
 
     pred, target (N, D); mask (N, D) True where the sample rates the dimension. Returns the loss (0 with its
-    graph kept when no dimension has two rated rows, so every rank runs the same backward) and the CCC per
-    dimension index that was scored."""
+    graph kept when nothing is rated, so every rank runs the same backward) and the CCC per dimension index
+    scored over two or more rows."""
     mask = mask.to(pred.device).bool()
-    target = target.to(pred.device)
+    target = target.to(pred.device, torch.float32)
     loss = pred.sum() * 0.0
     scored: dict[int, float] = {}
     for d in range(pred.shape[1]):
         rows = mask[:, d]
-        if int(rows.sum()) < 2:
-            continue
-        value = ccc(pred[rows, d], target[rows, d])
-        loss = loss + (1.0 - value)
-        scored[d] = float(value.detach())
+        n = int(rows.sum())
+        if n == 1:
+            loss = loss + (pred[rows, d].float() - target[rows, d]).pow(2).sum() / 2
+        elif n >= 2:
+            value = ccc(pred[rows, d], target[rows, d])
+            loss = loss + (1.0 - value)
+            scored[d] = float(value.detach())
     return loss, scored

@@ -174,8 +174,8 @@ REWARDS: dict[str, RewardFn] = {
     "grounded": grounded,
     "vad": vad,
 }
-# The gold each reward reads, for the start-up check that a manifest can feed it.
-GOLD_FIELDS = {"wheel_f1": "emotions", "label_hit": "label", "vad": "valence"}
+# The gold fields each reward reads (any one will do), for the start-up check that a manifest can feed it.
+GOLD_FIELDS = {"wheel_f1": ("emotions",), "label_hit": ("label",), "vad": ("vad", "valence", "arousal", "dominance")}
 
 
 def score(sample: Mapping[str, Any], completion: Completion, ctx: RewardContext,

@@ -62,10 +62,11 @@ def reward_context(cfg: Config, gold: Mapping[str, Mapping[str, Any]], model) ->
 
     s = cfg.train.grpo
     weights = reward_weights(s.rewards)
-    for name, key in GOLD_FIELDS.items():
-        if weights.get(name) and not any(sample.get(key) not in (None, "", []) for sample in gold.values()):
-            raise ConfigError(f"train.grpo.rewards.{name}: no training sample has \"{key}\"; set the weight to null "
-                              "or train on a manifest that carries it")
+    for name, keys in GOLD_FIELDS.items():
+        if weights.get(name) and not any(sample.get(key) not in (None, "", [], {}) for sample in gold.values()
+                                         for key in keys):
+            raise ConfigError(f"train.grpo.rewards.{name}: no training sample has \"{keys[0]}\"; set the weight to "
+                              "null or train on a manifest that carries it")
     if weights.get("vad") is not None and getattr(model, "dimensional_head", None) is None:
         raise ConfigError("train.grpo.rewards.vad needs a model with a dimensional (valence/arousal) head and this "
                           "model has none; set train.grpo.rewards.vad=null")
