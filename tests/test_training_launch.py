@@ -3,7 +3,8 @@
 Three launches in all: an uninterrupted ZeRO-3 run (the reference), a ZeRO-2 run killed
 with SIGKILL after its step-3 checkpoint, and its --resume. The resumed losses must
 equal the reference's step for step — across ZeRO stages, which also checks that
-ZeRO-2 and ZeRO-3 compute the same training.
+ZeRO-2 and ZeRO-3 compute the same training. The model carries a dimensional head
+(valence/arousal on the LLM's answer state), trained on the smoke clips' ratings.
 
 The reference runs as a pip install would: `deepspeed --module affectllm.train --config
 smoke_tiny train.deepspeed=zero3` from a folder outside the repository (the config and
@@ -43,7 +44,9 @@ def _launch(out: Path, zero: str, setup: dict, log: Path, resume: bool = False, 
                  f"model.vision_encoder={base / 'vision'}", f"model.text_encoder={base / 'text'}",
                  f"data.train={setup['manifest']}", f"train.output_dir={out}", f"train.deepspeed=train/ds/{zero}.json",
                  f"train.max_steps={STEPS}", f"train.save_every={SAVE_EVERY}", "train.micro_batch_size=1",
-                 "train.log_sample_ids=true", "data.num_workers=1", *extra]
+                 "train.log_sample_ids=true", "data.num_workers=1",
+                 # a dimensional head on the LLM's answer state, partitioned by ZeRO-3 like the fusion weights
+                 "model.vad_head={dims: [valence, arousal], source: llm_last, hidden: 32}", *extra]
     launcher = [str(Path(sys.executable).parent / "deepspeed"), "--num_gpus", "2", "--master_port", str(_port())]
     if installed:  # names, not paths: found inside the package, wherever the command runs
         overrides[overrides.index(f"train.deepspeed=train/ds/{zero}.json")] = f"train.deepspeed={zero}"
@@ -123,6 +126,12 @@ def test_zero3_two_ranks_see_different_data_and_learn(zero3_reference, setup):
     answers = model.answer([sample], root=setup["manifest"].parent, max_new_tokens=4)
     assert len(answers) == 1 and isinstance(answers[0], str)
     assert all(p.numel() > 0 for p in model.fusion.parameters())
+    # the head trained under ZeRO-3 (its loss logged every step), was gathered into the checkpoint and rates
+    assert all(r["vad_loss"] > 0 for r in read_metrics(zero3_reference))
+    batch = model.processor.collate([model.processor.prepare(sample, setup["manifest"].parent, generation=True)],
+                                    padding_side="left")
+    (rating,) = model.generate_rated(batch, max_new_tokens=4)[1]
+    assert set(rating) == {"valence", "arousal"} and all(-1 <= v <= 1 for v in rating.values())
 
 
 def test_zero2_killed_after_step_3_resumes_to_the_same_losses(zero3_reference, setup):
@@ -163,3 +172,5 @@ def test_zero2_killed_after_step_3_resumes_to_the_same_losses(zero3_reference, s
         # Adam turns float-level gradient differences into ~1e-4 steps on tiny gradients
         torch.testing.assert_close(zero2[key], zero3[key], rtol=1e-2, atol=2e-3)
     assert any(not torch.allclose(zero2[k], mid[k]) for k in zero2)
+    head = [k for k in zero2 if k.startswith("vad_head.")]
+    assert head and any(not torch.allclose(zero2[k], mid[k]) for k in head)
