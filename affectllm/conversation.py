@@ -51,7 +51,7 @@ def check_no_reserved_tokens(text: str, what: str) -> None:
 
 
 def context_block(turns: list[dict], encoded: list[list[str]], tokens_per_modality: dict[str, int],
-                  speaker: str | None = None) -> str:
+                  speaker: str | None = None, where: str = "sample") -> str:
     """The dialogue history in front of a sample's question, oldest turn first::
 
         Previous turns:
@@ -61,12 +61,12 @@ def context_block(turns: list[dict], encoded: list[list[str]], tokens_per_modali
 
     ``encoded[k]``: the modalities of turn k that went through the encoders ([] when none did): their
     context runs, and the fused run when the pre-fusion is on, stand before the turn's words. ``speaker``:
-    who speaks the current turn. "" when there are no turns."""
+    who speaks the current turn; ``where`` names the sample in errors. "" when there are no turns."""
     if not turns:
         return ""
     lines = [CONTEXT_HEADER]
     for k, (turn, present) in enumerate(zip(turns, encoded), start=1):
-        check_no_reserved_tokens(f"{turn.get('speaker', '')} {turn.get('text', '')}", f"context turn {k}")
+        check_no_reserved_tokens(f"{turn.get('speaker', '')} {turn.get('text', '')}", f"{where}: context turn {k}")
         runs = "".join(_run(m, tokens_per_modality, context=True) for m in ("video", "audio", "text") if m in present)
         if present and "fused" in tokens_per_modality:
             runs += _run("fused", tokens_per_modality, context=True)

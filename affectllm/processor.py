@@ -165,10 +165,11 @@ class AffectProcessor:
         messages = [dict(m) for m in sample.get("messages") or []]
         if not messages or not any(m.get("role") == "user" for m in messages):
             raise AffectLLMError(f"sample {sample.get('id', '?')}: needs at least one user message")
-        turns = check_context(sample, f"sample {sample.get('id', '?')!r}")
+        where = f"sample {sample.get('id', '?')!r}"
+        turns = check_context(sample, where)
         first_user = next(i for i, m in enumerate(messages) if m["role"] == "user")
         history = context_block(turns, context_present or [[] for _ in turns], self.tokens_per_modality,
-                                sample.get("speaker") if isinstance(sample.get("speaker"), str) else None)
+                                sample.get("speaker") if isinstance(sample.get("speaker"), str) else None, where)
         messages[first_user]["content"] = history + expand_user_content(
             messages[first_user].get("content", ""), present, self.tokens_per_modality, sample.get("subtitle"))
         if generation:
