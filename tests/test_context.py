@@ -129,6 +129,19 @@ def test_context_features_come_from_the_feature_cache(with_media, media_files, t
     torch.testing.assert_close(embedded[0], embedded[1], rtol=1e-4, atol=1e-5)
 
 
+def test_grpo_encodes_context_turns_once_like_the_sample(with_media, media_files):
+    from affectllm.training.grpo.rollout import encode_once
+
+    model = with_media
+    prepared = model.processor.prepare(_sample(media_files, _turns(media_files)), generation=True)
+    batch = model.processor.collate([prepared], padding_side="left")
+    once = encode_once(model, batch["media_inputs"])
+    assert {m for m, v in once.items() if "features" in v} == set(batch["media_inputs"])  # ctx_* included
+    with torch.no_grad():
+        torch.testing.assert_close(model.embed(batch["input_ids"], once),
+                                   model.embed(batch["input_ids"], batch["media_inputs"]), rtol=1e-5, atol=1e-6)
+
+
 # ----------------------------------------------------------------------------- the synthetic dialogue task
 
 CUES = {"red": "anger", "blue": "joy", "green": "sadness", "yellow": "surprise"}  # chance: 1 in 4

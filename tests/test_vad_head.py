@@ -155,15 +155,20 @@ def test_llm_last_reads_the_same_state_in_training_and_after_generation(tiny_che
     assert rendered_marker([5, 6, 7, 8], [False, False, True, True], eos=[2]) == 3  # no EOS: the last token
 
 
-def test_packed_loss_with_an_answer_state_head_equals_the_padded_loss(tiny_checkpoint):
+def test_packed_and_full_vocabulary_losses_with_an_answer_state_head_equal_the_padded_loss(tiny_checkpoint):
     model = head_model(tiny_checkpoint, "llm_last", seed=2)
     samples = make_rated_split(6, seed=5)
     for i, s in enumerate(samples):  # answers of different lengths, so rows pack unevenly
         s["messages"][1]["content"] = "calm" + " and tired" * i
     batch = model.processor.collate(prepare(model, samples, generation=False))
-    padded, packed = AnswerLoss(model), AnswerLoss(model, packing=True)
-    torch.testing.assert_close(packed(batch), padded(batch), rtol=1e-4, atol=1e-5)
-    assert packed.parts["vad"] == pytest.approx(padded.parts["vad"], abs=1e-5) and padded.parts["vad"] > 0
+    padded, packed, full = AnswerLoss(model), AnswerLoss(model, packing=True), AnswerLoss(model)
+    full.selective = False  # the path of an LLM whose logits are not lm_head(hidden): transformers' own loss
+    reference = padded(batch)
+    torch.testing.assert_close(packed(batch), reference, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(full(batch), reference, rtol=1e-4, atol=1e-5)
+    assert padded.parts["vad"] > 0
+    assert packed.parts["vad"] == pytest.approx(padded.parts["vad"], abs=1e-5)
+    assert full.parts["vad"] == pytest.approx(padded.parts["vad"], abs=1e-5)
 
 
 def test_head_weights_survive_checkpoint_and_export(tiny_checkpoint, tmp_path):

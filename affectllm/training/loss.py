@@ -62,6 +62,8 @@ class AnswerLoss(nn.Module):
             out = m.llm(inputs_embeds=embeds, attention_mask=batch["attention_mask"].to(embeds.device),
                         labels=batch["labels"].to(embeds.device), use_cache=False, output_hidden_states=llm_last)
             lm, hidden = out.loss, (out.hidden_states[-1] if llm_last else None)
+            if llm_last:
+                markers = (torch.arange(len(markers), device=embeds.device), markers)
         else:
             lm, hidden, markers = self._selective_lm(batch, embeds, markers)
         self.parts = {"lm": float(lm.detach())}

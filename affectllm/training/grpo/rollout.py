@@ -48,7 +48,7 @@ def encode_once(model, media_inputs: dict[str, dict[str, torch.Tensor]]) -> dict
     scoring and the update reuse one encoder pass. Trained encoders keep their raw inputs."""
     out = {}
     for m, inputs in media_inputs.items():
-        if "features" in inputs or model.encoders[m].trainable:
+        if "features" in inputs or model.encoder_for(m).trainable:  # a context turn's stream too
             out[m] = inputs
             continue
         with torch.no_grad():
