@@ -129,6 +129,25 @@ def test_context_features_come_from_the_feature_cache(with_media, media_files, t
     torch.testing.assert_close(embedded[0], embedded[1], rtol=1e-4, atol=1e-5)
 
 
+def test_caption_inputs_keep_a_manifest_entrys_context_speaker_and_scale(media_files, tmp_path):
+    import shutil
+
+    from affectllm.caption.inputs import collect_inputs
+
+    shutil.copy(media_files["silent"], tmp_path / "earlier.mp4")
+    question = [{"role": "user", "content": "How does she feel?"}]
+    lines = [{"id": "a", "subtitle": "Fine.", "speaker": "Monica", "messages": question,
+              "vad": {"valence": 2}, "vad_scale": {"valence": [1, 5]},
+              "context": [{"speaker": "Ross", "text": "Hi.", "videos": ["earlier.mp4"]}]},
+             {"id": "b", "subtitle": "Fine.", "messages": question, "context": [{"speaker": "Ross", "line": "Hi."}]}]
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    good, bad = collect_inputs([str(manifest)])
+    assert good.sample["context"] == [{"speaker": "Ross", "text": "Hi.", "videos": [str(tmp_path / "earlier.mp4")]}]
+    assert good.sample["speaker"] == "Monica" and good.sample["vad_scale"] == {"valence": [1, 5]}
+    assert bad.error == f"{manifest}:2: context turn 1 has unknown key(s) line; a turn holds speaker, text, videos, audios"
+
+
 def test_grpo_encodes_context_turns_once_like_the_sample(with_media, media_files):
     from affectllm.training.grpo.rollout import encode_once
 
@@ -178,7 +197,7 @@ def dialogues(tmp_path_factory) -> Path:
 def test_dialogue_label_from_the_previous_turn(tiny_checkpoint, dialogues, tmp_path, context, capsys):
     from affectllm.caption.checkpoint_backend import CheckpointBackend
     from affectllm.caption.inference import InferenceOptions
-    from affectllm.caption.inputs import CaptionItem
+    from affectllm.caption.inputs import collect_inputs
     from affectllm.cli import main
     from affectllm.eval import evaluate
     from affectllm.training.trainer import train
@@ -202,7 +221,10 @@ def test_dialogue_label_from_the_previous_turn(tiny_checkpoint, dialogues, tmp_p
     dev = [json.loads(line) for line in (tmp_path / "dev.jsonl").read_text().splitlines()]
     ross = [s for s in dev if s["speaker"] == "Ross"]  # the turns whose label the previous turn decides
     assert all(len(s["context"]) == 1 for s in ross) if context else all("context" not in s for s in ross)
-    records = backend.caption([CaptionItem(id=s["id"], path=None, subtitle=s["subtitle"], sample=s) for s in ross])
+    # the manifest read as `affectllm caption` / `affectllm benchmark` read it: each entry asks with its context
+    items = [it for it in collect_inputs([str(tmp_path / "dev.jsonl")]) if it.id in {s["id"] for s in ross}]
+    assert [it.sample.get("context") for it in items] == [s.get("context") for s in ross]
+    records = backend.caption(items)
     accuracy = evaluate("closed", {s["id"]: s for s in ross}, {r.id: r.to_dict() for r in records}).scores["acc"]
     capsys.readouterr()
     if context:

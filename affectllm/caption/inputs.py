@@ -12,8 +12,9 @@ manifest line whose media fields are malformed becomes an item with ``error`` se
   ``data/mer.jsonl:sample_1``.
 
 A duplicate id inside one manifest stops the run with both line numbers. A manifest
-entry keeps its own question (its turns up to the last user turn) and must keep the
-manifest contract (``affectllm.manifest``); an entry that breaks it is an error item. An
+entry keeps its own question (its turns up to the last user turn, its dialogue
+``context`` and ``speaker``) and must keep the manifest contract (``affectllm.manifest``);
+an entry that breaks it (a malformed ``context`` too) is an error item. An
 entry without ``messages`` is a bare list of media, asked the backend's own question.
 """
 
@@ -28,7 +29,7 @@ from pathlib import Path
 
 from affectllm.errors import AffectLLMError
 from affectllm.jsonl import iter_jsonl
-from affectllm.manifest import ManifestError, MediaSpec, media_spec, prompt_turns
+from affectllm.manifest import ManifestError, MediaSpec, check_context, media_spec, prompt_turns
 from affectllm.media.constants import MEDIA_EXTENSIONS
 
 MANIFEST_SUFFIX = ".jsonl"
@@ -55,13 +56,20 @@ class _Source:
     items: list[CaptionItem] = field(default_factory=list)
 
 
-def _prompt_sample(entry: dict, sid: str, spec: MediaSpec, root: Path) -> dict:
-    """The entry as a question: its turns up to the last user turn, media paths made absolute."""
+def _prompt_sample(entry: dict, sid: str, spec: MediaSpec, root: Path, where: str) -> dict:
+    """The entry as a question: its turns up to the last user turn, its dialogue context (speaker names, earlier
+    turns), the scale its ratings are reported on; media paths made absolute."""
     sample = {"id": sid, "messages": prompt_turns(entry), "subtitle": entry.get("subtitle"), "style": entry.get("style")}
     if spec.video is not None:
         sample["videos"] = [str((root / spec.video).resolve())]
     if spec.audio is not None:
         sample["audios"] = [str((root / spec.audio).resolve())]
+    if "context" in entry:
+        sample["context"] = [{k: [str((root / p).resolve()) for p in v] if k in ("videos", "audios") else v
+                              for k, v in turn.items()} for turn in check_context(entry, where)]
+    for key in ("speaker", "vad_scale"):
+        if key in entry:
+            sample[key] = entry[key]
     return sample
 
 
@@ -77,10 +85,10 @@ def _manifest_items(manifest: Path) -> list[CaptionItem]:
         first_line[sid] = lineno
         try:
             spec = media_spec(entry, f"{manifest}:{lineno}", question_optional=True)
+            sample = _prompt_sample(entry, sid, spec, root, f"{manifest}:{lineno}")
         except ManifestError as err:
             items.append(CaptionItem(sid, None, error=str(err)))
             continue
-        sample = _prompt_sample(entry, sid, spec, root)
         videos, audios = sample.get("videos", []), sample.get("audios", [])
         if "messages" not in entry:  # a bare media list: the backend asks its own question
             sample = None
