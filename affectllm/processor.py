@@ -1,9 +1,12 @@
 """Samples (manifest entries) → model batches.
 
-``prepare`` does the per-sample CPU work (decode media, render the conversation,
-label mask) and is safe to run in DataLoader workers; ``collate`` pads a list of
+``prepare`` does the per-sample CPU work (decode media, render the conversation
+with its dialogue context, label mask, the dimensional head's targets and answer
+marker) and is safe to run in DataLoader workers; ``collate`` pads a list of
 prepared samples and runs each encoder's own preprocessing (log-mel, pixel
-normalisation, subtitle tokenisation) for the rows that carry that modality.
+normalisation, subtitle tokenisation) for the rows that carry that modality, the
+encoded context turns of the whole batch forming a batch of their own
+(``ctx_<modality>`` entries of ``media_inputs``).
 """
 
 from __future__ import annotations
