@@ -6,6 +6,7 @@ from pathlib import Path
 
 from affectllm.caption.inference import InferenceOptions
 from affectllm.errors import AffectLLMError
+from affectllm.media.constants import DEFAULT_MAX_SIDE
 
 
 class CuePreparer:
@@ -36,14 +37,14 @@ class CueCaptionBackend:
 
     def __init__(self, llm: str | None = None):
         try:
-            from affectllm.cues.backend import MAX_SIDE, CueBackend
+            from affectllm.cues.backend import CueBackend
         except ImportError as err:
             raise AffectLLMError(f"--model cues: the cue path is not available in this install ({err}); "
                                  "install affectllm[cues] or pass a checkpoint folder") from None
 
         self.backend = CueBackend(llm=llm)  # a bad --llm value is refused here
         self.name = self.backend.model_name
-        self._preparer = CuePreparer(self.backend.num_frames, MAX_SIDE)
+        self._preparer = CuePreparer(self.backend.num_frames, DEFAULT_MAX_SIDE)
         # Load the text head and LLM now: loaded lazily at the first clip, a broken one would
         # become an error record for every clip instead of one setup error before the run.
         self.backend.load()
@@ -56,6 +57,10 @@ class CueCaptionBackend:
         from affectllm.caption.engine import caption_now
 
         return caption_now(self, items)
+
+    def caption_clip(self, item, clip):
+        """One item whose media the caller already decoded (the demo): cues read ``clip`` as it is."""
+        return self.caption_batch([item], [clip])[0]
 
     def caption_batch(self, items, clips: list):
         from affectllm.media import MediaClip

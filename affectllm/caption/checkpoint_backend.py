@@ -70,6 +70,28 @@ class CheckpointPreparer:
             return NeedsTranscript(sample, sample_clip(sample, None, self.processor.media, sound=True))
         return self.processor.prepare(sample, generation=True)
 
+    def prepare_clip(self, item: CaptionItem, clip):
+        """``prepare`` for an item whose media the caller already decoded (the demo): the model sees
+        ``clip`` cut to its own media settings (``num_frames`` evenly spaced frames, ``max_audio_seconds``)."""
+        import numpy as np
+
+        from affectllm.media import MediaClip
+        from affectllm.media.constants import SAMPLE_RATE
+
+        settings = self.processor.media
+        frames, times = clip.frames, clip.frame_times
+        if clip.has_video and len(frames) > settings.num_frames:
+            keep = np.linspace(0, len(frames) - 1, settings.num_frames).round().astype(int)
+            frames, times = frames[keep], (times[keep] if times is not None else None)
+        audio = clip.audio
+        if audio is not None and settings.max_audio_seconds:
+            audio = audio[: int(settings.max_audio_seconds * SAMPLE_RATE)]
+        view = MediaClip(path=clip.path, frames=frames, frame_times=times, audio=audio, duration=clip.duration,
+                         fps=clip.fps)
+        sample = self.sample_for(item)
+        media = self.processor.sample_media(sample, None, clip=view)
+        return self.processor.prepare(sample, generation=True, media=media)
+
     def collate(self, prepared: list) -> dict:
         """Left-padded batch: input_ids / attention_mask (B, L), per-modality encoder inputs and per-row notes;
         ``{"unfinished": prepared}`` while some item still needs its transcript (see ``finish``)."""
@@ -243,8 +265,14 @@ class CheckpointBackend:
             records.append(rec)
         return records
 
+    def caption_clip(self, item: CaptionItem, clip) -> ResultRecord:
+        """One item whose media the caller already decoded (the demo: decoded once for the cue views and the
+        model); ``item.subtitle`` is what the model hears as the subtitle."""
+        batch = self._preparer.collate([self._preparer.prepare_clip(item, clip)])
+        return self.caption_batch([item], batch)[0]
+
     def caption(self, items: list[CaptionItem]) -> list[ResultRecord]:
-        """Unpipelined convenience (the demo): prepare here, then ``caption_batch``."""
+        """Unpipelined convenience (text inputs in the demo): prepare here, then ``caption_batch``."""
         from affectllm.caption.engine import caption_now
 
         return caption_now(self, items)
