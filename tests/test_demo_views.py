@@ -150,11 +150,21 @@ def test_loopback_detection():
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")
 
 
-def test_checkpoint_model_answers_and_the_cue_extractors_supply_the_evidence(tiny_checkpoint):
+def test_checkpoint_model_answers_and_the_cue_extractors_supply_the_evidence(tiny_checkpoint, media_files,
+                                                                              monkeypatch):
+    import affectllm.media
+    import affectllm.processor
     from affectllm.demo.engine import DemoEngine
     from affectllm.demo.ui import render
 
     engine = DemoEngine(str(tiny_checkpoint))  # loads once, here
+    # an upload is decoded once: the cue extractors, the timeline and the model read the same clip
+    decoded, load_clip = [], affectllm.media.load_clip
+    monkeypatch.setattr(affectllm.media, "load_clip", lambda path, **kw: decoded.append(path) or load_clip(path, **kw))
+    monkeypatch.setattr(affectllm.processor, "load_clip", affectllm.media.load_clip)
+    analysis = engine.analyze(media_path=str(media_files["av"]), subtitle="Fine.", kind="video")
+    assert analysis.ok and decoded == [str(media_files["av"])] and "raw_output" in analysis.record.extra
+    assert len(analysis.frames) == 16 and analysis.record.cues["face"] is not None
     analysis = engine.analyze(text="I'm furious with them.")
     rec = analysis.record
     assert rec.model == str(tiny_checkpoint) and "raw_output" in rec.extra  # the checkpoint generated the answer

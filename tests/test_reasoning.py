@@ -153,17 +153,25 @@ def test_prose_without_headers_falls_back_to_vocabulary_words():
     assert parsed.sections["interpretation"].startswith("Honestly")
 
 
-def test_no_emotion_is_not_ok_and_becomes_failed_record():
-    parsed = parse_output("think_answer", "<think>I cannot see the clip.</think><answer></answer>")
+def test_no_emotion_is_not_ok_and_the_record_keeps_the_answer_without_an_error():
+    from affectllm.caption.checkpoint_backend import answer_record
+    from affectllm.caption.inputs import CaptionItem
+
+    answer = "<think>I cannot see the clip.</think><answer></answer>"
+    parsed = parse_output("think_answer", answer)
     assert not parsed.ok and parsed.emotions == []
-    rec = parsed.to_record("clip1", "clips/clip1.mp4", model="cues")
-    assert isinstance(rec, ResultRecord) and rec.emotions == [] and "think_answer" in rec.error
+    # the model ran: an unreadable answer is no input error (the caption engine's contract)
+    rec = answer_record("think_answer", CaptionItem("clip1", "clips/clip1.mp4"), answer, "m")
+    assert isinstance(rec, ResultRecord) and rec.emotions == [] and rec.error is None
+    assert "think_answer" in rec.extra["parse_error"] and "cannot see" in rec.extra["raw_output"]
 
 
-def test_parsed_answer_to_record_ok():
-    parsed = parse_output("emer", "Reasoning: Smiles.\nEmotions: happy")
-    rec = parsed.to_record("a", model="m").to_dict()
-    assert rec["emotions"] == ["happy"] and rec["error"] is None
+def test_parsed_answer_becomes_a_result_record():
+    from affectllm.caption.checkpoint_backend import answer_record
+    from affectllm.caption.inputs import CaptionItem
+
+    rec = answer_record("emer", CaptionItem("a", None), "Reasoning: Smiles.\nEmotions: happy", "m").to_dict()
+    assert rec["emotions"] == ["happy"] and rec["error"] is None and "parse_error" not in rec
     assert rec["reasoning"] == {"observations": "", "interpretation": "Smiles.", "conclusion": ""}
     assert rec["explanation"] == "Smiles."
 

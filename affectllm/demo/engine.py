@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from affectllm.errors import AffectLLMError, MediaError
-from affectllm.media.constants import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS
+from affectllm.media.constants import AUDIO_EXTENSIONS, DEFAULT_MAX_SIDE, VIDEO_EXTENSIONS
 from affectllm.records import ResultRecord
 
 DEFAULT_MAX_UPLOAD_MB = 50
@@ -61,34 +61,28 @@ def frames_for(duration: float, window_s: float) -> int:
 
 
 class DemoEngine:
-    """``model``: "cues" (default) or a checkpoint folder; ``llm``: the cue path's ``--llm`` (None: no LLM);
-    ``base``: ``--base`` values for a checkpoint whose base models lie outside it (``affectllm.checkpoint``);
-    ``asr``: a checkpoint hears the cue extractors' transcript as the subtitle of an upload that has none."""
+    """``model``: "cues" (default) or a checkpoint folder, loaded through the caption backends
+    (``affectllm.caption.backends.load_backend``); ``llm``: the cue path's ``--llm`` (None: no LLM); ``base``:
+    ``--base`` values for a checkpoint whose base models lie outside it (``affectllm.checkpoint``); ``asr``: a
+    checkpoint hears the cue extractors' transcript as the subtitle of an upload that has none."""
 
     def __init__(self, model: str = "cues", llm: str | None = None,
                  max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, base: tuple[str, ...] = (), asr: bool = True):
+        from affectllm.caption.backends import CueCaptionBackend, load_backend
+        from affectllm.checkpoint import parse_base_arguments
         from affectllm.demo.timeline import WINDOW_S
 
         self.model = model or "cues"
         self.max_upload_mb = max_upload_mb
         self.window_s = WINDOW_S
         self.lock = threading.Lock()
-        if self.model == "cues":
-            from affectllm.cues.backend import CueBackend
-
-            self.cue_backend = CueBackend(llm=llm)
-            self.checkpoint = None
-            self.name = self.cue_backend.model_name
-        else:
-            from affectllm.caption.backends import load_backend
-            from affectllm.checkpoint import parse_base_arguments
-
-            self.cue_backend = None
-            self.asr = asr
-            paths, trusted = parse_base_arguments(base)
-            # the transcript comes from the cue extractors, which run for the evidence views anyway
-            self.checkpoint = load_backend(self.model, base=paths, trusted=tuple(trusted), asr=False)
-            self.name = self.checkpoint.name
+        self.asr = asr
+        paths, trusted = parse_base_arguments(base) if self.model != "cues" else (None, ())
+        # a checkpoint's transcript comes from the cue extractors, which run for the evidence views anyway
+        self.backend = load_backend(self.model, llm=llm, base=paths, trusted=tuple(trusted), asr=False)
+        # the cue path reads its cues itself; a checkpoint answers from features, so the demo reads them
+        self.backend_reads_cues = isinstance(self.backend, CueCaptionBackend)
+        self.name = self.backend.name
 
     def analyze(self, media_path: str | None = None, text: str | None = None, subtitle: str | None = None,
                 kind: str = "video", progress=None) -> Analysis:
@@ -114,7 +108,6 @@ class DemoEngine:
         return analysis
 
     def _analyze_media(self, path: str, name: str, subtitle: str | None, kind: str, report) -> Analysis:
-        from affectllm.cues.backend import MAX_SIDE
         from affectllm.media import load_clip, probe_media
 
         try:
@@ -124,7 +117,8 @@ class DemoEngine:
                 raise MediaError(f"{name}: {info.duration:.0f} s is longer than this demo's {MAX_DURATION_S:.0f} s "
                                  "limit; trim the clip, or caption it offline with `affectllm caption`")
             report(0.1, desc="decoding frames and audio")
-            clip = load_clip(path, num_frames=frames_for(info.duration, self.window_s), max_side=MAX_SIDE)
+            # decoded once: the cue extractors, the model and the evidence views all read this clip
+            clip = load_clip(path, num_frames=frames_for(info.duration, self.window_s), max_side=DEFAULT_MAX_SIDE)
         except AffectLLMError as err:
             # The upload's server-side folder is nobody's business: name the file only.
             msg = str(err).replace(str(path), name).replace(str(Path(path).parent) + "/", "")
@@ -145,41 +139,36 @@ class DemoEngine:
         return Analysis(record, frames=clip.frames, timeline=timeline, input_kind=kind, input_name=name)
 
     def _caption_clip(self, clip, path: str, name: str, subtitle: str | None) -> ResultRecord:
-        if self.cue_backend is not None:
-            return self.cue_backend.caption_clip(clip, name, subtitle)
         from affectllm.caption.inputs import CaptionItem
         from affectllm.cues.extract import extract_cues
 
-        # A checkpoint answers from features, not cues; the cue extractors supply the evidence views and,
-        # for an upload without a subtitle, the transcript the model hears as its subtitle.
+        if self.backend_reads_cues:
+            return self.backend.caption_clip(CaptionItem(name, path, subtitle), clip)
+        # The cue extractors supply the evidence views and, for an upload without a subtitle, the transcript
+        # the model hears as its subtitle.
         cues = extract_cues(clip, subtitle=subtitle)
         transcript = None if subtitle or not self.asr else (cues.get("speech") or {}).get("text", "")
-        (record,) = self.checkpoint.caption([CaptionItem(name, path, subtitle or transcript or None)])
+        record = self.backend.caption_clip(CaptionItem(name, path, subtitle or transcript or None), clip)
         if transcript is not None:
             record.extra["transcript"] = transcript
-        if not record.cues:
-            record.cues = cues
-            record.extra["evidence_from"] = "cue extractors (shown beside the checkpoint's answer)"
-        return record
+        return self._with_cues(record, cues)
 
     def _analyze_text(self, text: str, report) -> Analysis:
+        from affectllm.caption.inputs import CaptionItem
+        from affectllm.cues.extract import extract_cues
         from affectllm.media import MediaClip
 
         with self.lock:
             report(0.3, desc="reasoning over the words")
-            if self.cue_backend is not None:
-                # An empty clip with the text as its subtitle: only the lexical cues apply.
-                record = self.cue_backend.caption_clip(MediaClip(path=None), "text", subtitle=text)
-            else:
-                record = self._checkpoint_text(text)
+            # no media: the text is the subtitle, and only the lexical cues apply
+            (record,) = self.backend.caption([CaptionItem("text", None, text)])
+            if not self.backend_reads_cues:
+                record = self._with_cues(record, extract_cues(MediaClip(path=None), subtitle=text))
         return Analysis(record, input_kind="text", input_name="typed text")
 
-    def _checkpoint_text(self, text: str) -> ResultRecord:
-        from affectllm.caption.inputs import CaptionItem
-        from affectllm.cues.extract import extract_cues
-        from affectllm.media import MediaClip
-
-        (record,) = self.checkpoint.caption([CaptionItem("text", None, text)])
+    @staticmethod
+    def _with_cues(record: ResultRecord, cues: dict) -> ResultRecord:
         if not record.cues:
-            record.cues = extract_cues(MediaClip(path=None), subtitle=text)
+            record.cues = cues
+            record.extra["evidence_from"] = "cue extractors (shown beside the checkpoint's answer)"
         return record

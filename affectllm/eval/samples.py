@@ -45,16 +45,6 @@ def read_jsonl(path: str | Path, what: str) -> dict[str, dict[str, Any]]:
     return records
 
 
-def gold_field(gold: dict[str, dict[str, Any]], field: str, path: str | Path) -> dict[str, Any]:
-    """``id`` -> ``gold[id][field]``, failing with one clear line when a record lacks it."""
-    out = {}
-    for sid, rec in gold.items():
-        if field not in rec:
-            raise AffectLLMError(f'gold file {path}: record "{sid}" has no "{field}" field; this task needs it on every line')
-        out[sid] = rec[field]
-    return out
-
-
 def prediction_emotions(rec: dict[str, Any] | None, extractor: EmotionExtractor, source: str = "auto") -> list[str]:
     """The emotion items of one prediction record.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from affectllm.records import REASONING_SECTIONS, ResultRecord
+from affectllm.records import REASONING_SECTIONS
 
 
 def empty_sections() -> dict[str, str]:
@@ -30,14 +30,3 @@ class ParsedAnswer:
     ok: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
     raw: str = ""
-
-    def to_record(self, id: str, path: str | None = None, model: str = "",
-                  cues: dict[str, Any] | None = None) -> ResultRecord:
-        """The result record of DESIGN.md; an unparseable answer becomes a failed record."""
-        if not self.ok:
-            rec = ResultRecord.failed(id, path, f"no emotion list could be read from the {self.template} answer", model)
-            rec.explanation, rec.reasoning = self.explanation, dict(self.sections)
-            rec.cues = dict(cues or {})
-            return rec
-        return ResultRecord(id=id, path=path, emotions=list(self.emotions), explanation=self.explanation,
-                            reasoning=dict(self.sections), cues=dict(cues or {}), model=model)
