@@ -20,6 +20,7 @@ from typing import Any, Literal, get_args, get_origin
 import yaml
 
 from affectllm.errors import ConfigError
+from affectllm.media.constants import DEFAULT_MAX_SIDE, DEFAULT_NUM_FRAMES, MAX_AUDIO_SECONDS
 from affectllm.model_sources import bundled_model_dir, ensure_hub_model, is_bundled, looks_like_hub_id
 
 
@@ -71,10 +72,10 @@ class ModelConfig:
 
 @dataclass
 class MediaSettings:
-    num_frames: int = 8
+    num_frames: int = DEFAULT_NUM_FRAMES
     max_fps: float | None = None
-    max_side: int = 448
-    max_audio_seconds: float = 30.0
+    max_side: int = DEFAULT_MAX_SIDE
+    max_audio_seconds: float = MAX_AUDIO_SECONDS
 
 
 @dataclass

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from affectllm.errors import AffectLLMError
+from affectllm.media.constants import MODALITIES
 
 PLACEHOLDER_TOKENS = {
     "video": "<|affect_video|>",
@@ -29,6 +30,13 @@ PLACEHOLDER_TOKENS = {
     "ctx_text": "<|affect_ctx_text|>",
     "ctx_fused": "<|affect_ctx_fused|>",
 }
+
+
+def placeholder_ids(tokenizer) -> dict[str, int]:
+    """{placeholder key: token id} in ``tokenizer`` (which carries the placeholder tokens)."""
+    return {key: tokenizer.convert_tokens_to_ids(token) for key, token in PLACEHOLDER_TOKENS.items()}
+
+
 CONTEXT_PREFIX = "ctx_"  # media_inputs / placeholder key of a context turn's stream: "ctx_" + modality
 CONTEXT_HEADER = "Previous turns:"
 USER_TAGS = {"video": "<video>", "audio": "<audio>", "subtitle": "<subtitle>"}
@@ -67,7 +75,7 @@ def context_block(turns: list[dict], encoded: list[list[str]], tokens_per_modali
     lines = [CONTEXT_HEADER]
     for k, (turn, present) in enumerate(zip(turns, encoded), start=1):
         check_no_reserved_tokens(f"{turn.get('speaker', '')} {turn.get('text', '')}", f"{where}: context turn {k}")
-        runs = "".join(_run(m, tokens_per_modality, context=True) for m in ("video", "audio", "text") if m in present)
+        runs = "".join(_run(m, tokens_per_modality, context=True) for m in MODALITIES if m in present)
         if present and "fused" in tokens_per_modality:
             runs += _run("fused", tokens_per_modality, context=True)
         words = turn.get("text", "").strip()

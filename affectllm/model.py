@@ -62,12 +62,12 @@ class AffectLLM(nn.Module):
         self.tokenizer = tokenizer
         self.encoders = nn.ModuleDict(encoders)
         self.fusion = fusion
-        self.placeholder_ids = {m: tokenizer.convert_tokens_to_ids(t) for m, t in PLACEHOLDER_TOKENS.items()}
         head = cfg.model.vad_head
         self.processor = AffectProcessor(tokenizer, dict(self.encoders), fusion.tokens_per_modality,
                                          cfg.data.media, cfg.data.max_length,
                                          vad_dims=tuple(head.dims) if head is not None else (),
                                          context_media=cfg.model.context_media)
+        self.placeholder_ids = self.processor.placeholder_ids
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -271,7 +271,7 @@ class AffectLLM(nn.Module):
         return pred, valid
 
     def forward(self, batch: dict[str, Any]) -> Any:
-        """Causal-LM loss over the unmasked (assistant) tokens; prompt tokens carry -100."""
+        """Causal-LM loss over the unmasked (assistant) tokens; prompt tokens carry IGNORE_INDEX."""
         embeds = self.embed(batch["input_ids"], batch.get("media_inputs") or {})
         return self.llm(inputs_embeds=embeds, attention_mask=batch["attention_mask"].to(self.device),
                         labels=batch["labels"].to(self.device), use_cache=False)

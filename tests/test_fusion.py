@@ -4,6 +4,7 @@ import torch
 from affectllm.config import ModelConfig
 from affectllm.errors import FeatureCountError
 from affectllm.fusion import AttentionPooling, FusionAdapter, MixPreFusion, QFormerPooling, splice_media_tokens
+from affectllm.fusion.prefusion import Stream, Streams
 
 
 def test_splice_places_rows_in_order_and_fails_loudly_on_count_mismatch():
@@ -29,18 +30,32 @@ def test_pooling_ignores_padding():
         assert torch.allclose(a, b, atol=1e-5)
 
 
+def _streams(pooled: torch.Tensor, present: torch.Tensor) -> Streams:
+    """Streams whose pooled tokens (one per row) are ``pooled`` (B, M, D) where ``present`` (B, M)."""
+    streams = []
+    for j in range(pooled.shape[1]):
+        rows = present[:, j].nonzero().squeeze(1)
+        tokens = pooled[rows, j].unsqueeze(1)  # (n, 1, D)
+        streams.append(Stream(tokens, torch.ones(len(rows), 1, dtype=torch.bool), tokens, rows) if len(rows) else None)
+    return Streams.gather(streams, pooled.shape[0], pooled.device)
+
+
 def test_mix_prefusion_uses_only_present_modalities():
     torch.manual_seed(0)
     mix = MixPreFusion(8, num_tokens=2)
-    pooled = torch.randn(1, 3, 8)
-    present = torch.tensor([[True, False, True]])
+    pooled = torch.randn(2, 3, 8)
+    present = torch.tensor([[True, False, True], [True, True, True]])
     other = pooled.clone()
-    other[0, 1] = 100.0  # the absent modality's slot must not matter
-    assert torch.allclose(mix(pooled, present), mix(other, present))
+    other[0, 1] = 100.0  # row 0 lacks modality 1: its value in the input must not matter
+    assert torch.allclose(mix(_streams(pooled, present)), mix(_streams(other, present)))
+    other[1, 1] = 100.0  # row 1 has it: its output moves, row 0's does not
+    moved = mix(_streams(other, present))
+    assert torch.allclose(moved[0], mix(_streams(pooled, present))[0]) and not torch.allclose(
+        moved[1], mix(_streams(pooled, present))[1])
     # with a single modality the mix is that modality
-    only = torch.tensor([[False, False, True]])
+    only = torch.tensor([[False, False, True], [False, False, True]])
     expected = mix.norm(mix.expand(pooled[0, 2]).view(2, 8))
-    assert torch.allclose(mix(pooled, only)[0], expected, atol=1e-6)
+    assert torch.allclose(mix(_streams(pooled, only))[0], expected, atol=1e-6)
 
 
 @pytest.mark.parametrize("pooling,prefusion", [("qformer", "mix"), ("attention", "cross"), ("qformer", "none")])

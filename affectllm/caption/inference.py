@@ -77,6 +77,8 @@ def pad_left_to_bucket(batch: dict, bucket: int, pad_id: int) -> dict:
     """Left-pad ``input_ids`` / ``attention_mask`` / ``labels`` (B, L) to L rounded up to ``bucket``."""
     import torch
 
+    from affectllm.processor import IGNORE_INDEX
+
     length = batch["input_ids"].shape[1]
     extra = -length % bucket
     if extra == 0:
@@ -86,5 +88,5 @@ def pad_left_to_bucket(batch: dict, bucket: int, pad_id: int) -> dict:
     out["input_ids"] = torch.cat([torch.full((rows, extra), pad_id, dtype=torch.long), batch["input_ids"]], 1)
     out["attention_mask"] = torch.cat([torch.zeros((rows, extra), dtype=torch.long), batch["attention_mask"]], 1)
     if "labels" in batch:
-        out["labels"] = torch.cat([torch.full((rows, extra), -100, dtype=torch.long), batch["labels"]], 1)
+        out["labels"] = torch.cat([torch.full((rows, extra), IGNORE_INDEX, dtype=torch.long), batch["labels"]], 1)
     return out

@@ -8,8 +8,7 @@ import torch
 
 from affectllm.config import ModelConfig
 from affectllm.encoders.base import MediaEncoder
-
-MODALITIES = ("video", "audio", "text")  # fixed order used everywhere
+from affectllm.media.constants import MODALITIES
 
 
 def build_encoders(cfg: ModelConfig) -> dict[str, MediaEncoder]:

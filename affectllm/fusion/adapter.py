@@ -13,8 +13,9 @@ from torch import nn
 
 from affectllm.config import ModelConfig
 from affectllm.fusion.pooling import AttentionPooling, QFormerPooling
-from affectllm.fusion.prefusion import CrossPreFusion, MixPreFusion
+from affectllm.fusion.prefusion import CrossPreFusion, MixPreFusion, Stream, Streams
 from affectllm.fusion.vad_head import VadHead
+from affectllm.media.constants import MODALITIES
 
 FUSED = "fused"
 
@@ -52,7 +53,7 @@ class FusionAdapter(nn.Module):
     def __init__(self, cfg: ModelConfig, encoder_dims: dict[str, int], llm_hidden: int):
         super().__init__()
         d = cfg.fusion_dim
-        self.modalities = [m for m in ("video", "audio", "text") if m in encoder_dims]
+        self.modalities = [m for m in MODALITIES if m in encoder_dims]
         self.in_proj = nn.ModuleDict({m: nn.Linear(encoder_dims[m], d) for m in self.modalities})
         self.modality_embed = nn.ParameterDict({m: nn.Parameter(torch.zeros(d)) for m in self.modalities})
         if cfg.pooling == "attention":
@@ -61,7 +62,7 @@ class FusionAdapter(nn.Module):
             self.pool = nn.ModuleDict({m: QFormerPooling(d, cfg.num_queries, cfg.fusion_heads)
                                        for m in self.modalities})
         if cfg.prefusion == "mix":
-            self.prefusion: nn.Module | None = MixPreFusion(d, cfg.num_fused_tokens)
+            self.prefusion: MixPreFusion | CrossPreFusion | None = MixPreFusion(d, cfg.num_fused_tokens)
         elif cfg.prefusion == "cross":
             self.prefusion = CrossPreFusion(d, cfg.num_fused_tokens, cfg.fusion_heads)
         else:
@@ -85,34 +86,22 @@ class FusionAdapter(nn.Module):
     def fuse(self, encoded: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]], batch_size: int) -> Fused:
         """The tokens of ``forward`` plus the pre-projector fused tokens the dimensional head reads."""
         out: dict[str, torch.Tensor] = {}
-        fused_states = fused_rows = None
         param = self.projector.net[0].weight
-        d = param.shape[1]
-        present = torch.zeros(batch_size, len(self.modalities), dtype=torch.bool, device=param.device)
-        pooled_all = param.new_zeros((batch_size, len(self.modalities), d))
-        seqs, seq_masks = [], []
-        for j, m in enumerate(self.modalities):
+        streams: list[Stream | None] = []
+        for m in self.modalities:
             if m not in encoded:
+                streams.append(None)
                 continue
             seq, mask, rows = encoded[m]
             seq = self.in_proj[m](seq.to(param.dtype)) + self.modality_embed[m]  # (n, T, d)
-            tokens = self.pool[m](seq, mask)  # (n, Q, d)
-            out[m] = self.projector(tokens).flatten(0, 1)
-            rows = rows.to(param.device)
-            present[rows, j] = True
-            pooled_all[rows, j] = tokens.mean(dim=1)
-            if isinstance(self.prefusion, CrossPreFusion):
-                full = seq.new_zeros((batch_size, *seq.shape[1:]))
-                full_mask = mask.new_zeros((batch_size, mask.shape[1]))
-                full[rows], full_mask[rows] = seq, mask
-                seqs.append(full)
-                seq_masks.append(full_mask)
-        if self.prefusion is not None:
-            has_any = present.any(dim=1)
-            if has_any.any():
-                cat = torch.cat(seqs, dim=1)[has_any] if seqs else None
-                cat_mask = torch.cat(seq_masks, dim=1)[has_any] if seq_masks else None
-                fused_states = self.prefusion(pooled_all[has_any], present[has_any], cat, cat_mask)  # (n_any, K, d)
-                fused_rows = has_any.nonzero().squeeze(1)
-                out[FUSED] = self.projector(fused_states).flatten(0, 1)
-        return Fused(out, fused_states, fused_rows)
+            pooled = self.pool[m](seq, mask)  # (n, Q, d)
+            out[m] = self.projector(pooled).flatten(0, 1)
+            streams.append(Stream(seq, mask, pooled, rows.to(param.device)))
+        if self.prefusion is None:
+            return Fused(out)
+        gathered = Streams.gather(streams, batch_size, param.device)
+        if not len(gathered.rows):
+            return Fused(out)
+        fused = self.prefusion(gathered)  # (n_any, K, d)
+        out[FUSED] = self.projector(fused).flatten(0, 1)
+        return Fused(out, fused, gathered.rows)

@@ -1,5 +1,6 @@
 """Media constants, with units, in one place."""
 
+MODALITIES = ("video", "audio", "text")  # the encoded streams, in the fixed order used everywhere
 SAMPLE_RATE = 16_000  # Hz, mono audio fed to every audio encoder and cue extractor
 DEFAULT_NUM_FRAMES = 8  # frames sampled uniformly from a video
 DEFAULT_MAX_SIDE = 448  # px, longest side of decoded frames (the vision processor resizes further)

@@ -22,6 +22,7 @@ import torch
 
 from affectllm.config import Config, config_to_dict, train_sources
 from affectllm.errors import AffectLLMError, ConfigError
+from affectllm.processor import IGNORE_INDEX
 from affectllm.training.dataset import ManifestDataset, TrainCollator, build_training_data, read_manifest
 from affectllm.training.distributed import (DistInfo, barrier, init_distributed, mean_across_ranks,
                                             sum_across_ranks)
@@ -382,7 +383,7 @@ def evaluate_loss(forward, model, cfg: Config, info: DistInfo, device: torch.dev
     model.eval()
     total, count = 0.0, 0
     for batch in tqdm(loader, desc="eval", disable=not info.is_main, leave=False):
-        n = int((batch["labels"][:, 1:] != -100).sum())
+        n = int((batch["labels"][:, 1:] != IGNORE_INDEX).sum())
         total += forward(_to_device(batch, device)).float().item() * n
         count += n
     model.train(was_training)
