@@ -243,8 +243,9 @@ def run_captioning(items: list[CaptionItem], backend: CaptionBackend, out: str |
                         summary.ok += 1
                         summary.unparsed += bool(rec.extra.get("parse_error"))
                 summary.stages["write"] += time.perf_counter() - t
-                bar.update(len(work.items))
+                # postfix first: the update's redraw is then the final bar that close() repeats, not a second one
                 bar.set_postfix(ok=summary.ok, failed=summary.failed, refresh=False)
+                bar.update(len(work.items))
     finally:
         bar.close()
         if hasattr(batches, "close"):
