@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 
+from affectllm import __version__
 from affectllm.errors import AffectLLMError
 from affectllm.plugins import discover
 
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="affectllm",
         description="Multimodal emotion reasoning with LLMs: audio, video and text in; emotions and an explanation out.",
     )
+    parser.add_argument("--version", action="version", version=f"affectllm {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, module in _commands().items():

@@ -24,7 +24,8 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
                    help="checkpoint only: local faster-whisper model folder for the transcript (default: bundled tiny.en)")
     p.add_argument("--batch-size", type=int, default=8, help="clips per generation batch (default 8; 32-128 on a GPU)")
     p.add_argument("--workers", type=int, default=2, help="decoding worker processes (0: decode in the main process)")
-    p.add_argument("--max-new-tokens", type=int, default=256)
+    p.add_argument("--max-new-tokens", type=int, default=256,
+                   help="checkpoint only: longest answer generated per input, in tokens (default 256)")
     p.add_argument("--sample", action="store_true", help="sample instead of greedy decoding")
     p.add_argument("--no-merge-lora", action="store_true", help="keep the LoRA adapter unmerged (merged is faster)")
     p.add_argument("--static-cache", action="store_true", help="fixed-shape KV cache (GPU)")

@@ -15,7 +15,7 @@ import shlex
 import sys
 
 from affectllm.cli._model_options import add_model_arguments, backend_factory
-from affectllm.cli.eval import _common as add_eval_arguments, _options as eval_options
+from affectllm.cli.eval import add_scoring_arguments, scoring_options
 
 NAME = "benchmark"
 HELP = "Run models over prepared manifests, score each dataset with its official metric, write the paper table."
@@ -42,7 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overwrite", action="store_true", help="predict afresh instead of resuming")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     add_model_arguments(p)
-    add_eval_arguments(p)
+    add_scoring_arguments(p)
 
 
 def model_specs(args: argparse.Namespace) -> list:
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     quiet_libraries()
     specs = model_specs(args)
     facts = {"suite": args.suite, "command": "affectllm " + shlex.join(map(str, args._argv)), "notes": notes}
-    report = run_benchmark(sources, specs, args.out, eval_options(args), per_label_baselines=per_label,
+    report = run_benchmark(sources, specs, args.out, scoring_options(args), per_label_baselines=per_label,
                            limit=args.limit, batch_size=args.batch_size, workers=args.workers,
                            overwrite=args.overwrite, progress=not args.quiet, facts=facts)
     if args.json:

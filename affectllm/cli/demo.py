@@ -17,7 +17,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="checkpoint only: use DIR for base model KEY (llm, audio_encoder, vision_encoder, "
                         "text_encoder), or trust the checkpoint's paths under DIR (repeatable)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback; 0.0.0.0 exposes it to the network)")
-    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--port", type=int, default=7860, help="port to serve on (default 7860)")
     p.add_argument("--max-upload-mb", type=float, default=50.0, help="largest accepted upload (MB)")
     p.add_argument("--examples-dir", default=None, help="where example clips are generated (default: the affectllm cache)")
     p.add_argument("--no-warmup", action="store_true", help="do not run the first example at start")

@@ -13,6 +13,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from affectllm.eval import EvalOptions
 
 NAME = "eval"
 HELP = ("Score predictions: emotion-wheel F1 (ov), hit rate (basic), sentiment WAF, CCC/Pearson/MAE (vad), closed-set, "
@@ -30,17 +34,43 @@ _TASK_HELP = {
 }
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+# which option groups each task reads; a task shows only its own flags in --help
+_TASK_FLAGS = {
+    "ov": ("wheel", "strict", "source"), "basic": ("wheel", "strict", "source"), "sentiment": ("strict", "source"),
+    "vad": ("source",), "closed": ("source",), "grounding": (), "cause-span": (), "cause-pair": (),
+    "report": ("wheel", "strict", "source"),
+}
+_DEFAULTS = {"wheel_dir": None, "strict": False, "source": "auto", "level": "family", "extractor": "discourse",
+             "extractor_decoding": "greedy"}
+
+
+def _wheel_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--wheel-dir", help="folder with the official MER-UniBench wheel files (official mode); default: our own vocabulary")
+    p.add_argument("--level", choices=("family", "word"), default="family", help="default mode: score families or canonical words")
+
+
+def _strict_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strict", action="store_true", help="sane variant of the reference's quirks (see README, Evaluation)")
+
+
+def _source_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", choices=("auto", "emotions", "explanation"), default="auto",
                    help="prediction emotions from the 'emotions' list, the free-text 'explanation', or the list when non-empty (auto)")
-    p.add_argument("--level", choices=("family", "word"), default="family", help="default mode: score families or canonical words")
     p.add_argument("--extractor", default="discourse",
                    help="free-text extractor: 'discourse' (deterministic rules, default), 'lexicon' (first-generation rules) "
                         "or a local instruct model folder (LLM judge with the reference's extraction prompt)")
     p.add_argument("--extractor-decoding", choices=("greedy", "reference"), default="greedy",
                    help="LLM judge decoding: greedy (repeatable) or the reference's sampling (temperature 0.7, top-p 0.8, seeded)")
+
+
+_FLAG_GROUPS = {"wheel": _wheel_flags, "strict": _strict_flag, "source": _source_flags}
+
+
+def add_scoring_arguments(p: argparse.ArgumentParser, task: str = "report") -> None:
+    """The scoring flags ``task`` reads (``report``: all of them, as a benchmark scores every task) and --json."""
+    p.set_defaults(**_DEFAULTS)
+    for group in _TASK_FLAGS[task]:
+        _FLAG_GROUPS[group](p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -52,15 +82,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         p.add_argument("--pred", required=True, help="prediction JSONL (result records or {id, emotions})")
         if task != "grounding":
             p.add_argument("--gold", required=True, help="gold JSONL")
-        _common(p)
+        add_scoring_arguments(p, task)
     p = sub.add_parser("report", help="one table across datasets (markdown + JSON) and a bar chart")
     p.add_argument("results", nargs="+", help="prediction JSONL files, named after their dataset's gold file")
     p.add_argument("--gold", nargs="+", required=True, help="gold JSONL files (file name = dataset name)")
     p.add_argument("--out", help="folder for report.md, report.json and report.png")
-    _common(p)
+    add_scoring_arguments(p)
 
 
-def _options(args):
+def scoring_options(args) -> "EvalOptions":
+    """The EvalOptions the scoring flags ask for (an LLM judge folder loads here)."""
     from functools import partial
 
     from affectllm.emotions import extract_labels
@@ -111,7 +142,7 @@ def run(args) -> int:
     from affectllm.eval import evaluate
     from affectllm.eval.samples import read_jsonl
 
-    options = _options(args)
+    options = scoring_options(args)
     if args.task == "report":
         from affectllm.eval.report import build_report, report_chart, report_markdown, report_table
 

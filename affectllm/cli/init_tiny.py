@@ -10,9 +10,14 @@ HELP = "Write a tiny random-init model of real architectures (Qwen2, Whisper, Si
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("dir", help="output folder: base models in DIR/base, the checkpoint in DIR")
-    p.add_argument("--prefusion", choices=["none", "mix", "cross"], default="mix")
-    p.add_argument("--pooling", choices=["attention", "qformer"], default="qformer")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--prefusion", choices=["none", "mix", "cross"], default="mix",
+                   help="cross-modal pre-fusion before the LLM: none, mix (a learned weighting of the modalities' "
+                        "pooled tokens) or cross (learned queries attending to every modality's sequence) "
+                        "(default mix)")
+    p.add_argument("--pooling", choices=["attention", "qformer"], default="qformer",
+                   help="per-modality temporal pooling: attention pooling or a Q-Former with learned queries "
+                        "(default qformer)")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the initial weights (default 0)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
+import tempfile
 import threading
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -77,6 +80,28 @@ def cache_dir() -> Path:
     return Path(base) / "affectllm"
 
 
+XNNPACK_NOTICE = "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
+
+
+@contextmanager
+def _native_stderr_without(notice: str):
+    """Hold back one line that native code writes to file descriptor 2 (LiteRT announces its default CPU
+    delegate on every graph, which would break into progress bars); anything else it writes passes through."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            rest = [line for line in caught.read().decode(errors="replace").splitlines() if line.strip() != notice]
+            if rest:
+                print("\n".join(rest), file=sys.stderr, flush=True)
+
+
 class TFLiteModel:
     """One ``.tflite`` graph with a single input; calls are serialised because an
     Interpreter keeps its tensors in place and is not safe to share across threads."""
@@ -88,7 +113,8 @@ class TFLiteModel:
             raise AffectLLMError(f"ai-edge-litert is not installed: {_INSTALL_HINT.format(pkg='ai-edge-litert')}") from err
         self.path = path
         self.interpreter = Interpreter(model_path=str(path), num_threads=threads)
-        self.interpreter.allocate_tensors()
+        with _native_stderr_without(XNNPACK_NOTICE):
+            self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]
         self.outputs = self.interpreter.get_output_details()
         self.input_shape = tuple(int(s) for s in self.input["shape"])

@@ -22,7 +22,7 @@ transcripts keep their emotions.
 
 from __future__ import annotations
 
-from affectllm.emotions.scope import clause_start, is_break
+from affectllm.emotions.scope import clause_start
 
 SELF, SCENE, OTHER = "self", "scene", "other"
 
