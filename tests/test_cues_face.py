@@ -7,8 +7,6 @@ import pytest
 
 from affectllm.media.synthetic import MEGAMIND_CLIP
 
-skimage_data = pytest.importorskip("skimage.data")
-
 
 @pytest.fixture(scope="module")
 def extractor():
@@ -19,6 +17,7 @@ def extractor():
 
 @pytest.fixture(scope="module")
 def astronaut():
+    skimage_data = pytest.importorskip("skimage.data")  # only the photograph needs scikit-image
     return skimage_data.astronaut()  # a real smiling face, shipped with scikit-image
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("gradio_client")
 REPO = Path(__file__).resolve().parents[1]
 UPLOAD_LIMIT_MB = 1
 START_TIMEOUT_S = 180

@@ -16,7 +16,7 @@ WORDS = ["<unk>", "<eos>", "<pad>", ",", "[", "]", "happy", "sad", "angry", "tir
 @pytest.fixture(scope="module")
 def tiny_judge(tmp_path_factory):
     """A tiny random-init Llama with a word-level tokenizer and a chat template (real classes, no weights to fetch)."""
-    torch = pytest.importorskip("torch")
+    import torch
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
