@@ -76,46 +76,23 @@ def prosody_cues(audio: np.ndarray, sample_rate: int = SAMPLE_RATE, words: list[
         active_s=round(float(active.sum() * HOP_S), 2),
         voiced_ratio=round(float(voiced.sum() / max(active.sum(), 1)), 3),
     )
-    notes = []
     loud_base = float(np.median(loud[active]))
     out["loudness_baseline_db"] = round(loud_base, 1)
-    # A straight-line fit over the audible frames: the overall rise or fall of loudness.
-    if active.sum() >= 3 and times[last] > times[first]:
-        slope = float(np.polyfit(times[active], loud[active], 1)[0])
-        change = slope * float(times[last] - times[first])
-        out["loudness_slope_db_per_s"] = round(slope, 2)
-        out["loudness_change_db"] = round(change, 1)
-        if abs(change) >= NOTABLE_LOUDNESS_DB:
-            notes.append(f"loudness {'rises' if change > 0 else 'falls'} {abs(change):.0f} dB over the clip")
-
+    notes = _loudness_trend(out, times, loud, active)
     if voiced.any():
-        pitch = f0[voiced]
-        base = float(np.median(pitch))
-        lo, hi = np.percentile(pitch, [5, 95])
-        out["pitch_baseline_hz"] = round(base, 1)
-        out["pitch_range_semitones"] = round(float(12 * np.log2(hi / lo)), 2)
-        notes.append(f"pitch median {base:.0f} Hz, range {out['pitch_range_semitones']:.1f} semitones")
-        if voiced.sum() >= 10 and np.ptp(times[voiced]) > 0:
-            # The overall contour: a straight line through the voiced frames, in semitones per second.
-            slope = float(np.polyfit(times[voiced], 12 * np.log2(f0[voiced] / base), 1)[0])
-            out["pitch_slope_st_per_s"] = round(slope, 2)
-            if abs(slope) >= NOTABLE_PITCH_SLOPE:
-                notes.append(f"pitch {'rises' if slope > 0 else 'falls'} {abs(slope):.1f} semitones/s overall")
-        windows = _window_deviations(times, f0, voiced, loud, active, base, loud_base, len(audio) / sample_rate)
-        out["windows"] = windows
-        if windows:
-            w = max(windows, key=lambda w: abs(w["pitch_pct"]) if w["pitch_pct"] is not None else -1)
-            if w["pitch_pct"] is not None and abs(w["pitch_pct"]) >= NOTABLE_PITCH_PCT:
-                out["pitch_peak"] = w
-                direction = "above" if w["pitch_pct"] > 0 else "below"
-                notes.append(f"pitch {abs(w['pitch_pct']):.0f}% {direction} baseline at {_fmt_span(w['start'], w['end'])}")
-            w = max(windows, key=lambda w: w["loudness_db"])
-            if w["loudness_db"] >= NOTABLE_LOUDNESS_DB:
-                out["loudness_peak"] = w
-                notes.append(f"loudness {w['loudness_db']:.0f} dB above baseline at {_fmt_span(w['start'], w['end'])}")
+        notes += _pitch_cues(out, times, f0, voiced, loud, active, loud_base, len(audio) / sample_rate)
     else:
         notes.append("no voiced (pitched) sound")
+    notes += _pause_and_rate(out, pauses, words)
+    out["voiced_note"] = f"voiced {100 * out['voiced_ratio']:.0f}% of audible time"
+    out["notes"] = notes
+    out["summary"] = "; ".join(notes + [out["voiced_note"]])
+    return out
 
+
+def _pause_and_rate(out: dict, pauses: list, words: list[dict] | None) -> list[str]:
+    """Notes on the pauses and, with transcript words, the speaking rate (into ``out``)."""
+    notes = []
     if pauses:
         longest = max(b - a for a, b in pauses)
         notes.append(f"{len(pauses)} pause{'s' if len(pauses) > 1 else ''} (longest {longest:.1f} s)")
@@ -124,10 +101,52 @@ def prosody_cues(audio: np.ndarray, sample_rate: int = SAMPLE_RATE, words: list[
         if span > 0:
             out["speaking_rate_wps"] = round(len(words) / span, 2)
             notes.append(f"speaking rate {out['speaking_rate_wps']:.1f} words/s")
-    out["voiced_note"] = f"voiced {100 * out['voiced_ratio']:.0f}% of audible time"
-    out["notes"] = notes
-    out["summary"] = "; ".join(notes + [out["voiced_note"]])
-    return out
+    return notes
+
+
+def _loudness_trend(out: dict, times: np.ndarray, loud: np.ndarray, active: np.ndarray) -> list[str]:
+    """A straight-line fit of loudness over the audible frames (n,): the overall rise or fall, into ``out``."""
+    first, last = np.flatnonzero(active)[[0, -1]]
+    if active.sum() < 3 or times[last] <= times[first]:
+        return []
+    slope = float(np.polyfit(times[active], loud[active], 1)[0])
+    change = slope * float(times[last] - times[first])
+    out["loudness_slope_db_per_s"] = round(slope, 2)
+    out["loudness_change_db"] = round(change, 1)
+    if abs(change) >= NOTABLE_LOUDNESS_DB:
+        return [f"loudness {'rises' if change > 0 else 'falls'} {abs(change):.0f} dB over the clip"]
+    return []
+
+
+def _pitch_cues(out: dict, times: np.ndarray, f0: np.ndarray, voiced: np.ndarray, loud: np.ndarray,
+                active: np.ndarray, loud_base: float, end: float) -> list[str]:
+    """Pitch baseline, range and contour over the voiced frames (n,), and the windows that stand out, into ``out``."""
+    pitch = f0[voiced]
+    base = float(np.median(pitch))
+    lo, hi = np.percentile(pitch, [5, 95])
+    out["pitch_baseline_hz"] = round(base, 1)
+    out["pitch_range_semitones"] = round(float(12 * np.log2(hi / lo)), 2)
+    notes = [f"pitch median {base:.0f} Hz, range {out['pitch_range_semitones']:.1f} semitones"]
+    if voiced.sum() >= 10 and np.ptp(times[voiced]) > 0:
+        # The overall contour: a straight line through the voiced frames, in semitones per second.
+        slope = float(np.polyfit(times[voiced], 12 * np.log2(f0[voiced] / base), 1)[0])
+        out["pitch_slope_st_per_s"] = round(slope, 2)
+        if abs(slope) >= NOTABLE_PITCH_SLOPE:
+            notes.append(f"pitch {'rises' if slope > 0 else 'falls'} {abs(slope):.1f} semitones/s overall")
+    windows = _window_deviations(times, f0, voiced, loud, active, base, loud_base, end)
+    out["windows"] = windows
+    if not windows:
+        return notes
+    w = max(windows, key=lambda w: abs(w["pitch_pct"]) if w["pitch_pct"] is not None else -1)
+    if w["pitch_pct"] is not None and abs(w["pitch_pct"]) >= NOTABLE_PITCH_PCT:
+        out["pitch_peak"] = w
+        direction = "above" if w["pitch_pct"] > 0 else "below"
+        notes.append(f"pitch {abs(w['pitch_pct']):.0f}% {direction} baseline at {_fmt_span(w['start'], w['end'])}")
+    w = max(windows, key=lambda w: w["loudness_db"])
+    if w["loudness_db"] >= NOTABLE_LOUDNESS_DB:
+        out["loudness_peak"] = w
+        notes.append(f"loudness {w['loudness_db']:.0f} dB above baseline at {_fmt_span(w['start'], w['end'])}")
+    return notes
 
 
 def _window_deviations(times: np.ndarray, f0: np.ndarray, voiced: np.ndarray, loud: np.ndarray,
