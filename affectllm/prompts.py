@@ -10,7 +10,8 @@ parser lives in ``affectllm.reasoning``.
 
 The folder is found, in order: ``$AFFECTLLM_PROMPTS``; ``prompts/`` beside
 the ``affectllm`` package (source checkout, editable install); the installed
-``prompts`` package (wheel install ships the YAML files as package data).
+``affectllm.prompt_templates`` package (a wheel ships the folder under that
+name, with the YAML files as package data).
 
 Templates are data, never code: a template is picked by *name* only (a bare
 name of a file in that folder — a checkpoint's ``model.prompt`` can never point
@@ -38,9 +39,10 @@ from affectllm.records import REASONING_SECTIONS
 PROMPTS_ENV = "AFFECTLLM_PROMPTS"
 # A template name is a bare file stem: no separators, no dots, so it cannot leave the folder.
 TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
-# A folder counts as ours only if it holds this file; a foreign package that
-# happens to be called `prompts` is skipped.
+# A folder counts as the templates only if it holds this file (an $AFFECTLLM_PROMPTS typo is caught).
 _MARKER = "emer.yaml"
+# The installed name of the prompts/ folder (pyproject package-dir).
+_PACKAGE = "affectllm.prompt_templates"
 
 
 @dataclass(frozen=True)
@@ -64,11 +66,12 @@ def prompts_dir() -> Path:
     checkout = Path(__file__).resolve().parents[1] / "prompts"
     if (checkout / _MARKER).is_file():
         return checkout
-    spec = importlib.util.find_spec("prompts")
+    spec = importlib.util.find_spec(_PACKAGE)
     for loc in (spec.submodule_search_locations or []) if spec else []:
         if (Path(loc) / _MARKER).is_file():
             return Path(loc)
-    raise AffectLLMError(f"prompt templates not found (looked for prompts/{_MARKER} beside the affectllm package and in an installed `prompts` package); reinstall affectllm or set {PROMPTS_ENV}")
+    raise AffectLLMError(f"prompt templates not found (looked for prompts/{_MARKER} beside the affectllm package "
+                         f"and in {_PACKAGE}); reinstall affectllm or set {PROMPTS_ENV}")
 
 
 def list_prompts() -> list[str]:

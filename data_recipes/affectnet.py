@@ -23,10 +23,11 @@ import argparse
 from pathlib import Path
 
 from affectllm.dimensions import rated_fields
-from data_recipes.expcot import expllm_record, read_au_table
-from data_recipes.manifest import (LeftOut, RowError, SourceRow, add_common_arguments, cell, convert, csv_rows,
-                                   emotion_words, inside, make_sample, require_file)
-from data_recipes.targets import Targets
+
+from .expcot import expllm_record, read_au_table
+from .manifest import (LeftOut, RowError, SourceRow, add_common_arguments, cell, convert, csv_rows,
+                       emotion_words, inside, make_sample, require_file)
+from .targets import Targets
 
 NAME = "affectnet"
 ALIASES: dict[str, dict] = {}

@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
     from affectllm.caption.writer import RecordWriter, read_done_ids
     from affectllm.cues.backend import CueBackend
-    from data_recipes.manifest import RowError, make_sample
+    from .manifest import RowError, make_sample
 
     files = media_files(args.videos)
     out = Path(args.out)

@@ -24,9 +24,10 @@ import argparse
 from pathlib import Path
 
 from affectllm.errors import AffectLLMError
-from data_recipes.context import Turn, add_context_argument, clip_if_found, previous_turns
-from data_recipes.manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments,
-                                   convert, emotion_words, find_media, json_list_rows, label_valence, make_sample)
+
+from .context import Turn, add_context_argument, clip_if_found, previous_turns
+from .manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments,
+                       convert, emotion_words, find_media, json_list_rows, label_valence, make_sample)
 
 NAME = "avamerg"
 ALIASES: dict[str, dict] = {}

@@ -55,7 +55,7 @@ def target_style(sample: dict, target: str) -> str | None:
 def empty_chain(sample: dict, target: str) -> str | None:
     """The style name when ``target`` is a reasoning template with no reasoning in it, else None."""
     from affectllm.reasoning import parse_output
-    from data_recipes.targets import CHAIN_STYLES
+    from .targets import CHAIN_STYLES
 
     style = target_style(sample, target)
     if style not in CHAIN_STYLES:

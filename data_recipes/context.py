@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Hashable, Iterable
 
-from data_recipes.manifest import VIDEO_EXTENSIONS, RowError, find_media
+from .manifest import VIDEO_EXTENSIONS, RowError, find_media
 
 
 def context_turns(value: str) -> int:

@@ -27,10 +27,11 @@ import argparse
 from pathlib import Path
 
 from affectllm.errors import AffectLLMError
-from data_recipes.manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments,
-                                   cell, convert, csv_header, csv_rows, description_sections, emotion_words, find_media,
-                                   label_valence, make_sample)
-from data_recipes.mer import CLASSES, clip_folders
+
+from .manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments,
+                       cell, convert, csv_header, csv_rows, description_sections, emotion_words, find_media,
+                       label_valence, make_sample)
+from .mer import CLASSES, clip_folders
 
 NAME = "emer"
 ALIASES: dict[str, dict] = {}

@@ -27,11 +27,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from data_recipes.context import Dialogues, Turn, add_context_argument, clip_if_found
-from data_recipes.manifest import (VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments, cell, convert,
-                                   emotion_words, find_media, label_valence, make_sample, parse_label_list,
-                                   split_csv_rows)
-from data_recipes.targets import Targets
+from .context import Dialogues, Turn, add_context_argument, clip_if_found
+from .manifest import (VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments, cell, convert,
+                       emotion_words, find_media, label_valence, make_sample, split_csv_rows,
+                       split_list_cell)
+from .targets import Targets
 
 NAME = "emorynlp"
 ALIASES: dict[str, dict] = {}
@@ -65,7 +65,7 @@ def _place(row: SourceRow) -> tuple[tuple, int, str]:
 
 
 def _speaker(row: SourceRow) -> str:
-    return " and ".join(parse_label_list(row.data.get("Speaker") or ""))
+    return " and ".join(split_list_cell(row.data.get("Speaker") or ""))
 
 
 def run(args: argparse.Namespace) -> int:

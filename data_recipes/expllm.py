@@ -33,8 +33,9 @@ from pathlib import Path
 from typing import Iterator
 
 from affectllm.errors import AffectLLMError
-from data_recipes.manifest import (RowError, SourceRow, add_common_arguments, convert, emotion_words, inside,
-                                   json_list_rows, label_valence, make_sample)
+
+from .manifest import (RowError, SourceRow, add_common_arguments, convert, emotion_words, inside,
+                       json_list_rows, label_valence, make_sample)
 
 NAME = "expllm"
 ALIASES: dict[str, dict] = {}

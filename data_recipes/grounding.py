@@ -28,7 +28,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from affectllm.errors import AffectLLMError
-from data_recipes.manifest import RowError, label_valence
+
+from .manifest import RowError, label_valence
 
 FACE_LEAN = 0.15  # |valence| of the face's expression mix that counts as leaning one way
 WORDS_LEAN = 0.05  # VADER's own cut-off for a positive or negative text

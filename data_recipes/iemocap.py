@@ -36,10 +36,11 @@ from pathlib import Path
 
 from affectllm.errors import AffectLLMError
 from affectllm.dimensions import rated_fields, to_unit
-from data_recipes.context import Dialogues, Turn, add_context_argument
-from data_recipes.manifest import (LeftOut, RowError, SourceRow, add_common_arguments, convert, emotion_words,
-                                   make_sample, read_text)
-from data_recipes.targets import Targets
+
+from .context import Dialogues, Turn, add_context_argument
+from .manifest import (LeftOut, RowError, SourceRow, add_common_arguments, convert, emotion_words,
+                       make_sample, read_text)
+from .targets import Targets
 
 NAME = "iemocap"
 ALIASES: dict[str, dict] = {}

@@ -10,10 +10,10 @@ is one manifest line (the README's format)::
 
     {"id", "messages": [user "<video><audio>instruction", assistant target],   (tags: affectllm.manifest)
      "videos", "audios", "subtitle", "emotions", "valence", "dataset", "split", "label",
-     "style", "chain"}     (+ "vad", "vad_scale": affectllm.dimensions; "context": data_recipes.context)
+     "style", "chain"}     (+ "vad", "vad_scale": affectllm.dimensions; "context": affectllm.recipes.context)
 
 ``style`` is the template the target was rendered with and ``chain`` says
-where its reasoning came from (``data_recipes.targets``). Media paths are
+where its reasoning came from (``affectllm.recipes.targets``). Media paths are
 written relative to the manifest's folder; a path taken from the data must
 stay inside the folder the user pointed at (``inside``).
 """
@@ -35,7 +35,7 @@ from affectllm.manifest import media_tags
 from affectllm.prompts import render_prompt, render_target
 
 if TYPE_CHECKING:
-    from data_recipes.targets import Targets
+    from .targets import Targets
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".flv")
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".m4a", ".ogg")
@@ -69,7 +69,7 @@ def add_common_arguments(parser: argparse.ArgumentParser, styles: Iterable[str],
                          splits: Iterable[str] = ("train",), default_split: str = "all",
                          label_only: bool = False) -> None:
     """The options every recipe takes; ``label_only`` recipes (no descriptions in the data) also get
-    ``--ground-chains`` (see ``data_recipes.targets``)."""
+    ``--ground-chains`` (see ``affectllm.recipes.targets``)."""
     parser.add_argument("--input", required=True, type=Path, metavar="ROOT", help="dataset root folder, as published")
     parser.add_argument("--out", required=True, type=Path, metavar="MANIFEST", help="manifest JSONL to write")
     parser.add_argument("--style", choices=list(styles), default=default_style,
@@ -192,8 +192,9 @@ def cell(row: SourceRow, column: str) -> str:
     return str(value).strip()
 
 
-def parse_label_list(text: str) -> list[str]:
-    """Open-vocabulary label cells: "['happy', 'relieved']", "happy, relieved" or "happy; relieved"."""
+def split_list_cell(text: str) -> list[str]:
+    """The items of a list-valued cell (open-vocabulary labels, speakers): "['happy', 'relieved']", "happy, relieved"
+    or "happy; relieved" -> ["happy", "relieved"]; an empty cell gives []."""
     text = (text or "").strip()
     if text.startswith("["):
         try:
@@ -276,7 +277,7 @@ def make_sample(sample_id: str, out_dir: Path, style: "str | Targets", *, emotio
     ``affectllm.manifest.media_tags``: a video is seen and heard (its own track answers ``<audio>``
     unless ``video_sound`` is False), an image seen, an audio file heard.
     """
-    from data_recipes.targets import Targets
+    from .targets import Targets
 
     targets = style if isinstance(style, Targets) else Targets(style)
     if sample_id in targets.reuse:

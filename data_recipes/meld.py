@@ -19,7 +19,7 @@ magnitude (neutral 0).
 
 ``--context K`` writes the previous K utterances of the same dialogue
 (``Dialogue_ID``, in ``Utterance_ID`` order) into each sample's ``context``
-(speaker, utterance, its clip when found; ``data_recipes.context``).
+(speaker, utterance, its clip when found; ``affectllm.recipes.context``).
 
 ``--text-only`` converts the label files alone (no clips needed): each sample
 is the utterance as subtitle with no media tags, for text-only training and
@@ -34,10 +34,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from data_recipes.manifest import (VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments, cell, convert,
-                                   emotion_words, find_media, label_valence, make_sample, split_csv_rows)
-from data_recipes.context import Dialogues, Turn, add_context_argument, clip_if_found
-from data_recipes.targets import Targets
+from .manifest import (VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments, cell, convert,
+                       emotion_words, find_media, label_valence, make_sample, split_csv_rows)
+from .context import Dialogues, Turn, add_context_argument, clip_if_found
+from .targets import Targets
 
 NAME = "meld"
 ALIASES: dict[str, dict] = {}

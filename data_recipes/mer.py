@@ -24,7 +24,7 @@ Layouts, tried in this order (the first one found is used):
   ``track1_label_6way.npz``) with members ``train_corpus``,
   ``test1_corpus`` ... each a dict ``name -> {"emo", "val"}``, clips
   ``video/``, ``audio/``. The npz stores pickled dicts; it is read without
-  unpickling (``data_recipes.npz_labels``: anything but plain data is refused
+  unpickling (``affectllm.recipes.npz_labels``: anything but plain data is refused
   and nothing in the file runs). ``main-baseline.py`` and ``mer2024.py``
   write placeholder test labels (every clip ``neutral``, valence -10); such a
   split is reported and left out, never written as neutral.
@@ -48,9 +48,10 @@ from typing import Iterator
 
 from affectllm.dimensions import rated_fields, to_unit
 from affectllm.errors import AffectLLMError
-from data_recipes.manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments,
-                                   cell, convert, csv_rows, emotion_words, find_media, make_sample)
-from data_recipes.targets import Targets
+
+from .manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments,
+                       cell, convert, csv_rows, emotion_words, find_media, make_sample)
+from .targets import Targets
 
 NAME = "mer"
 ALIASES = {"mer2023": {}, "mer2024": {}, "mer2025": {}}
@@ -125,7 +126,7 @@ def is_placeholder(corpus: dict) -> bool:
 
 
 def _npz_rows(path: Path, split: str) -> Iterator[SourceRow]:
-    from data_recipes.npz_labels import read_object_npz
+    from .npz_labels import read_object_npz
 
     data = read_object_npz(path)
     for key, corpus in data.items():

@@ -38,11 +38,12 @@ import zlib
 from pathlib import Path
 
 from affectllm.errors import AffectLLMError
-from data_recipes.manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments,
-                                   cell, convert, csv_rows, description_sections, emotion_words, find_media,
-                                   label_valence, make_sample, parse_label_list)
-from data_recipes.mer import read_subtitles
-from data_recipes.targets import Targets
+
+from .manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments,
+                       cell, convert, csv_rows, description_sections, emotion_words, find_media,
+                       label_valence, make_sample, split_list_cell)
+from .mer import read_subtitles
+from .targets import Targets
 
 NAME = "mer_caption"
 ALIASES = {"mer-caption+": {"subset": "mercaptionplus"}, "mercaptionplus": {"subset": "mercaptionplus"},
@@ -106,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     def build(row: SourceRow) -> dict:
         name = cell(row, "name")
         raw = row.data.get("openset")
-        labels = parse_label_list(raw) if raw is not None else []
+        labels = split_list_cell(raw) if raw is not None else []
         if raw is not None and not labels:
             labels = ["neutral"]
         description = descriptions.get(name, "")

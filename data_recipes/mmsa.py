@@ -35,9 +35,10 @@ from pathlib import Path
 
 from affectllm.dimensions import rated_fields
 from affectllm.errors import AffectLLMError
-from data_recipes.manifest import (VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments, cell, convert,
-                                   csv_header, csv_rows, find_media, make_sample, plain_name)
-from data_recipes.targets import Targets
+
+from .manifest import (VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments, cell, convert,
+                       csv_header, csv_rows, find_media, make_sample, plain_name)
+from .targets import Targets
 
 NAME = "mmsa"
 ALIASES = {"cmu-mosi": {"corpus": "mosi"}, "cmu-mosei": {"corpus": "mosei"}, "ch-sims": {"corpus": "sims"},

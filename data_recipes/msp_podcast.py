@@ -31,9 +31,10 @@ import argparse
 from pathlib import Path
 
 from affectllm.dimensions import rated_fields, to_unit
-from data_recipes.manifest import (LeftOut, RowError, SourceRow, add_common_arguments, cell, convert, csv_rows,
-                                   emotion_words, inside, make_sample, plain_name, read_text, require_file)
-from data_recipes.targets import Targets
+
+from .manifest import (LeftOut, RowError, SourceRow, add_common_arguments, cell, convert, csv_rows,
+                       emotion_words, inside, make_sample, plain_name, read_text, require_file)
+from .targets import Targets
 
 NAME = "msp-podcast"
 ALIASES: dict[str, dict] = {}

@@ -13,7 +13,7 @@ and ``README.md``, commit d34dd4a3b3c2ce0b3130b5b732f33a19b8a4c08c):
 - Images ``basic/Image/aligned/<stem>_aligned.jpg`` (aligned faces) and
   ``basic/Image/original/<image>``.
 RAF-DB gives no AU intensities; ``--aus`` takes a CSV (e.g. OpenFace output)
-to build ExpLLM chains with ``data_recipes.expcot``. An image without AU
+to build ExpLLM chains with ``affectllm.recipes.expcot``. An image without AU
 intensities is label-only: plain answer, or with ``--ground-chains`` a chain
 from the face cues of the image itself. Images go into ``videos`` (the data
 pipeline treats still images as one-frame video). ExpLLM's published
@@ -25,11 +25,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from data_recipes.expcot import expllm_record, read_au_table
 from affectllm.errors import AffectLLMError
-from data_recipes.manifest import (RowError, SourceRow, add_common_arguments, convert, emotion_words, label_valence,
-                                   make_sample, plain_name, read_text)
-from data_recipes.targets import Targets
+
+from .expcot import expllm_record, read_au_table
+from .manifest import (RowError, SourceRow, add_common_arguments, convert, emotion_words, label_valence,
+                       make_sample, plain_name, read_text)
+from .targets import Targets
 
 NAME = "rafdb"
 ALIASES = {"raf-db": {}}

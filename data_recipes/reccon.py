@@ -35,9 +35,10 @@ import re
 from pathlib import Path
 
 from affectllm.errors import AffectLLMError
-from data_recipes.context import Turn, add_context_argument, previous_turns
-from data_recipes.manifest import (RowError, SourceRow, add_common_arguments, convert, emotion_words,
-                                   label_valence, make_sample, read_text)
+
+from .context import Turn, add_context_argument, previous_turns
+from .manifest import (RowError, SourceRow, add_common_arguments, convert, emotion_words,
+                       label_valence, make_sample, read_text)
 
 NAME = "reccon"
 ALIASES: dict[str, dict] = {}

@@ -12,7 +12,7 @@ Decided per sample by ``Targets.resolve``:
   ``Emotions: sad`` with nothing before it) and teach the model to skip its
   reasoning. The run's summary says how many samples this concerns
   (``"chain": "none"``);
-- label only with ``--ground-chains``: ``data_recipes.grounding`` runs the cue
+- label only with ``--ground-chains``: ``affectllm.recipes.grounding`` runs the cue
   extractors on the sample's own media and writes a label-conditioned chain
   that cites the cues supporting the gold label and names the ones that
   point elsewhere (``"chain": "cues"``).
@@ -43,7 +43,7 @@ class Targets:
         self.style = style
         self.grounder = None
         if ground:
-            from data_recipes.grounding import ChainGrounder
+            from .grounding import ChainGrounder
 
             self.grounder = ChainGrounder(num_frames=num_frames, whisper=whisper)
         self.plain = 0

@@ -1,5 +1,6 @@
 """Chain-of-thought templates (YAML files holding Jinja strings).
 
-This folder is a package only so that the templates ship inside wheels;
-`affectllm.prompts` renders them.
+This folder installs as the package ``affectllm.prompt_templates`` (pyproject
+``package-dir``) only so that the templates ship inside wheels; ``affectllm.prompts``
+finds and renders them.
 """

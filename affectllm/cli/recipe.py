@@ -3,8 +3,9 @@
 Converts a dataset in its published layout to a manifest; `affectllm recipe
 check manifest.jsonl` validates one; `affectllm recipe --list` prints every
 recipe, the dataset names it answers to (mer2023, raf-db, cmu-mosi, ...) and
-the layout it expects. Recipes are the modules of ``data_recipes``
-(discovered; see ``data_recipes/__init__.py``); a recipe's ``ALIASES`` maps
+the layout it expects. Recipes are the modules of ``affectllm.recipes``
+(the top-level folder ``data_recipes/``, installed under that name; see its
+``__init__.py``), discovered; a recipe's ``ALIASES`` maps
 each extra name to the option defaults it implies (``cmu-mosi`` ->
 ``--corpus mosi``).
 """
@@ -21,10 +22,12 @@ HELP = "convert a dataset in its published layout to a training/eval manifest, o
 
 def _recipes() -> dict:
     try:
-        import data_recipes
-    except ImportError:
+        import affectllm.recipes as recipes
+    except ModuleNotFoundError as err:
+        if err.name != "affectllm.recipes":
+            raise  # a recipe's own missing dependency is that recipe's error, not a missing package
         return {}
-    return data_recipes.recipes()
+    return recipes.recipes()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not hasattr(args, "_recipe_run"):
         if not _recipes():
-            print("affectllm recipe: the data_recipes package is not importable; reinstall affectllm", file=sys.stderr)
+            print("affectllm recipe: the affectllm.recipes package is not installed; reinstall affectllm "
+                  "(pip install -e . in a checkout)", file=sys.stderr)
         else:
             print("affectllm recipe: name a recipe (affectllm recipe --list shows them and the layouts they read)",
                   file=sys.stderr)
