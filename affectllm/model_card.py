@@ -100,15 +100,25 @@ def _metrics_section(training: dict | None, metrics: dict | None) -> list[str]:
 def render_card(cfg: Config, references: dict[str, str], training: dict | None, metrics: dict | None,
                 report) -> str:
     """README.md text for an export (``report``: :class:`affectllm.export.ExportReport`)."""
-    m, t = cfg.model, (training or {}).get("config", {}).get("train", {})
     hub_base = _hub_base(report.llm_origin)
     front = ["---", "library_name: affectllm", "tags: [emotion-recognition, multimodal, affective-computing, lora]"]
     if hub_base:
         front.append(f"base_model: {hub_base}")
     front.append("---")
+    lines = front + _use_section(report) + _model_section(cfg, references, training, report)
+    lines += _data_section(training) + _metrics_section(training, metrics)
+    lines += ["## Licence", "",
+              "The weights derive from the base models above and from the training data; check the licences "
+              "of both before you redistribute them."]
+    lines += [line for d in _datasets(training) if d in DATA_LICENCES for line in ("", DATA_LICENCES[d])]
+    return "\n".join(lines) + "\n"
+
+
+def _use_section(report) -> list[str]:
+    """Title, one-paragraph description and how to load the export (with the --base flags it needs)."""
     name = report.out.name
     flags = report.load_hint()
-    lines = front + [
+    lines = [
         f"# {name}", "",
         "A multimodal emotion reasoning model made with affectllm: frozen encoders feed pooling and "
         "pre-fusion adapters into a LoRA-tuned causal LM, which answers with open-vocabulary emotions and "
@@ -127,7 +137,13 @@ def render_card(cfg: Config, references: dict[str, str], training: dict | None, 
     if flags:
         lines += [f"Some base models are local folders outside this export; loading it needs `{flags}` "
                   "(or re-export with `--copy-base`).", ""]
-    lines += ["## Model", "", "| part | model |", "|---|---|"]
+    return lines
+
+
+def _model_section(cfg: Config, references: dict[str, str], training: dict | None, report) -> list[str]:
+    """The parts table: base models, pooling / pre-fusion, LoRA, prompt template."""
+    m = cfg.model
+    lines = ["## Model", "", "| part | model |", "|---|---|"]
     lines += [f"| {ROLES[k]} | " + (f"`{v}/`: the LoRA merged into {_describe(report.llm_origin)}"
                                       if k == "llm" and report.merged else _describe(v)) + " |"
               for k, v in references.items()]
@@ -138,7 +154,13 @@ def render_card(cfg: Config, references: dict[str, str], training: dict | None, 
               f"| LoRA | r {lora.get('r')}, alpha {lora.get('alpha')}, dropout {lora.get('dropout')}, "
               f"`{lora.get('target_modules')}`" + (" — merged into `llm/`" if report.merged else "") + " |",
               f"| prompt template | `{m.prompt}` |", ""]
-    lines += ["## Training data", ""]
+    return lines
+
+
+def _data_section(training: dict | None) -> list[str]:
+    """The training manifests and, when recorded, the recipe (stage, steps, batch, schedule, DeepSpeed)."""
+    t = (training or {}).get("config", {}).get("train", {})
+    lines = ["## Training data", ""]
     sources = (training or {}).get("data") or []
     if sources:
         lines += ["| manifest | samples | per epoch | weight |", "|---|---|---|---|"]
@@ -155,9 +177,4 @@ def render_card(cfg: Config, references: dict[str, str], training: dict | None, 
                   f"`{t.get('lr_scheduler')}` schedule with {t.get('warmup_steps')} warm-up steps, max length "
                   f"{training['config']['data'].get('max_length')}, seed {t.get('seed')}, "
                   + (f"DeepSpeed `{Path(t['deepspeed']).name}`." if t.get("deepspeed") else "plain torch."), ""]
-    lines += _metrics_section(training, metrics)
-    lines += ["## Licence", "",
-              "The weights derive from the base models above and from the training data; check the licences "
-              "of both before you redistribute them."]
-    lines += [line for d in _datasets(training) if d in DATA_LICENCES for line in ("", DATA_LICENCES[d])]
-    return "\n".join(lines) + "\n"
+    return lines

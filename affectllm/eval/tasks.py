@@ -146,20 +146,7 @@ def evaluate(task: str, gold: dict[str, dict[str, Any]], pred: dict[str, dict[st
         return prediction_emotions(rec, extractor, options.source)
 
     if task in ("ov", "basic"):
-        space = label_space(options, vocab)
-        gold_space, pred_space = (StrictGold(space), StrictPrediction(space)) if options.strict else (space, space)
-        preds = [emotions_of(r) for r in recs]
-        if task == "ov":
-            golds = [parse_label_list(_need(gold, sid, "emotions")) for sid in ids]
-            result = ov_scores(golds, preds, gold_space, pred_space)
-            scores = result.ov()
-        else:
-            golds = [parse_label_list(_need(gold, sid, "label")) for sid in ids]
-            result = hit_rate_scores(golds, preds, gold_space, pred_space)
-            scores = result.basic()
-        if result.skipped_views:
-            notes.append(f"views {result.skipped_views} had no scorable gold sample and are left out of the mean")
-        return EvalResult(task, scores, mode, len(ids), missing, notes)
+        return _wheel_task(task, gold, ids, [emotions_of(r) for r in recs], options, vocab, mode, missing, notes)
 
     if task == "sentiment":
         keep = [sid for sid in ids if _number(_need(gold, sid, "valence"), sid, "valence") != 0]
@@ -186,6 +173,24 @@ def evaluate(task: str, gold: dict[str, dict[str, Any]], pred: dict[str, dict[st
     classes = sorted({g.lower().strip() for g in golds})
     preds = [_closed_label(r, emotions_of(r) if r is not None else [], classes, vocab) for r in recs]
     return EvalResult(task, closed_set_scores(golds, preds), mode, len(ids), missing, notes)
+
+
+def _wheel_task(task: str, gold: dict[str, dict[str, Any]], ids: list[str], preds: list[list[str]],
+                options: EvalOptions, vocab: EmotionVocabulary, mode: str, missing: int, notes: list[str]) -> EvalResult:
+    """``ov`` (emotion-wheel F1) or ``basic`` (hit rate) of the predicted emotion lists ``preds``, aligned with ``ids``."""
+    space = label_space(options, vocab)
+    gold_space, pred_space = (StrictGold(space), StrictPrediction(space)) if options.strict else (space, space)
+    if task == "ov":
+        golds = [parse_label_list(_need(gold, sid, "emotions")) for sid in ids]
+        result = ov_scores(golds, preds, gold_space, pred_space)
+        scores = result.ov()
+    else:
+        golds = [parse_label_list(_need(gold, sid, "label")) for sid in ids]
+        result = hit_rate_scores(golds, preds, gold_space, pred_space)
+        scores = result.basic()
+    if result.skipped_views:
+        notes.append(f"views {result.skipped_views} had no scorable gold sample and are left out of the mean")
+    return EvalResult(task, scores, mode, len(ids), missing, notes)
 
 
 def _examples(ids, shown: int = 3) -> str:
