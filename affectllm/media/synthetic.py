@@ -75,11 +75,13 @@ def speak(path: str | Path, text: str, pitch: int = 50, rate: int = 160, voice: 
 
 
 def write_face_clip(path: str | Path, speech_text: str | None = None, seconds: float = 4.0,
-                    pitch: int = 50, rate: int = 160) -> Path:
-    """A real face clip (Debian's opencv-doc Megamind.avi) with optional espeak-ng speech as its audio."""
-    if not MEGAMIND_CLIP.exists():
-        raise MediaError(f"{MEGAMIND_CLIP}: not found; install Debian's opencv-doc (`make install` does)")
-    args = ["-i", str(MEGAMIND_CLIP)]
+                    pitch: int = 50, rate: int = 160, face: str | Path = MEGAMIND_CLIP) -> Path:
+    """A real face clip with optional espeak-ng speech as its audio. ``face`` is the footage: a video
+    (default: Debian's opencv-doc Megamind.avi) or a still photograph (.png/.jpg), held for ``seconds``."""
+    if not Path(face).exists():
+        raise MediaError(f"{face}: not found; install Debian's opencv-doc (`make install` does) or pass another face")
+    still = Path(face).suffix.lower() in (".png", ".jpg", ".jpeg")
+    args = (["-loop", "1", "-framerate", "25"] if still else []) + ["-i", str(face)]
     if speech_text:
         wav = Path(path).with_suffix(".speech.wav")
         speak(wav, speech_text, pitch=pitch, rate=rate)
