@@ -1,7 +1,9 @@
-"""Shared fixtures: one tiny random-init model and a handful of real generated media files per session."""
+"""Shared fixtures: one tiny random-init model, a handful of real generated media files and a real face clip
+maker per session."""
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -14,7 +16,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("DS_ACCELERATOR", "cpu")
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +28,7 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_checkpoint):
-    from affectllm.model import AffectLLM
+    from affectllm.pretrained import AffectLLM
 
     return AffectLLM.from_checkpoint(tiny_checkpoint)
 
@@ -50,6 +51,27 @@ def media_files(tmp_path_factory) -> dict[str, Path]:
     files["image"] = d / "still.png"
     files.update(write_broken_files(d / "bad", files["av"]))
     return files
+
+
+@pytest.fixture(scope="session")
+def face_photo(tmp_path_factory) -> Path:
+    """A real smiling face: scikit-image's astronaut photograph (512x512 RGB, public domain), as a PNG."""
+    skimage_data = pytest.importorskip("skimage.data")  # only the photograph needs scikit-image (a dev dependency)
+    from PIL import Image
+
+    path = tmp_path_factory.mktemp("face") / "astronaut.png"
+    Image.fromarray(skimage_data.astronaut()).save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def face_clip(face_photo):
+    """Makes real face clips with no system package beyond ffmpeg and espeak-ng:
+    ``face_clip(path, speech_text=None, seconds=4.0, pitch=50, rate=160) -> Path``, the photograph held for
+    ``seconds`` (240x240 frames) with espeak-ng speech as the audio track."""
+    from affectllm.media.synthetic import write_face_clip
+
+    return functools.partial(write_face_clip, face=face_photo)
 
 
 @pytest.fixture(scope="module")

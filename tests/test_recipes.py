@@ -6,11 +6,9 @@ test_recipes_dialogue.py.
 
 import json
 
-import pytest
 from recipe_helpers import media, put, recipe, target, write  # noqa: F401
 
 from affectllm.cli import build_parser, main
-from affectllm.media.synthetic import MEGAMIND_CLIP, write_face_clip
 from affectllm.reasoning import parse_output
 
 ISSUE_NAMES = ("mer2023", "mer2024", "mer2025", "mer-caption+", "mercaptionplus", "ov-merd+", "ovmerd", "emer",
@@ -54,15 +52,14 @@ SAID = "We finally won the game. This is the best day of my life."
 MELD_HEADER = "Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID,Season,Episode,StartTime,EndTime\n"
 
 
-@pytest.mark.skipif(not MEGAMIND_CLIP.exists(), reason="opencv-doc's Megamind.avi is not installed")
-def test_ground_chains_cite_the_samples_own_cues_and_keep_the_gold_label(tmp_path, capsys):
+def test_ground_chains_cite_the_samples_own_cues_and_keep_the_gold_label(tmp_path, capsys, face_clip):
     """One real face clip with happy words, labelled joy in one row and sadness in another: each chain cites
     the clip's cues, says which point elsewhere, and concludes with that row's gold label."""
     root = tmp_path / "MELD.Raw"
     write(root / "test_sent_emo.csv", MELD_HEADER +
           f"1,{SAID},Rachel,joy,positive,0,0,3,19,\"00:14:38,127\",\"00:14:40,378\"\n"
           f"2,{SAID},Ross,sadness,negative,0,1,3,19,\"00:14:41,000\",\"00:14:42,000\"\n")
-    clip = write_face_clip(tmp_path / "face.mp4", speech_text=SAID, seconds=4.0)
+    clip = face_clip(tmp_path / "face.mp4", speech_text=SAID, seconds=4.0)
     for stem in ("dia0_utt0", "dia0_utt1"):
         put(clip, root / "output_repeated_splits_test" / f"{stem}.mp4")
     out = tmp_path / "grounded.jsonl"
