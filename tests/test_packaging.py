@@ -106,7 +106,8 @@ def test_installed_wheel_finds_shipped_files_by_name_from_anywhere(wheel, tmp_pa
 
 def test_editable_install_maps_the_top_level_folders_into_the_namespace(source, tmp_path):
     prefix = tmp_path / "prefix"
-    _pip("install", "-e", str(source), "--prefix", str(prefix), cwd=source)
+    # --ignore-installed: without it pip would uninstall the running environment's affectllm first
+    _pip("install", "-e", str(source), "--prefix", str(prefix), "--ignore-installed", cwd=source)
     (editable_site,) = prefix.glob("lib/python*/site-packages")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
