@@ -13,7 +13,7 @@ __all__ = ["AffectLLM", "ResultRecord"]
 def __getattr__(name: str):
     # lazy: `import affectllm` (and every CLI command) must not pay for importing torch
     if name == "AffectLLM":
-        from affectllm.model import AffectLLM
+        from affectllm.pretrained import AffectLLM
 
         return AffectLLM
     if name == "ResultRecord":

@@ -5,6 +5,7 @@
     fusion.safetensors      pooling, pre-fusion and projector weights
     encoders.safetensors    only when encoders were trained
     tokenizer/              the LLM tokenizer with the placeholder tokens added
+    training.json           final/ and best/ of a run: data, recipe, step, scores (carried into exports)
 
 A checkpoint may come from someone else, so what it holds is data:
 
@@ -22,40 +23,27 @@ A checkpoint may come from someone else, so what it holds is data:
 from __future__ import annotations
 
 import copy
-import os
+import json
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
-from affectllm.config import CHECKPOINT_CONFIG, MODEL_PATH_KEYS, Config, load_config, resolve_model_path, save_config
+from affectllm.checkpoint_paths import explicit_base_paths, portable_path, resolve_checkpoint_paths
+from affectllm.config import Config, load_config, save_config
+from affectllm.config_paths import MODEL_PATH_KEYS
 from affectllm.errors import AffectLLMError, ConfigError
-from affectllm.model_sources import bundled_model_dir, cached_hub_id, is_bundled, portable_reference
+from affectllm.model import AffectModel, trained_parts
 
+CHECKPOINT_CONFIG = "affectllm.yaml"
 ADAPTER_DIR = "adapter"
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
 TOKENIZER_DIR = "tokenizer"
 FUSION_FILE = "fusion.safetensors"
 ENCODERS_FILE = "encoders.safetensors"
-# Weight files that torch/transformers would unpickle; a checkpoint's own folders must not need them.
-PICKLED_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
+TRAINING_FILE = "training.json"
 
 
-def _portable(path: str, ckpt: Path) -> str:
-    """Paths inside the checkpoint are stored relative to it, so the folder can move; a bundled model
-    or a hub-cache folder is stored by name (``bundled:NAME``, ``org/name``), so it resolves anywhere."""
-    reference = portable_reference(path)
-    if reference != path:
-        return reference
-    p = Path(path)
-    if not p.exists():
-        return path  # hub id
-    try:
-        return os.path.relpath(p.resolve(), ckpt.resolve()) if p.resolve().is_relative_to(ckpt.resolve()) else str(p.resolve())
-    except ValueError:
-        return str(p.resolve())
-
-
-def save_checkpoint(model, path: str | Path, include_config: bool = True) -> Path:
-    """Write ``model`` (an AffectLLM) to ``path``: config, adapter, fusion weights, tokenizer."""
+def save_checkpoint(model: AffectModel, path: str | Path, include_config: bool = True) -> Path:
+    """Write ``model`` to ``path``: config, adapter, fusion weights, tokenizer."""
     from safetensors.torch import save_file
 
     out = Path(path)
@@ -65,12 +53,12 @@ def save_checkpoint(model, path: str | Path, include_config: bool = True) -> Pat
         for key in MODEL_PATH_KEYS:
             value = getattr(cfg.model, key)
             if value:
-                setattr(cfg.model, key, _portable(value, out))
+                setattr(cfg.model, key, portable_path(value, out))
         save_config(cfg, out / CHECKPOINT_CONFIG)
     if hasattr(model.llm, "peft_config"):
         model.llm.save_pretrained(out / ADAPTER_DIR)
     save_file({k: v.detach().contiguous().cpu() for k, v in model.fusion.state_dict().items()}, out / FUSION_FILE)
-    if model.cfg.model.train_encoders:
+    if "encoders" in trained_parts(model.cfg, model.cfg.train.stage):
         save_file({k: v.detach().contiguous().cpu() for k, v in model.encoders.state_dict().items()},
                   out / ENCODERS_FILE)
     model.tokenizer.save_pretrained(out / TOKENIZER_DIR)
@@ -113,6 +101,38 @@ def load_weights_into(module, path: str | Path) -> None:
                              "the checkpoint's files come from different models") from None
 
 
+def load_trained_weights(model: AffectModel, ckpt: Path) -> None:
+    """The weights training changes (fusion, the LoRA adapter, trained encoders) of checkpoint ``ckpt`` into a
+    live ``model`` built from the same config (``train.init_from``, resuming a plain-torch run)."""
+    from peft import set_peft_model_state_dict
+
+    load_weights_into(model.fusion, ckpt / FUSION_FILE)
+    adapter = ckpt / ADAPTER_DIR / ADAPTER_WEIGHTS
+    if adapter.is_file() and hasattr(model.llm, "peft_config"):
+        result = set_peft_model_state_dict(model.llm, read_weights(adapter))
+        if getattr(result, "unexpected_keys", None):
+            raise AffectLLMError(f"{ckpt}: adapter weights do not fit this model ({result.unexpected_keys[:3]}); "
+                                 "model.lora settings differ from the checkpoint's")
+    if (ckpt / ENCODERS_FILE).is_file() and "encoders" in trained_parts(model.cfg, model.cfg.train.stage):
+        load_weights_into(model.encoders, ckpt / ENCODERS_FILE)
+
+
+def read_training_record(checkpoint: str | Path) -> dict[str, Any] | None:
+    """A checkpoint's ``training.json`` (written into final/ and best/ by `affectllm train`), or None."""
+    path = Path(checkpoint) / TRAINING_FILE
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (ValueError, OSError) as err:
+        raise AffectLLMError(f"{path}: not readable JSON ({err}); delete it or copy the checkpoint again") from None
+
+
+def write_training_record(folder: Path, record: dict[str, Any]) -> None:
+    """``folder/training.json``: data, recipe, how far the run trained, its scores (read back by export)."""
+    (Path(folder) / TRAINING_FILE).write_text(json.dumps(record, indent=1))
+
+
 # ------------------------------------------------------------------ config and paths
 
 def parse_base_arguments(values: Sequence[str]) -> tuple[dict[str, str], list[str]]:
@@ -131,94 +151,28 @@ def parse_base_arguments(values: Sequence[str]) -> tuple[dict[str, str], list[st
     return base, trusted
 
 
-def _inside(path: Path, roots: Sequence[Path]) -> bool:
-    return any(path.is_relative_to(root) for root in roots)
-
-
-def resolve_checkpoint_path(value: str, ckpt: Path, key: str, trusted: Sequence[Path] = ()) -> str:
-    """A model path read from a checkpoint's own config, resolved without leaving the checkpoint.
-
-    Relative paths are taken from the checkpoint folder (never the working directory);
-    the result must lie inside the checkpoint or under a ``trusted`` root the user named,
-    or be a hub id in the local cache. Anything else is one ConfigError line."""
-    ckpt = ckpt.resolve()
-    if is_bundled(value):  # a name from a fixed list, never a path the checkpoint chooses
-        return str(bundled_model_dir(value, f"model.{key}"))
-    roots = [ckpt, *(Path(t).expanduser().resolve() for t in trusted)]
-    p = Path(value)
-    candidate = p if p.is_absolute() else ckpt / p
-    if candidate.exists():
-        real = candidate.resolve()
-        if _inside(real, roots):
-            return str(real)
-        outside = True
-    else:
-        if not p.is_absolute() and ".." not in p.parts and cached_hub_id(value):
-            return value
-        outside = not _inside(Path(os.path.normpath(candidate)), roots)
-    if outside:
-        raise ConfigError(f"checkpoint {ckpt}: model.{key} points outside the checkpoint ({value}); a checkpoint "
-                          f"may only name folders inside itself or cached hub ids — if you trust it, pass it "
-                          f"explicitly: --base {key}={value} (or --base FOLDER that holds it)")
-    raise ConfigError(f"checkpoint {ckpt}: model.{key} '{value}' is neither a folder inside the checkpoint nor a "
-                      f"model in the local Hugging Face cache; the checkpoint is incomplete — copy it again or "
-                      f"pass --base {key}=DIR")
-
-
-def _check_model_folder(path: str, key: str, ckpt: Path) -> None:
-    """A local base-model folder must be a transformers folder; inside the checkpoint, one without pickles."""
-    folder = Path(path)
-    if not folder.is_dir():
-        return  # a cached hub id
-    if not (folder / "config.json").is_file():
-        raise ConfigError(f"checkpoint {ckpt}: model.{key} {folder} holds no config.json, so it is not a "
-                          f"transformers model folder; fix affectllm.yaml or pass --base {key}=DIR")
-    if folder.is_relative_to(ckpt.resolve()):
-        pickled = sorted(f.name for f in folder.iterdir() if f.suffix in PICKLED_SUFFIXES)
-        if pickled and not any(folder.glob("*.safetensors")):
-            raise ConfigError(f"checkpoint {ckpt}: model.{key} {folder} holds only pickled weights ({pickled[0]}); "
-                              "loading them could run code — convert the folder to safetensors")
-
-
 def checkpoint_config(ckpt: Path, overrides: list[str] | None = None, base: Mapping[str, str] | None = None,
                       trusted: Sequence[str | Path] = ()) -> Config:
-    """The config of checkpoint ``ckpt`` with its model paths resolved (see ``resolve_checkpoint_path``).
+    """The config of checkpoint ``ckpt`` with its model paths resolved (see
+    :func:`affectllm.checkpoint_paths.resolve_checkpoint_path`).
 
     ``base`` replaces base model paths by key (the user passed them, so they resolve like any
     user path); ``overrides`` are ``key=value`` strings a user gave, and a model path among
     them counts as passed explicitly too."""
     ckpt = Path(ckpt)
-    explicit = dict(base or {})
-    for item in overrides or []:
-        key, _, value = item.partition("=")
-        if key.strip().startswith("model.") and key.strip()[len("model."):] in MODEL_PATH_KEYS:
-            explicit[key.strip()[len("model."):]] = value
-    unknown = set(explicit) - set(MODEL_PATH_KEYS)
-    if unknown:
-        raise ConfigError(f"unknown base model key '{sorted(unknown)[0]}'; use one of {', '.join(MODEL_PATH_KEYS)}")
+    explicit = explicit_base_paths(overrides, base)
     cfg = load_config(ckpt / CHECKPOINT_CONFIG, overrides, resolve_model_paths=False)
-    for key in MODEL_PATH_KEYS:
-        if key in explicit:
-            value = explicit[key] or None
-            resolved = resolve_model_path(value, Path.cwd(), key) if value else None
-        else:
-            value = getattr(cfg.model, key)
-            resolved = resolve_checkpoint_path(value, ckpt, key, trusted) if value else None
-        if resolved:
-            _check_model_folder(resolved, key, ckpt)
-        setattr(cfg.model, key, resolved)
-    if not cfg.model.llm:
-        raise ConfigError(f"checkpoint {ckpt}: model.llm is empty; the checkpoint is incomplete")
+    resolve_checkpoint_paths(cfg, ckpt, explicit, trusted)
     return cfg
 
 
 def load_checkpoint(path: str | Path, trainable: bool = False, overrides: list[str] | None = None,
-                    base: Mapping[str, str] | None = None, trusted: Sequence[str | Path] = ()):
-    """Rebuild an AffectLLM from a checkpoint directory (safetensors only, no pickle, nothing run).
+                    base: Mapping[str, str] | None = None, trusted: Sequence[str | Path] = (),
+                    model_class: type[AffectModel] = AffectModel) -> AffectModel:
+    """Rebuild a model (``model_class``) from a checkpoint directory (safetensors only, no pickle, nothing run).
 
-    ``base`` / ``trusted``: base model paths the user passes explicitly (see the module docstring)."""
-    from affectllm.model import AffectLLM
-
+    ``base`` / ``trusted``: base model paths the user passes explicitly (see the module docstring).
+    ``trainable``: the parts the checkpoint's stage trains require gradients; else it is ready for inference."""
     ckpt = Path(path)
     if not ckpt.is_dir():
         raise ConfigError(f"{ckpt}: no such checkpoint folder")
@@ -236,8 +190,8 @@ def load_checkpoint(path: str | Path, trainable: bool = False, overrides: list[s
         read_weights(adapter / ADAPTER_WEIGHTS)  # corrupt or non-finite: one line, before peft sees it
     tokenizer = ckpt / TOKENIZER_DIR
     try:
-        model = AffectLLM.from_config(cfg, tokenizer_path=str(tokenizer) if tokenizer.exists() else None,
-                                      adapter_path=str(adapter) if adapter.exists() else None, trainable=trainable)
+        model = model_class.from_config(cfg, tokenizer_path=str(tokenizer) if tokenizer.exists() else None,
+                                        adapter_path=str(adapter) if adapter.exists() else None, trainable=trainable)
     except AffectLLMError:
         raise
     except (OSError, ValueError, KeyError, TypeError) as err:
@@ -248,10 +202,5 @@ def load_checkpoint(path: str | Path, trainable: bool = False, overrides: list[s
     if (ckpt / ENCODERS_FILE).exists():
         load_weights_into(model.encoders, ckpt / ENCODERS_FILE)
     model.name_or_path = str(ckpt)
-    from affectllm.export import read_training_record
-
     model.training_record = read_training_record(ckpt)  # data, recipe, scores: carried into exports
-    if not trainable:
-        model.requires_grad_(False)
-        model.eval()
     return model

@@ -8,20 +8,18 @@ the same dotted names as the YAML (`train.lr=1e-4`).
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 import os
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, Literal
 
 import yaml
 
+from affectllm.config_coercion import apply_overrides, from_dict
+from affectllm.config_paths import resolve_data_paths, resolve_paths
 from affectllm.errors import ConfigError
 from affectllm.media.constants import DEFAULT_MAX_SIDE, DEFAULT_NUM_FRAMES, MAX_AUDIO_SECONDS
-from affectllm.model_sources import bundled_model_dir, ensure_hub_model, is_bundled, looks_like_hub_id
 
 
 @dataclass
@@ -175,96 +173,13 @@ class Config:
 
 # ---------------------------------------------------------------- (de)serialisation
 
-def _type_name(tp: Any) -> str:
-    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
-
-
-def _coerce(value: Any, tp: Any, key: str) -> Any:
-    """Check ``value`` against the annotation ``tp`` (converting ints to floats, YAML strings to numbers)."""
-    origin = get_origin(tp)
-    if dataclasses.is_dataclass(tp):
-        if not isinstance(value, dict):
-            raise ConfigError(f"config key '{key}' must be a mapping, got {value!r}")
-        return _from_dict(tp, value, key + ".")
-    if origin is Literal:
-        if value not in get_args(tp):
-            choices = ", ".join(map(str, get_args(tp)))
-            raise ConfigError(f"config key '{key}' must be one of {choices}; got {value!r}")
-        return value
-    if origin in (typing.Union, types.UnionType):
-        args = get_args(tp)
-        if value is None:
-            if type(None) in args:
-                return None
-            raise ConfigError(f"config key '{key}' may not be empty")
-        errors = []
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return _coerce(value, arg, key)
-            except ConfigError as err:
-                errors.append(err)
-        raise errors[0]
-    if origin is list:
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"config key '{key}' must be a list, got {value!r}")
-        (item,) = get_args(tp) or (Any,)
-        return [_coerce(v, item, f"{key}[{i}]") for i, v in enumerate(value)]
-    if tp is Any:
-        return value
-    if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if tp is float and isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    if tp is bool and not isinstance(value, bool):
-        raise ConfigError(f"config key '{key}' must be true or false, got {value!r}")
-    if tp is int and (isinstance(value, bool) or not isinstance(value, int)):
-        raise ConfigError(f"config key '{key}' must be an integer, got {value!r}")
-    if isinstance(tp, type) and not isinstance(value, tp):
-        raise ConfigError(f"config key '{key}' must be {_type_name(tp)}, got {value!r}")
-    return value
-
-
-def _from_dict(cls: type, data: dict, prefix: str = "") -> Any:
-    hints = typing.get_type_hints(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
-    for key in data:
-        if key not in names:
-            close = difflib.get_close_matches(str(key), names, n=1)
-            hint = f" (did you mean '{prefix}{close[0]}'?)" if close else f" (known: {', '.join(names)})"
-            raise ConfigError(f"unknown config key '{prefix}{key}'{hint}")
-    kwargs = {k: _coerce(v, hints[k], prefix + k) for k, v in data.items()}
-    return cls(**kwargs)
-
-
 def config_from_dict(data: dict | None, cls: type = Config) -> Any:
     """Build ``cls`` from nested dicts, rejecting unknown keys and wrong types."""
-    return _from_dict(cls, data or {})
+    return from_dict(cls, data or {})
 
 
 def config_to_dict(cfg: Any) -> dict:
     return dataclasses.asdict(cfg)
-
-
-def apply_overrides(data: dict, overrides: list[str]) -> dict:
-    """Apply `a.b.c=value` strings (values parsed as YAML scalars) to nested dicts in place."""
-    for item in overrides:
-        if "=" not in item:
-            raise ConfigError(f"override '{item}' must look like key=value (e.g. train.lr=1e-4)")
-        key, raw = item.split("=", 1)
-        value = yaml.safe_load(raw) if raw.strip() else None
-        node = data
-        parts = key.strip().split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise ConfigError(f"override '{item}': '{part}' is not a section")
-        node[parts[-1]] = value
-    return data
 
 
 def load_config(path: str | os.PathLike | None = None, overrides: list[str] | None = None,
@@ -281,6 +196,8 @@ def load_config(path: str | os.PathLike | None = None, overrides: list[str] | No
     if path is not None:
         p = Path(path)
         if p.is_dir():
+            from affectllm.checkpoint import CHECKPOINT_CONFIG  # a checkpoint folder: its resolved config
+
             p = p / CHECKPOINT_CONFIG
         if not p.exists():
             from affectllm.training.shipped import shipped_configs, shipped_file
@@ -309,79 +226,12 @@ def save_config(cfg: Config, path: str | os.PathLike) -> None:
     Path(path).write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
 
 
-CHECKPOINT_CONFIG = "affectllm.yaml"
-MODEL_PATH_KEYS = ("llm", "audio_encoder", "vision_encoder", "text_encoder")
-
-
-def resolve_model_path(value: str, base: Path, key: str, check: bool = True) -> str:
-    """A local directory (relative to ``base`` or the working directory), a bundled model
-    (``bundled:NAME``) or a hub id, downloaded into the local cache when online; see
-    :mod:`affectllm.model_sources`."""
-    if is_bundled(value):
-        return str(bundled_model_dir(value, f"model.{key}"))
-    p = Path(os.path.expanduser(value))
-    for candidate in ([p] if p.is_absolute() else [base / p, Path.cwd() / p]):
-        if candidate.exists():
-            return str(candidate.resolve())
-    if not check:
-        return value
-    if looks_like_hub_id(value):
-        return ensure_hub_model(value, f"model.{key}")
-    raise ConfigError(f"config key 'model.{key}': '{value}' is neither a local directory nor a hub id "
-                      f"(relative paths are tried from {base} and {Path.cwd()})")
-
-
-def resolve_paths(cfg: Config, base: Path, check: bool = True) -> None:
-    for key in MODEL_PATH_KEYS:
-        value = getattr(cfg.model, key)
-        if value:
-            setattr(cfg.model, key, resolve_model_path(value, base, key, check))
-    if check and not cfg.model.llm:
-        raise ConfigError("config key 'model.llm' is required (a local causal LM directory or hub id)")
-
-
-def resolve_user_path(value: str, base: Path) -> str:
-    """A file or folder the user named: relative paths are tried from ``base`` (the YAML's folder), then
-    the working directory; a path found in neither is returned as written (its consumer says it is missing)."""
-    p = Path(os.path.expanduser(value))
-    for candidate in ([p] if p.is_absolute() else [base / p, Path.cwd() / p]):
-        if candidate.exists():
-            return str(candidate.resolve())
-    return value
-
-
 def train_sources(cfg: Config) -> list[TrainSource]:
     """``data.train`` as a list of weighted manifests (a single path is one source of weight 1)."""
     train = cfg.data.train
     if not train:
         return []
     return [TrainSource(train)] if isinstance(train, str) else list(train)
-
-
-def resolve_data_paths(cfg: Config, base: Path) -> None:
-    """Data, feature-cache, evaluation and DeepSpeed paths resolve like model paths (YAML folder, then the
-    working directory); a ZeRO JSON not found there may name one shipped with affectllm (``zero2``)."""
-    from affectllm.training.shipped import shipped_file
-
-    if isinstance(cfg.data.train, list):
-        for source in cfg.data.train:
-            source.path = resolve_user_path(source.path, base)
-    elif cfg.data.train:
-        cfg.data.train = resolve_user_path(cfg.data.train, base)
-    for section, key in (("data", "eval"), ("data", "feature_cache"), ("train", "eval_manifest"),
-                         ("train", "eval_wheel_dir"), ("train", "init_from"), ("train.grpo", "reference"),
-                         ("train.grpo", "cues"), ("train.grpo", "wheel_dir")):
-        owner = cfg
-        for part in section.split("."):
-            owner = getattr(owner, part)
-        value = getattr(owner, key)
-        if value:
-            setattr(owner, key, resolve_user_path(value, base))
-    ds = cfg.train.deepspeed
-    if ds:
-        resolved = resolve_user_path(ds, base)
-        shipped = shipped_file(ds, "ds", ".json") if not Path(resolved).exists() else None
-        cfg.train.deepspeed = str(shipped) if shipped else resolved
 
 
 def validate(cfg: Config) -> None:

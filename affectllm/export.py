@@ -29,15 +29,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from affectllm.checkpoint import PICKLED_SUFFIXES, save_checkpoint
-from affectllm.config import CHECKPOINT_CONFIG, MODEL_PATH_KEYS, save_config
+from affectllm.checkpoint import ADAPTER_DIR, CHECKPOINT_CONFIG, save_checkpoint, write_training_record
+from affectllm.checkpoint_paths import PICKLED_SUFFIXES
+from affectllm.config import save_config
+from affectllm.config_paths import MODEL_PATH_KEYS
 from affectllm.errors import AffectLLMError
 from affectllm.model_sources import is_bundled, portable_reference
 
 ADAPTER_CONFIG = "adapter_config.json"
 MERGED_DIR = "llm"
 BASE_DIR = "base"
-TRAINING_FILE = "training.json"
 CARD_FILE = "README.md"
 
 
@@ -120,7 +121,7 @@ def export_model(model, out: str | Path, merge: bool = False, copy_base: bool = 
                     outside[key] = reference
             references[key] = reference
             setattr(cfg.model, key, reference)
-        adapter = tmp / "adapter"
+        adapter = tmp / ADAPTER_DIR
         if (adapter / ADAPTER_CONFIG).is_file():
             llm = references["llm"]
             if llm.startswith(f"{BASE_DIR}/"):
@@ -132,7 +133,7 @@ def export_model(model, out: str | Path, merge: bool = False, copy_base: bool = 
             cfg.model.lora.enabled = False
         save_config(cfg, tmp / CHECKPOINT_CONFIG)
         if training is not None:
-            (tmp / TRAINING_FILE).write_text(json.dumps(training, indent=1))
+            write_training_record(tmp, training)
         report = ExportReport(out, references, outside, bool(merged), origin)
         (tmp / CARD_FILE).write_text(render_card(cfg, references, training, metrics, report))
         fsync_tree(tmp)
@@ -153,17 +154,6 @@ def _write_merged_llm(model, folder: Path) -> None:
     model.llm.save_pretrained(folder)
     # the base tokenizer: the placeholder tokens mean nothing to a plain causal LM
     AutoTokenizer.from_pretrained(base_path).save_pretrained(folder)
-
-
-def read_training_record(checkpoint: str | Path) -> dict[str, Any] | None:
-    """A checkpoint's ``training.json`` (written beside final/ and best/ by `affectllm train`), or None."""
-    path = Path(checkpoint) / TRAINING_FILE
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text())
-    except (ValueError, OSError) as err:
-        raise AffectLLMError(f"{path}: not readable JSON ({err}); delete it or copy the checkpoint again") from None
 
 
 def read_metrics_file(path: str | Path) -> dict[str, Any]:

@@ -36,6 +36,35 @@ def load_tokenizer(path: str):
     return tok
 
 
+def trained_parts(cfg: Config, stage: str | None) -> frozenset[str]:
+    """Which parts of the model learn in ``stage``: "fusion" (pooling, pre-fusion, projector, the dimensional
+    head) always; "lora" in sft and grpo when LoRA is enabled (align trains the fusion alone); "encoders" with
+    ``model.train_encoders``. ``stage`` None (inference): nothing. The LLM's own weights never train."""
+    if stage is None:
+        return frozenset()
+    parts = {"fusion"}
+    if stage != "align" and cfg.model.lora.enabled:
+        parts.add("lora")
+    if cfg.model.train_encoders:
+        parts.add("encoders")
+    return frozenset(parts)
+
+
+def set_trainable(model: "AffectModel", stage: str | None) -> None:
+    """Make exactly the parts of :func:`trained_parts` require gradients; inference (None) also sets eval mode."""
+    parts = trained_parts(model.cfg, stage)
+    model.requires_grad_(False)
+    model.fusion.requires_grad_("fusion" in parts)
+    if "lora" in parts:
+        for name, param in model.llm.named_parameters():
+            if "lora_" in name:  # peft's adapter tensors (lora_A / lora_B)
+                param.requires_grad_(True)
+    for encoder in model.encoders.values():
+        encoder.set_trainable("encoders" in parts)
+    if stage is None:
+        model.eval()
+
+
 @dataclass
 class Embedded:
     """``AffectLLM.embed_inputs``: the LLM's input embeddings (B, L, H) with every feature spliced in, and the
@@ -54,7 +83,10 @@ def lora_config(cfg: Config):
                       target_modules=lora.target_modules, task_type="CAUSAL_LM")
 
 
-class AffectLLM(nn.Module):
+class AffectModel(nn.Module):
+    """Encoders → fusion adapter → LLM: construction from a config, forward, generation. Saving and loading
+    live in :mod:`affectllm.checkpoint`; the user-facing class is :class:`affectllm.pretrained.AffectLLM`."""
+
     def __init__(self, cfg: Config, llm: nn.Module, tokenizer, encoders: dict, fusion: FusionAdapter):
         super().__init__()
         self.cfg = cfg
@@ -72,114 +104,31 @@ class AffectLLM(nn.Module):
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_config(cls, cfg: Config, tokenizer_path: str | None = None, adapter_path: str | None = None,
-                    trainable: bool = True) -> "AffectLLM":
+                    trainable: bool = True) -> "AffectModel":
         """Build from base checkpoints: load the LLM and encoders, make a fresh fusion adapter,
-        wrap the LLM with LoRA (new, or loaded from ``adapter_path``)."""
+        wrap the LLM with LoRA (new, or loaded from ``adapter_path``). ``trainable``: the parts
+        ``cfg.train.stage`` trains require gradients (see :func:`trained_parts`); else nothing does
+        and the model is in eval mode."""
         from peft import PeftModel, get_peft_model
         from transformers import AutoModelForCausalLM
 
         dtype = DTYPES[cfg.model.dtype]
         llm = AutoModelForCausalLM.from_pretrained(cfg.model.llm, dtype=dtype)
-        llm.requires_grad_(False)
         tokenizer = load_tokenizer(tokenizer_path or cfg.model.llm)
         if cfg.model.lora.enabled:
             if adapter_path:
                 llm = PeftModel.from_pretrained(llm, adapter_path, is_trainable=trainable)
             else:
                 llm = get_peft_model(llm, lora_config(cfg))
-        if cfg.train.stage == "align":
-            llm.requires_grad_(False)  # stage 1: only the fusion adapter learns
         if cfg.model.gradient_checkpointing:
             llm.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
             llm.config.use_cache = False
         encoders = build_encoders(cfg.model)
         fusion = FusionAdapter(cfg.model, {m: e.output_dim for m, e in encoders.items()},
                                llm.get_input_embeddings().embedding_dim)
-        model = cls(cfg, llm, tokenizer, encoders, fusion)
-        return model.to(dtype)
-
-    @classmethod
-    def from_checkpoint(cls, path: str | Path, trainable: bool = False, **paths) -> "AffectLLM":
-        """``paths``: ``base`` / ``trusted`` base model paths passed explicitly (``affectllm.checkpoint``)."""
-        from affectllm.checkpoint import load_checkpoint
-
-        return load_checkpoint(path, trainable=trainable, **paths)
-
-    @classmethod
-    def from_pretrained(cls, name_or_path: str | Path, trainable: bool = False, **paths) -> "AffectLLM":
-        """A checkpoint or export folder, or the hub id of an exported model (downloaded into the local
-        cache when online; offline, the error prints the ``hf download`` command). ``paths``: ``base`` /
-        ``trusted`` as in :meth:`from_checkpoint`."""
-        from affectllm.model_sources import hub_snapshot, looks_like_hub_id
-
-        folder = Path(name_or_path).expanduser()
-        if not folder.exists() and looks_like_hub_id(str(name_or_path)):
-            folder = hub_snapshot(str(name_or_path), "from_pretrained")
-        return cls.from_checkpoint(folder, trainable=trainable, **paths)
-
-    def save_checkpoint(self, path: str | Path) -> Path:
-        from affectllm.checkpoint import save_checkpoint
-
-        return save_checkpoint(self, path)
-
-    def save_pretrained(self, path: str | Path, merge: bool = False, copy_base: bool = False,
-                        overwrite: bool = False, metrics: dict | None = None):
-        """Export to ``path`` (``affectllm.export``): portable base references, the peft adapter, fusion
-        weights, tokenizer, model card; ``merge`` folds the LoRA into the LLM in place and writes it as a
-        plain transformers folder. Returns the :class:`affectllm.export.ExportReport`."""
-        from affectllm.export import export_model
-
-        return export_model(self, path, merge=merge, copy_base=copy_base, overwrite=overwrite,
-                            training=getattr(self, "training_record", None), metrics=metrics)
-
-    def push_to_hub(self, repo_id: str, private: bool = True, merge: bool = False, copy_base: bool = False,
-                    metrics: dict | None = None) -> str:
-        """Export to a temporary folder and upload it to the hub repository ``repo_id`` (created when
-        missing). Needs the network: with ``HF_HUB_OFFLINE`` set it refuses with the offline recipe."""
-        import tempfile
-
-        from affectllm.errors import AffectLLMError
-        from affectllm.model_sources import hub_offline
-
-        if hub_offline():
-            raise AffectLLMError(f"push_to_hub {repo_id}: HF_HUB_OFFLINE is set; export with "
-                                 f"model.save_pretrained(DIR) (or `affectllm export CKPT --out DIR`) and run "
-                                 f"`hf upload {repo_id} DIR` on a machine that is online")
-        from huggingface_hub import HfApi
-
-        api = HfApi()
-        with tempfile.TemporaryDirectory(prefix="affectllm-push-") as tmp:
-            report = self.save_pretrained(Path(tmp) / repo_id.split("/")[-1], merge=merge, copy_base=copy_base,
-                                          metrics=metrics)
-            if report.outside:
-                raise AffectLLMError(f"push_to_hub {repo_id}: base models {', '.join(report.outside.values())} are "
-                                     "local folders nobody else has; push with copy_base=True (or name hub models)")
-            api.create_repo(repo_id, private=private, exist_ok=True)
-            api.upload_folder(repo_id=repo_id, folder_path=str(report.out))
-        return f"https://huggingface.co/{repo_id}"
-
-    def explain(self, path: str | Path | None = None, subtitle: str | None = None, prompt: str | None = None,
-                max_new_tokens: int = 256):
-        """Emotions and an explanation for one media file (or for ``subtitle`` alone): a
-        :class:`affectllm.records.ResultRecord`. A file that cannot be read gives a record whose
-        ``error`` says why. Puts the model in inference mode (eval, no gradients)."""
-        from affectllm.caption.checkpoint_backend import CheckpointBackend
-        from affectllm.caption.inference import InferenceOptions
-        from affectllm.caption.inputs import CaptionItem
-        from affectllm.errors import AffectLLMError
-
-        if path is None and not subtitle:
-            raise AffectLLMError("explain: give a media file, a subtitle, or both")
-        key = (prompt, max_new_tokens)
-        if getattr(self, "_explainer", (None, None))[0] != key:
-            backend = CheckpointBackend(model=self, prompt=prompt, max_new_tokens=max_new_tokens,
-                                        options=InferenceOptions(merge_lora=False),
-                                        name=getattr(self, "name_or_path", None) or self.cfg.model.llm)
-            object.__setattr__(self, "_explainer", (key, backend))  # not a submodule
-        media = str(Path(path).expanduser().absolute()) if path is not None else None
-        item = CaptionItem(id=str(path) if path is not None else "text", path=media, subtitle=subtitle)
-        (record,) = self._explainer[1].caption([item])
-        return record
+        model = cls(cfg, llm, tokenizer, encoders, fusion).to(dtype)
+        set_trainable(model, cfg.train.stage if trainable else None)
+        return model
 
     # ------------------------------------------------------------------ properties
     @property

@@ -124,10 +124,10 @@ def init_tiny(out: str | Path, prefusion: str = "mix", pooling: str = "qformer",
     """Write base models to OUT/base and an affectllm checkpoint to OUT."""
     import torch
 
-    from affectllm.model import AffectLLM
+    from affectllm.checkpoint import save_checkpoint
+    from affectllm.model import AffectModel
 
     out = Path(out)
     paths = write_tiny_base(out / "base", seed=seed)
     torch.manual_seed(seed)
-    model = AffectLLM.from_config(tiny_config(paths, prefusion, pooling))
-    return model.save_checkpoint(out)
+    return save_checkpoint(AffectModel.from_config(tiny_config(paths, prefusion, pooling)), out)

@@ -29,7 +29,7 @@ import torch
 
 from affectllm.checkpoint import parse_base_arguments
 from affectllm.eval import evaluate
-from affectllm.model import AffectLLM
+from affectllm.pretrained import AffectLLM
 from affectllm.training.dataset import read_manifest
 from bench_meld_text import _training_summary, generate, scores
 

@@ -31,11 +31,10 @@ from pathlib import Path
 
 import torch
 
-from affectllm.checkpoint import checkpoint_config, parse_base_arguments
+from affectllm.checkpoint import checkpoint_config, parse_base_arguments, read_training_record
 from affectllm.config import Config
 from affectllm.eval import EvalOptions, evaluate
-from affectllm.export import read_training_record
-from affectllm.model import AffectLLM
+from affectllm.pretrained import AffectLLM
 from affectllm.training.dataset import read_manifest
 from affectllm.training.distributed import DistInfo
 from affectllm.training.generation_eval import GenerationEval

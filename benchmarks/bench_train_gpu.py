@@ -170,7 +170,8 @@ def build_affectllm(llm, paths: dict[str, Path], tokenizer_dir: Path, gradient_c
     from affectllm.config import Config, DataConfig, LoraSettings, MediaSettings, ModelConfig, TrainConfig
     from affectllm.encoders import build_encoders
     from affectllm.fusion import FusionAdapter
-    from affectllm.model import AffectLLM, load_tokenizer, lora_config
+    from affectllm.model import load_tokenizer, lora_config
+    from affectllm.pretrained import AffectLLM
 
     cfg = Config(model=ModelConfig(llm=str(tokenizer_dir), audio_encoder=str(paths["audio"]),
                                    vision_encoder=str(paths["vision"]), pooling="qformer", num_queries=8,

@@ -10,7 +10,7 @@ def trained_looking_model(checkpoint: Path, seed: int, **paths):
     save/load/merge round trip is not trivially comparing zeros."""
     import torch
 
-    from affectllm.model import AffectLLM
+    from affectllm.pretrained import AffectLLM
 
     model = AffectLLM.from_checkpoint(checkpoint, trainable=True, **paths)
     torch.manual_seed(seed)

@@ -87,7 +87,7 @@ def _randomise_lora(model, seed: int):
 
 
 def test_merged_lora_gives_the_same_greedy_answers_as_unmerged(tiny_checkpoint, media_files):
-    from affectllm.model import AffectLLM
+    from affectllm.pretrained import AffectLLM
 
     items = [CaptionItem("av", str(media_files["av"])), CaptionItem("audio", str(media_files["audio"]))]
     texts = {}

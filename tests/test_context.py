@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from affectllm.errors import AffectLLMError, FeatureCountError
-from affectllm.model import AffectLLM
+from affectllm.pretrained import AffectLLM
 from affectllm.processor import EncoderFeatures, context_turn_sample
 from affectllm.tiny import tiny_config
 

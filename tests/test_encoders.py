@@ -61,7 +61,7 @@ def test_llama_llm_works_too(tiny_checkpoint, media_files):
     from transformers import LlamaConfig, LlamaForCausalLM
 
     from affectllm.config import load_config
-    from affectllm.model import AffectLLM
+    from affectllm.pretrained import AffectLLM
     from affectllm.processor import inference_sample
 
     base = tiny_checkpoint / "base"

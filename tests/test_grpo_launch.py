@@ -111,7 +111,7 @@ def test_killed_grpo_run_resumes_to_the_same_rewards_and_losses(setup):
 
 
 def test_two_rank_deepspeed_zero3_grpo(setup):
-    from affectllm.model import AffectLLM
+    from affectllm.pretrained import AffectLLM
 
     out, log = setup["tmp"] / "zero3", setup["tmp"] / "zero3.log"
     with socket.socket() as s:

@@ -85,7 +85,7 @@ def test_completion_logps_equal_the_scores_generate_sampled_from(tiny_model, pro
 def test_reference_is_the_model_without_its_adapter_and_both_parts_learn(tiny_checkpoint, prompts):
     from peft.tuners.lora import LoraLayer
 
-    from affectllm.model import AffectLLM
+    from affectllm.pretrained import AffectLLM
     from affectllm.training.grpo.rollout import reference_logps, sample_completions, completion_mask, eos_ids
 
     samples, batch = prompts

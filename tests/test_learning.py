@@ -6,7 +6,7 @@ import random
 import pytest
 import torch
 
-from affectllm.model import AffectLLM
+from affectllm.pretrained import AffectLLM
 from affectllm.tiny import tiny_config
 
 from synthetic_task import make_split

@@ -7,7 +7,7 @@ import torch
 from model_helpers import trained_looking_model
 
 from affectllm.conversation import SampleTooLong
-from affectllm.model import AffectLLM
+from affectllm.pretrained import AffectLLM
 from affectllm.processor import IGNORE_INDEX, inference_sample
 
 QUESTION = "<video><audio>What is the person feeling?"

@@ -61,7 +61,7 @@ def test_hub_id_offline_prints_the_download_command(tmp_path, monkeypatch):
 def test_cached_hub_id_resolves_and_a_cache_folder_is_saved_as_its_id(tiny_checkpoint, tmp_path, monkeypatch):
     import huggingface_hub.constants
 
-    from affectllm.checkpoint import resolve_checkpoint_path
+    from affectllm.checkpoint_paths import resolve_checkpoint_path
 
     # the layout huggingface_hub writes: models--ORG--NAME/{refs/main, snapshots/COMMIT/...}
     repo = tmp_path / "hub" / "models--tinyorg--tiny-llm"

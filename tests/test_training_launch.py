@@ -94,7 +94,7 @@ def zero3_reference(setup) -> Path:
 
 
 def test_zero3_two_ranks_see_different_data_and_learn(zero3_reference, setup):
-    from affectllm.model import AffectLLM
+    from affectllm.pretrained import AffectLLM
     from affectllm.training.dataset import read_manifest
 
     per_rank = {}

@@ -73,7 +73,7 @@ def test_task_metric_is_logged_during_training_and_rises(run):
 
 
 def test_best_checkpoint_is_the_best_logged_step_and_scores_the_same_again(run, tiny_checkpoint):
-    from affectllm.model import AffectLLM
+    from affectllm.pretrained import AffectLLM
     from affectllm.training.generation_eval import GenerationEval
     from affectllm.training.distributed import DistInfo
     from affectllm.training.run_log import read_metrics

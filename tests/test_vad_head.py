@@ -14,7 +14,7 @@ from affectllm.config import VadHeadSettings
 from affectllm.errors import AffectLLMError, ConfigError
 from affectllm.eval.ccc import ccc as eval_ccc
 from affectllm.fusion.vad_head import ccc_loss
-from affectllm.model import AffectLLM
+from affectllm.pretrained import AffectLLM
 from affectllm.tiny import tiny_config
 from affectllm.training.loss import AnswerLoss
 

@@ -145,10 +145,11 @@ def check_asr(whisper: str | None) -> None:
     from affectllm.errors import AffectLLMError
 
     try:
-        import faster_whisper  # noqa: F401
+        import faster_whisper
     except ImportError:
         raise AffectLLMError("transcribing clips without a subtitle needs faster-whisper: install affectllm[cues], "
                              "or pass --no-asr") from None
+    del faster_whisper  # only its presence is checked here; the model loads at the first clip
     if whisper is None:
         from affectllm.cues.bundled_models import whisper_model_dir
 
@@ -194,7 +195,7 @@ def answer_record(prompt_name: str, item: CaptionItem, text: str, model_name: st
 
 
 class CheckpointBackend:
-    """Wraps ``AffectLLM.from_checkpoint``; the checkpoint's own prompt template asks and parses.
+    """Wraps ``affectllm.checkpoint.load_checkpoint``; the checkpoint's own prompt template asks and parses.
 
     A manifest entry asks its own question (its turns, subtitle, dialogue context) and its answer is
     parsed with the entry's ``style`` when that has a parser. ``prompt``: another template name, or a
@@ -211,13 +212,13 @@ class CheckpointBackend:
                  whisper: str | None = None):
         import torch
 
-        from affectllm.model import AffectLLM
+        from affectllm.checkpoint import load_checkpoint
         from affectllm.prompts import load_prompt
         from affectllm.reasoning import PARSERS
 
         if asr:
             check_asr(whisper)
-        self.model = model if model is not None else AffectLLM.from_checkpoint(checkpoint, base=base, trusted=trusted)
+        self.model = model if model is not None else load_checkpoint(checkpoint, base=base, trusted=trusted)
         if device:
             self.model.to(torch.device(device))
         self.setup = prepare_for_inference(self.model, options)

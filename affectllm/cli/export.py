@@ -25,15 +25,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from affectllm.checkpoint import parse_base_arguments
+    from affectllm.checkpoint import load_checkpoint, parse_base_arguments, read_training_record
     from affectllm.cli._quiet import quiet_libraries
-    from affectllm.export import export_model, read_metrics_file, read_training_record
-    from affectllm.model import AffectLLM
+    from affectllm.export import export_model, read_metrics_file
 
     quiet_libraries()
     metrics = read_metrics_file(args.metrics) if args.metrics else None
     base, trusted = parse_base_arguments(args.base)
-    model = AffectLLM.from_checkpoint(args.checkpoint, base=base, trusted=trusted)
+    model = load_checkpoint(args.checkpoint, base=base, trusted=trusted)
     report = export_model(model, args.out, merge=args.merge, copy_base=args.copy_base, overwrite=args.overwrite,
                           training=read_training_record(args.checkpoint), metrics=metrics)
     print(f"exported {args.checkpoint} to {report.out}" + (" (LoRA merged into llm/)" if report.merged else ""))

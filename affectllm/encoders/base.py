@@ -20,9 +20,14 @@ class MediaEncoder(nn.Module):
         super().__init__()
         self.model = model
         self.output_dim = output_dim
+        self.set_trainable(trainable)
+
+    def set_trainable(self, trainable: bool) -> None:
+        """A frozen encoder needs no gradients and runs in eval mode under no_grad (``affectllm.model.set_trainable``
+        decides which encoders train)."""
         self.trainable = trainable
+        self.model.requires_grad_(trainable)
         if not trainable:
-            self.model.requires_grad_(False)
             self.model.eval()
 
     def train(self, mode: bool = True) -> "MediaEncoder":

@@ -1,7 +1,7 @@
 """Training checkpoints: written atomically, found again on resume.
 
     OUTPUT_DIR/checkpoints/step_0000040/
-        affectllm.yaml adapter/ fusion.safetensors tokenizer/   an inference checkpoint (AffectLLM.from_checkpoint)
+        affectllm.yaml adapter/ fusion.safetensors tokenizer/   an inference checkpoint (affectllm.checkpoint)
         optimizer.pt                     plain torch: optimizer + scheduler state (tensors only)
         deepspeed/                       DeepSpeed: its own sharded optimizer, scheduler, trainable weights
         rng/rank_00000.json ...          every rank's Python / NumPy / torch RNG states
@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from affectllm.append_log import fsync_dir
+from affectllm.checkpoint import FUSION_FILE, load_trained_weights, read_weights, save_checkpoint
 from affectllm.errors import AffectLLMError
 from affectllm.training.distributed import DistInfo, barrier
 
@@ -157,7 +158,7 @@ def save_model_weights(model, engine, out: Path, info: DistInfo) -> None:
     """The inference checkpoint part (rank 0 writes; every rank joins a ZeRO-3 gather)."""
     with _gathered(model, engine):
         if info.is_main:
-            model.save_checkpoint(out)
+            save_checkpoint(model, out)
 
 
 def save_training_checkpoint(run_dir: Path, state: TrainerState, model, engine, optimizer, scheduler,
@@ -261,7 +262,7 @@ def load_training_checkpoint(ckpt: Path, model, engine, optimizer, scheduler, in
             raise AffectLLMError(f"{ckpt}: DeepSpeed could not load its state from {ckpt / DEEPSPEED_DIR}")
         _check_restored(model, engine, ckpt)
     else:
-        load_trainable_weights(model, ckpt)
+        load_trained_weights(model, ckpt)
         saved = torch.load(ckpt / OPTIMIZER_FILE, map_location="cpu", weights_only=True)
         optimizer.load_state_dict(saved["optimizer"])
         scheduler.load_state_dict(saved["scheduler"])
@@ -272,8 +273,6 @@ def load_training_checkpoint(ckpt: Path, model, engine, optimizer, scheduler, in
 
 def _check_restored(model, engine, ckpt: Path) -> None:
     """DeepSpeed skips module keys it does not recognise; make sure the fusion weights really came back."""
-    from affectllm.checkpoint import FUSION_FILE, read_weights
-
     saved = read_weights(ckpt / FUSION_FILE)
     with _gathered(model, engine):
         current = {k: v.detach().cpu() for k, v in model.fusion.state_dict().items()}
@@ -281,20 +280,3 @@ def _check_restored(model, engine, ckpt: Path) -> None:
     if stale:
         raise AffectLLMError(f"{ckpt}: the DeepSpeed state does not restore this model's weights ({stale[0]} differs); "
                              "was the checkpoint written by another affectllm version or model config?")
-
-
-def load_trainable_weights(model, ckpt: Path) -> None:
-    """Fusion weights and the LoRA adapter of an inference checkpoint into a freshly built model."""
-    from peft import set_peft_model_state_dict
-
-    from affectllm.checkpoint import ADAPTER_DIR, ADAPTER_WEIGHTS, ENCODERS_FILE, FUSION_FILE, load_weights_into, read_weights
-
-    load_weights_into(model.fusion, ckpt / FUSION_FILE)
-    adapter = ckpt / ADAPTER_DIR / ADAPTER_WEIGHTS
-    if adapter.is_file() and hasattr(model.llm, "peft_config"):
-        result = set_peft_model_state_dict(model.llm, read_weights(adapter))
-        if getattr(result, "unexpected_keys", None):
-            raise AffectLLMError(f"{ckpt}: adapter weights do not fit this model ({result.unexpected_keys[:3]}); "
-                                 "model.lora settings differ from the checkpoint's")
-    if (ckpt / ENCODERS_FILE).is_file() and model.cfg.model.train_encoders:
-        load_weights_into(model.encoders, ckpt / ENCODERS_FILE)

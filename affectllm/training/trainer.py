@@ -9,7 +9,6 @@ launched). Either way: the same data order, the same checkpoints, exact resume.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import re
 import shutil
@@ -20,8 +19,10 @@ from typing import Any, Iterator
 
 import torch
 
+from affectllm.checkpoint import FUSION_FILE, load_trained_weights, write_training_record
 from affectllm.config import Config, config_to_dict, train_sources
 from affectllm.errors import AffectLLMError, ConfigError
+from affectllm.model import AffectModel
 from affectllm.processor import IGNORE_INDEX
 from affectllm.training.dataset import ManifestDataset, TrainCollator, build_training_data, read_manifest
 from affectllm.training.distributed import (DistInfo, barrier, init_distributed, mean_across_ranks,
@@ -32,12 +33,11 @@ from affectllm.training.optim import build_optimizer, build_scheduler, parameter
 from affectllm.training.run_log import RunLogger, write_run_info
 from affectllm.training.sampler import ShardSampler
 from affectllm.training.state import (TrainerState, checkpoint_problem, find_checkpoint, fsync_tree,
-                                      load_training_checkpoint, load_trainable_weights, replace_dir,
+                                      load_training_checkpoint, replace_dir,
                                       save_model_weights, save_training_checkpoint)
 
 FINAL_DIR = "final"
 BEST_DIR = "best"
-TRAINING_FILE = "training.json"  # in final/ and best/: data, recipe, step, scores (read by `affectllm export`)
 
 
 def default_cache_dir(manifest: str | Path) -> Path:
@@ -56,16 +56,15 @@ def open_feature_cache(cfg: Config, model, manifest: Path) -> FeatureCache | Non
     return FeatureCache.open(folder, cache_signature(dict(model.encoders), cfg.data.media, cfg.model.max_text_tokens))
 
 
-def build_model(cfg: Config):
-    from affectllm.model import AffectLLM
-
+def build_model(cfg: Config) -> AffectModel:
+    """A fresh model whose ``cfg.train.stage`` parts train, started from ``train.init_from`` when set."""
     torch.manual_seed(cfg.train.seed)  # every rank builds the same fresh fusion / LoRA weights
-    model = AffectLLM.from_config(cfg)
+    model = AffectModel.from_config(cfg)
     if cfg.train.init_from:
         start = Path(cfg.train.init_from)
-        if not (start / "fusion.safetensors").is_file():
-            raise ConfigError(f"train.init_from: {start} is not an affectllm checkpoint (no fusion.safetensors)")
-        load_trainable_weights(model, start)
+        if not (start / FUSION_FILE).is_file():
+            raise ConfigError(f"train.init_from: {start} is not an affectllm checkpoint (no {FUSION_FILE})")
+        load_trained_weights(model, start)
     model.train()
     return model
 
@@ -340,7 +339,7 @@ def _save_final(run_dir: Path, model, engine, info: DistInfo, record: dict, name
     barrier()
     save_model_weights(model, engine, tmp, info)
     if info.is_main:
-        (tmp / TRAINING_FILE).write_text(json.dumps(record, indent=1))
+        write_training_record(tmp, record)
         fsync_tree(tmp)
         replace_dir(tmp, final)  # the previous final stays until the new one is in place
     barrier()

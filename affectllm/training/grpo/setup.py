@@ -123,7 +123,7 @@ def disable_dropout(model: nn.Module) -> None:
 def load_reference(cfg: Config, device) -> nn.Module:
     """The explicit reference policy (``train.grpo.reference``), frozen, on the run's base models."""
     from affectllm.checkpoint import load_checkpoint
-    from affectllm.config import MODEL_PATH_KEYS
+    from affectllm.config_paths import MODEL_PATH_KEYS
     from affectllm.model import DTYPES
 
     path = Path(cfg.train.grpo.reference)
@@ -131,7 +131,6 @@ def load_reference(cfg: Config, device) -> nn.Module:
         raise ConfigError(f"config key 'train.grpo.reference': {path} is not a checkpoint folder")
     # the reference scores the same tokens as the policy, so it runs on the run's own (trusted) base models
     base = {key: getattr(cfg.model, key) or "" for key in MODEL_PATH_KEYS}
-    reference = load_checkpoint(path, base=base)
-    reference.requires_grad_(False)
+    reference = load_checkpoint(path, base=base)  # frozen, in eval mode
     disable_dropout(reference)
     return reference.to(device=device, dtype=DTYPES[cfg.model.dtype]).eval()
