@@ -25,8 +25,8 @@ from pathlib import Path
 from affectllm.dimensions import rated_fields
 
 from .expcot import expllm_record, read_au_table
-from .manifest import (LeftOut, RowError, SourceRow, add_common_arguments, cell, convert, csv_rows,
-                       emotion_words, inside, make_sample, require_file)
+from .manifest import LeftOut, add_common_arguments, convert, emotion_words, inside, make_sample
+from .rows import RowError, SourceRow, cell, csv_rows, require_file
 from .targets import Targets
 
 NAME = "affectnet"

@@ -88,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
 
     from affectllm.caption.writer import RecordWriter, read_done_ids
     from affectllm.cues.backend import CueBackend
-    from .manifest import RowError, make_sample
+    from .manifest import make_sample
+    from .rows import RowError
 
     files = media_files(args.videos)
     out = Path(args.out)

@@ -26,8 +26,9 @@ from pathlib import Path
 from affectllm.errors import AffectLLMError
 
 from .context import Turn, add_context_argument, clip_if_found, previous_turns
-from .manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments,
-                       convert, emotion_words, find_media, json_list_rows, label_valence, make_sample)
+from .manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, add_common_arguments, convert, emotion_words, find_media,
+                       label_valence, make_sample)
+from .rows import RowError, SourceRow, json_list_rows
 
 NAME = "avamerg"
 ALIASES: dict[str, dict] = {}

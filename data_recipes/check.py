@@ -94,20 +94,99 @@ def _missing_streams(spec, infos: dict, where: str) -> list[str]:
     return out
 
 
+class _MediaFiles:
+    """Checks each media file once per manifest, however many samples and context turns name it."""
+
+    def __init__(self, root: Path, probe: bool):
+        self.root, self.probe, self.seen = root, probe, {}
+
+    def check(self, media: str, probe: bool):
+        """(error or None, MediaInfo or None) for a manifest path; the first check of a file is kept."""
+        p = Path(media) if Path(media).is_absolute() else self.root / media
+        if p not in self.seen:
+            self.seen[p] = _media_problem(p, probe)
+        return self.seen[p]
+
+
+def _texts(sample: dict) -> tuple[str, str]:
+    """(user text, assistant target) of a sample's messages."""
+    messages = [m for m in sample.get("messages") or [] if isinstance(m, dict)]
+    user = " ".join(str(m.get("content", "")) for m in messages if m.get("role") == "user")
+    target = " ".join(str(m.get("content", "")) for m in messages if m.get("role") == "assistant")
+    return user, target
+
+
+def _id_errors(sample: dict, where: str, seen: set) -> list[str]:
+    sid = sample.get("id")
+    errors = [f"{where}: no id"] if not sid else [f"{where}: duplicate id {sid!r}"] if sid in seen else []
+    seen.add(sid)
+    return errors
+
+
+def _target_errors(sample: dict, target: str, where: str) -> list[str]:
+    if not target.strip():
+        return [f"{where}: empty target (no assistant message with content)"]
+    if (style := empty_chain(sample, target)) is not None:
+        return [f"{where}: empty chain: the {style} target holds no reasoning; re-run the recipe "
+                "(label-only samples become plain answers) or add --ground-chains"]
+    return []
+
+
+def _media_findings(sample: dict, where: str, files: _MediaFiles) -> tuple[list[str], list[str]]:
+    """(errors, warnings) of the sample's own media against the manifest contract and the files."""
+    try:
+        spec = media_spec(sample, where)
+    except ManifestError as err:
+        return [str(err)], []
+    errors, infos = [], {}
+    for media in (m for m in (spec.video, spec.audio) if m is not None):
+        problem, infos[media] = files.check(media, files.probe)
+        if problem:
+            errors.append(f"{where}: {problem}")
+    return errors, _missing_streams(spec, infos, where)
+
+
+def _context_errors(sample: dict, where: str, files: _MediaFiles) -> list[str]:
+    """Dialogue context (--context K) and dimensional ratings on their scale; context media must exist."""
+    try:
+        context = check_context(sample, where)
+        sample_ratings(sample, where)
+    except AffectLLMError as err:
+        return [str(err)]
+    errors = []
+    for media in (m for turn in context for m in turn.get("videos", []) + turn.get("audios", [])):
+        problem, _ = files.check(media, probe=False)
+        if problem:
+            errors.append(f"{where}: context: {problem}")
+    return errors
+
+
+def _token_counter(tokenizer: str | None):
+    """Tokens in a text: whitespace tokens, or a local tokenizer's."""
+    if not tokenizer:
+        return lambda text: len(text.split())
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tokenizer)
+    return lambda text: len(tok(text, add_special_tokens=False)["input_ids"])
+
+
+def _token_stats(lengths: list[int], tokenizer: str | None) -> dict:
+    lengths = sorted(lengths)
+    return {"min": lengths[0] if lengths else 0, "mean": round(sum(lengths) / len(lengths), 1) if lengths else 0,
+            "p50": _percentile(lengths, 0.5), "p95": _percentile(lengths, 0.95), "max": lengths[-1] if lengths else 0,
+            "unit": "tokenizer" if tokenizer else "whitespace"}
+
+
 def check_manifest(path: Path, tokenizer: str | None = None, probe: bool = True) -> dict:
     """The report as a dict: samples, errors [str], labels {word: count}, tokens {min, mean, p50, p95, max}."""
     from tqdm import tqdm
 
     if not path.is_file():
         raise AffectLLMError(f"{path}: manifest not found")
-    count_tokens = (lambda text: len(text.split()))
-    if tokenizer:
-        from transformers import AutoTokenizer
-
-        tok = AutoTokenizer.from_pretrained(tokenizer)
-        count_tokens = (lambda text: len(tok(text, add_special_tokens=False)["input_ids"]))
-    root = path.resolve().parent
-    errors, warnings, labels, lengths, seen, probed = [], [], Counter(), [], set(), {}
+    count_tokens = _token_counter(tokenizer)
+    files = _MediaFiles(path.resolve().parent, probe)
+    errors, warnings, labels, lengths, seen = [], [], Counter(), [], set()
     n = 0
     lines = path.read_text(encoding="utf-8").splitlines()
     for lineno, line in enumerate(tqdm(lines, desc=f"check {path.name}", disable=not sys.stderr.isatty()), start=1):
@@ -123,59 +202,17 @@ def check_manifest(path: Path, tokenizer: str | None = None, probe: bool = True)
         if not isinstance(sample, dict):
             errors.append(f"{where}: expected a JSON object, got {type(sample).__name__}")
             continue
-        sid = sample.get("id")
-        if not sid:
-            errors.append(f"{where}: no id")
-        elif sid in seen:
-            errors.append(f"{where}: duplicate id {sid!r}")
-        seen.add(sid)
-        messages = [m for m in sample.get("messages") or [] if isinstance(m, dict)]
-        user = " ".join(str(m.get("content", "")) for m in messages if m.get("role") == "user")
-        target = " ".join(str(m.get("content", "")) for m in messages if m.get("role") == "assistant")
-        if not target.strip():
-            errors.append(f"{where}: empty target (no assistant message with content)")
-        elif (style := empty_chain(sample, target)) is not None:
-            errors.append(f"{where}: empty chain: the {style} target holds no reasoning; re-run the recipe "
-                          "(label-only samples become plain answers) or add --ground-chains")
-        try:
-            spec = media_spec(sample, where)
-        except ManifestError as err:
-            errors.append(str(err))
-            spec = None
-        infos = {}
-        for media in (spec.video, spec.audio) if spec is not None else ():
-            if media is None:
-                continue
-            p = Path(media) if Path(media).is_absolute() else root / media
-            if p not in probed:
-                probed[p] = _media_problem(p, probe)
-            problem, infos[media] = probed[p]
-            if problem:
-                errors.append(f"{where}: {problem}")
-        if spec is not None:
-            warnings += _missing_streams(spec, infos, where)
-        try:  # dialogue context (--context K) and dimensional ratings on their scale
-            context = check_context(sample, where)
-            sample_ratings(sample, where)
-        except AffectLLMError as err:
-            errors.append(str(err))
-            context = []
-        for media in (m for turn in context for m in turn.get("videos", []) + turn.get("audios", [])):
-            p = Path(media) if Path(media).is_absolute() else root / media
-            if p not in probed:
-                probed[p] = _media_problem(p, probe=False)
-            if probed[p][0]:
-                errors.append(f"{where}: context: {probed[p][0]}")
+        user, target = _texts(sample)
+        media_errors, media_warnings = _media_findings(sample, where, files)
+        errors += (_id_errors(sample, where, seen) + _target_errors(sample, target, where) + media_errors
+                   + _context_errors(sample, where, files))
+        warnings += media_warnings
         labels.update(sample.get("emotions") or ["(none)"])
         lengths.append(count_tokens(user) + count_tokens(target))
-    lengths.sort()
-    tokens = {"min": lengths[0] if lengths else 0, "mean": round(sum(lengths) / len(lengths), 1) if lengths else 0,
-              "p50": _percentile(lengths, 0.5), "p95": _percentile(lengths, 0.95), "max": lengths[-1] if lengths else 0,
-              "unit": "tokenizer" if tokenizer else "whitespace"}
     if n == 0:
         errors.append(f"{path}: no samples")
     return {"manifest": str(path), "samples": n, "errors": errors, "warnings": warnings,
-            "labels": dict(labels.most_common()), "tokens": tokens}
+            "labels": dict(labels.most_common()), "tokens": _token_stats(lengths, tokenizer)}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Hashable, Iterable
 
-from .manifest import VIDEO_EXTENSIONS, RowError, find_media
+from .manifest import VIDEO_EXTENSIONS, find_media
+from .rows import RowError
 
 
 def context_turns(value: str) -> int:

@@ -28,9 +28,9 @@ from pathlib import Path
 
 from affectllm.errors import AffectLLMError
 
-from .manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments,
-                       cell, convert, csv_header, csv_rows, description_sections, emotion_words, find_media,
-                       label_valence, make_sample)
+from .manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, add_common_arguments, convert, description_sections,
+                       emotion_words, find_media, label_valence, make_sample)
+from .rows import RowError, SourceRow, cell, csv_header, csv_rows
 from .mer import CLASSES, clip_folders
 
 NAME = "emer"

@@ -28,9 +28,9 @@ import argparse
 from pathlib import Path
 
 from .context import Dialogues, Turn, add_context_argument, clip_if_found
-from .manifest import (VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments, cell, convert,
-                       emotion_words, find_media, label_valence, make_sample, split_csv_rows,
-                       split_list_cell)
+from .manifest import (VIDEO_EXTENSIONS, add_common_arguments, convert, emotion_words, find_media, label_valence,
+                       make_sample)
+from .rows import RowError, SourceRow, cell, split_csv_rows, split_list_cell
 from .targets import Targets
 
 NAME = "emorynlp"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from affectllm.errors import AffectLLMError
 
-from .manifest import read_text
+from .rows import read_text
 
 AU_NAMES = {1: "inner brow raiser", 2: "outer brow raiser", 4: "brow lowerer", 5: "upper lid raiser",
             6: "cheek raiser", 7: "lid tightener", 9: "nose wrinkler", 10: "upper lip raiser",

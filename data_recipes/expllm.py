@@ -34,8 +34,8 @@ from typing import Iterator
 
 from affectllm.errors import AffectLLMError
 
-from .manifest import (RowError, SourceRow, add_common_arguments, convert, emotion_words, inside,
-                       json_list_rows, label_valence, make_sample)
+from .manifest import add_common_arguments, convert, emotion_words, inside, label_valence, make_sample
+from .rows import RowError, SourceRow, json_list_rows
 
 NAME = "expllm"
 ALIASES: dict[str, dict] = {}

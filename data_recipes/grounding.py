@@ -29,7 +29,8 @@ from pathlib import Path
 
 from affectllm.errors import AffectLLMError
 
-from .manifest import RowError, label_valence
+from .manifest import label_valence
+from .rows import RowError
 
 FACE_LEAN = 0.15  # |valence| of the face's expression mix that counts as leaning one way
 WORDS_LEAN = 0.05  # VADER's own cut-off for a positive or negative text

@@ -38,8 +38,8 @@ from affectllm.errors import AffectLLMError
 from affectllm.dimensions import rated_fields, to_unit
 
 from .context import Dialogues, Turn, add_context_argument
-from .manifest import (LeftOut, RowError, SourceRow, add_common_arguments, convert, emotion_words,
-                       make_sample, read_text)
+from .manifest import LeftOut, add_common_arguments, convert, emotion_words, make_sample
+from .rows import RowError, SourceRow, read_text
 from .targets import Targets
 
 NAME = "iemocap"

@@ -1,7 +1,7 @@
-"""What every converter shares: rows with their file and line, the error policy, sample building, writing.
+"""What every converter shares: the error policy, sample building, writing.
 
-A recipe yields ``SourceRow``s and gives a ``build(row) -> dict | None``
-function; ``convert`` runs it over every row and accounts for each one: it
+A recipe yields ``SourceRow``s (``affectllm.recipes.rows``: rows with their
+file and line) and gives a ``build(row) -> dict | None`` function; ``convert`` runs it over every row and accounts for each one: it
 becomes a sample, or a malformed row is reported as ``FILE:LINE: reason``
 and skipped or stops the run (``--on-error``), or a row the protocol leaves
 out on purpose (``LeftOut``: no majority label, a class outside
@@ -21,18 +21,17 @@ stay inside the folder the user pointed at (``inside``).
 from __future__ import annotations
 
 import argparse
-import ast
-import csv
 import json
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from affectllm.errors import AffectLLMError
 from affectllm.manifest import media_tags
 from affectllm.prompts import render_prompt, render_target
+
+from .rows import RowError, SourceRow
 
 if TYPE_CHECKING:
     from .targets import Targets
@@ -42,27 +41,11 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".m4a", ".ogg")
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 
-class RowError(ValueError):
-    """One source row cannot become a sample (missing column, unknown label, missing clip)."""
-
-
 class LeftOut(Exception):
     """A well-formed row the protocol excludes on purpose (no majority label, a class outside the chosen set).
 
     Reported with its reason and counted, never an error under ``--on-error fail``.
     """
-
-
-@dataclass
-class SourceRow:
-    file: Path
-    line: int  # 1-based line in ``file`` where the row starts
-    data: Any
-    entry: int | None = None  # 1-based position in a JSON list (a one-line file's lines say nothing)
-
-    @property
-    def where(self) -> str:
-        return f"{self.file}:{self.line}" + (f" (entry {self.entry})" if self.entry is not None else "")
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, styles: Iterable[str], default_style: str,
@@ -89,119 +72,6 @@ def add_common_arguments(parser: argparse.ArgumentParser, styles: Iterable[str],
         parser.add_argument("--resume", action="store_true",
                             help="with --ground-chains: reuse the grounded samples already in OUT, or in OUT.part "
                                  "left by an interrupted run, instead of grounding them again")
-
-
-def require_file(path: Path, what: str) -> Path:
-    if not path.is_file():
-        raise AffectLLMError(f"{path}: {what} not found; point --input at the dataset root as published")
-    return path
-
-
-def read_text(path: Path) -> str:
-    # Several releases (MELD among them) are not valid UTF-8; keep going with replaced characters.
-    raw = path.read_bytes()
-    for enc in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("utf-8", errors="replace")
-
-
-def csv_rows(path: Path, required: Iterable[str] = (), header: bool = True,
-             fieldnames: list[str] | None = None) -> Iterator[SourceRow]:
-    """Rows of a CSV as dicts (header stripped of spaces), each with the line it starts on.
-
-    ``required`` columns missing from the header stop the run; a row lacking
-    one of them (short row) is yielded with the value None and fails in build.
-    """
-    text = read_text(require_file(path, "label file"))
-    reader = csv.reader(text.splitlines(keepends=True))
-    names = fieldnames
-    if header:
-        try:
-            names = [h.strip() for h in next(reader)]
-        except StopIteration:
-            return
-        missing = [c for c in required if c not in names]
-        if missing:
-            raise AffectLLMError(f"{path}:1: missing column(s) {', '.join(missing)}; found {', '.join(names)}")
-    start = reader.line_num + 1
-    for values in reader:
-        if any(v.strip() for v in values):
-            yield SourceRow(path, start, {n: (values[i] if i < len(values) else None) for i, n in enumerate(names)})
-        start = reader.line_num + 1
-
-
-def split_csv_rows(root: Path, files: dict[str, str], split: str, dataset: str,
-                   required: Iterable[str] = ()) -> Iterator[SourceRow]:
-    """Rows of each split's label CSV under ``root`` (``files``: split -> file name), ``row.data["_split"]`` set.
-
-    ``--split all`` reads the splits whose file is there and says which are missing (all of them missing is
-    an error naming the first); a named split needs its file."""
-    wanted = [name for name in files if split in ("all", name)]
-    present = [name for name in wanted if (root / files[name]).is_file()]
-    if split != "all" or not present:
-        present = wanted  # a named split, or none at all: require_file says which file is missing
-    for name in wanted:
-        if name not in present:
-            print(f"{dataset.lower()}: no {files[name]} in {root}; the {name} split is not converted", file=sys.stderr)
-    for name in present:
-        for row in csv_rows(require_file(root / files[name], f"{dataset} {name} label file"), required=required):
-            row.data["_split"] = name
-            yield row
-
-
-def csv_header(path: Path) -> list[str]:
-    """The column names of a CSV's first line (stripped), [] for an empty file."""
-    lines = read_text(require_file(path, "label file")).splitlines()
-    return [h.strip() for h in next(csv.reader(lines[:1]), [])]
-
-
-def json_list_rows(path: Path, what: str) -> Iterator[SourceRow]:
-    """The elements of a JSON file holding a list, each with the line it starts on and its position."""
-    text = read_text(require_file(path, what))
-    decoder = json.JSONDecoder()
-    i = len(text) - len(text.lstrip())
-    if not text.startswith("[", i):
-        raise AffectLLMError(f"{path}:1: expected a JSON list of {what} entries")
-    i += 1
-    line, counted, entry = 1, 0, 0
-    while True:
-        while i < len(text) and text[i] in " \t\r\n,":
-            i += 1
-        if i >= len(text):
-            raise AffectLLMError(f"{path}: unexpected end of file (the JSON list is not closed)")
-        if text[i] == "]":
-            return
-        try:
-            value, end = decoder.raw_decode(text, i)
-        except json.JSONDecodeError as err:
-            raise AffectLLMError(f"{path}:{err.lineno}: not valid JSON ({err.msg})") from None
-        line += text.count("\n", counted, i)
-        counted, entry = i, entry + 1
-        yield SourceRow(path, line, value, entry)
-        i = end
-
-
-def cell(row: SourceRow, column: str) -> str:
-    """A non-empty stripped value, or RowError naming the column."""
-    value = row.data.get(column)
-    if value is None or not str(value).strip():
-        raise RowError(f"missing value in column {column!r}")
-    return str(value).strip()
-
-
-def split_list_cell(text: str) -> list[str]:
-    """The items of a list-valued cell (open-vocabulary labels, speakers): "['happy', 'relieved']", "happy, relieved"
-    or "happy; relieved" -> ["happy", "relieved"]; an empty cell gives []."""
-    text = (text or "").strip()
-    if text.startswith("["):
-        try:
-            return [str(x).strip() for x in ast.literal_eval(text) if str(x).strip()]
-        except (ValueError, SyntaxError):
-            text = text.strip("[]")
-    return [p.strip(" '\"") for p in text.replace(";", ",").split(",") if p.strip(" '\"")]
 
 
 def inside(root: Path, relative: str) -> Path:
@@ -328,6 +198,58 @@ def written_samples(path: Path) -> dict[str, dict]:
 MAX_LEFT_OUT_LISTED = 10  # per reason; the rest are counted in the closing summary
 
 
+class _Tally:
+    """What became of each row: written, skipped with its error, or left out with its reason."""
+
+    def __init__(self, on_error: str, part: Path):
+        from collections import Counter
+
+        self.on_error, self.part = on_error, part
+        self.written = self.skipped = 0
+        self.left_out: Counter[str] = Counter()
+        self.seen: set[str] = set()
+
+    def sample(self, row: SourceRow, build: Callable[[SourceRow], dict | None]) -> dict | None:
+        """``build(row)``, or None for a row that is left out, skipped or yields nothing; under
+        ``--on-error fail`` a malformed row removes the partial manifest and stops the run."""
+        try:
+            sample = build(row)
+            if sample is not None and sample["id"] in self.seen:
+                raise RowError(f"duplicate id {sample['id']!r}")
+        except LeftOut as why:
+            reason = str(why)
+            self.left_out[reason] += 1
+            if self.left_out[reason] <= MAX_LEFT_OUT_LISTED:
+                print(f"left out {row.where}: {reason}", file=sys.stderr)
+            return None
+        except (RowError, KeyError, ValueError, TypeError) as err:
+            message = f"{row.where}: {err}"
+            if self.on_error == "fail":
+                self.part.unlink(missing_ok=True)
+                raise AffectLLMError(f"{message} (use --on-error skip to leave such rows out)") from None
+            print(f"skipped {message}", file=sys.stderr)
+            self.skipped += 1
+            return None
+        if sample is not None:
+            self.seen.add(sample["id"])
+        return sample
+
+    def summary(self, dataset: str, out: Path) -> str:
+        text = f"{dataset}: wrote {self.written} samples to {out} ({self.skipped} rows skipped"
+        if self.left_out:
+            text += (f", {sum(self.left_out.values())} left out: "
+                     + "; ".join(f"{n} {r}" for r, n in self.left_out.most_common()))
+        return text + ")"
+
+
+def _reuse_grounded(targets: "Targets", out: Path, part: Path, dataset: str) -> None:
+    """``--resume``: chains grounded earlier (in OUT or OUT.part) for the same template are kept."""
+    earlier = {**written_samples(out), **written_samples(part)}
+    # Only chains grounded for the same template are worth keeping; everything else is cheap to redo.
+    targets.reuse = {k: v for k, v in earlier.items() if v.get("chain") == "cues" and v.get("style") == targets.style}
+    print(f"{dataset}: resuming: {len(targets.reuse)} grounded samples already written are reused", file=sys.stderr)
+
+
 def convert(args: argparse.Namespace, rows: Iterable[SourceRow], build: Callable[[SourceRow], dict | None],
             dataset: str, targets: "Targets | None" = None) -> int:
     """Run ``build`` over ``rows`` and write the manifest; returns the exit code (1 when nothing was written).
@@ -337,56 +259,29 @@ def convert(args: argparse.Namespace, rows: Iterable[SourceRow], build: Callable
     counted). ``targets``, when given, adds its note on label-only samples to
     the closing summary.
     """
-    from collections import Counter
-
     from tqdm import tqdm
 
     out: Path = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
-    written = skipped = 0
-    left_out: Counter[str] = Counter()
-    seen: set[str] = set()
-    tmp = out.with_name(out.name + ".part")
-    if targets is not None and targets.grounder is not None and getattr(args, "resume", False):
-        earlier = {**written_samples(out), **written_samples(tmp)}
-        # Only chains grounded for the same template are worth keeping; everything else is cheap to redo.
-        targets.reuse = {k: v for k, v in earlier.items() if v.get("chain") == "cues" and v.get("style") == targets.style}
-        print(f"{dataset}: resuming: {len(targets.reuse)} grounded samples already written are reused", file=sys.stderr)
-    with tmp.open("w", encoding="utf-8") as fh:
+    part = out.with_name(out.name + ".part")
+    grounding = targets is not None and targets.grounder is not None
+    if grounding and getattr(args, "resume", False):
+        _reuse_grounded(targets, out, part, dataset)
+    tally = _Tally(args.on_error, part)
+    with part.open("w", encoding="utf-8") as fh:
         for row in tqdm(rows, desc=f"{dataset} -> {out.name}", unit="row", disable=not sys.stderr.isatty()):
-            try:
-                sample = build(row)
-                if sample is None:
-                    continue
-                if sample["id"] in seen:
-                    raise RowError(f"duplicate id {sample['id']!r}")
-            except LeftOut as why:
-                reason = str(why)
-                left_out[reason] += 1
-                if left_out[reason] <= MAX_LEFT_OUT_LISTED:
-                    print(f"left out {row.where}: {reason}", file=sys.stderr)
+            sample = tally.sample(row, build)
+            if sample is None:
                 continue
-            except (RowError, KeyError, ValueError, TypeError) as err:
-                message = f"{row.where}: {err}"
-                if args.on_error == "fail":
-                    tmp.unlink(missing_ok=True)
-                    raise AffectLLMError(f"{message} (use --on-error skip to leave such rows out)") from None
-                print(f"skipped {message}", file=sys.stderr)
-                skipped += 1
-                continue
-            seen.add(sample["id"])
             sample.setdefault("dataset", dataset)
             fh.write(json.dumps(sample, ensure_ascii=False) + "\n")
-            if targets is not None and targets.grounder is not None:
+            if grounding:
                 fh.flush()  # grounding is slow: keep what is done for --resume
-            written += 1
-            if args.limit is not None and written >= args.limit:
+            tally.written += 1
+            if args.limit is not None and tally.written >= args.limit:
                 break
-    tmp.replace(out)
-    summary = f"{dataset}: wrote {written} samples to {out} ({skipped} rows skipped"
-    if left_out:
-        summary += f", {sum(left_out.values())} left out: " + "; ".join(f"{n} {r}" for r, n in left_out.most_common())
-    print(summary + ")", file=sys.stderr)
+    part.replace(out)
+    print(tally.summary(dataset, out), file=sys.stderr)
     if targets is not None and targets.note():
         print(f"{dataset}: {targets.note()}", file=sys.stderr)
-    return 0 if written else 1
+    return 0 if tally.written else 1

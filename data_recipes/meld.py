@@ -34,9 +34,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .manifest import (VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments, cell, convert,
-                       emotion_words, find_media, label_valence, make_sample, split_csv_rows)
 from .context import Dialogues, Turn, add_context_argument, clip_if_found
+from .manifest import (VIDEO_EXTENSIONS, add_common_arguments, convert, emotion_words, find_media, label_valence,
+                       make_sample)
+from .rows import RowError, SourceRow, cell, split_csv_rows
 from .targets import Targets
 
 NAME = "meld"

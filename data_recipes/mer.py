@@ -49,8 +49,9 @@ from typing import Iterator
 from affectllm.dimensions import rated_fields, to_unit
 from affectllm.errors import AffectLLMError
 
-from .manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments,
-                       cell, convert, csv_rows, emotion_words, find_media, make_sample)
+from .manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, add_common_arguments, convert, emotion_words, find_media,
+                       make_sample)
+from .rows import RowError, SourceRow, cell, csv_rows
 from .targets import Targets
 
 NAME = "mer"

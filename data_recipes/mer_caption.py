@@ -39,9 +39,9 @@ from pathlib import Path
 
 from affectllm.errors import AffectLLMError
 
-from .manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments,
-                       cell, convert, csv_rows, description_sections, emotion_words, find_media,
-                       label_valence, make_sample, split_list_cell)
+from .manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, add_common_arguments, convert, description_sections,
+                       emotion_words, find_media, label_valence, make_sample)
+from .rows import RowError, SourceRow, cell, csv_rows, split_list_cell
 from .mer import read_subtitles
 from .targets import Targets
 

@@ -36,8 +36,8 @@ from pathlib import Path
 from affectllm.dimensions import rated_fields
 from affectllm.errors import AffectLLMError
 
-from .manifest import (VIDEO_EXTENSIONS, RowError, SourceRow, add_common_arguments, cell, convert,
-                       csv_header, csv_rows, find_media, make_sample, plain_name)
+from .manifest import VIDEO_EXTENSIONS, add_common_arguments, convert, find_media, make_sample, plain_name
+from .rows import RowError, SourceRow, cell, csv_header, csv_rows
 from .targets import Targets
 
 NAME = "mmsa"

@@ -32,8 +32,8 @@ from pathlib import Path
 
 from affectllm.dimensions import rated_fields, to_unit
 
-from .manifest import (LeftOut, RowError, SourceRow, add_common_arguments, cell, convert, csv_rows,
-                       emotion_words, inside, make_sample, plain_name, read_text, require_file)
+from .manifest import LeftOut, add_common_arguments, convert, emotion_words, inside, make_sample, plain_name
+from .rows import RowError, SourceRow, cell, csv_rows, read_text, require_file
 from .targets import Targets
 
 NAME = "msp-podcast"

@@ -113,12 +113,58 @@ def _plain(value: Any, budget: list[int]) -> Any:
     return value
 
 
-def decode_pickle(data: bytes) -> Any:
-    """Plain data from pickle bytes of the shapes above; raises ``_Refused`` for anything else."""
-    stack: list[Any] = []
-    memo: dict[int, Any] = {}
+# Opcodes that push their argument, a constant or an empty container.
+_LITERALS = frozenset({"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "SHORT_BINSTRING", "BINSTRING",
+                       "STRING", "SHORT_BINBYTES", "BINBYTES", "BINBYTES8", "BININT", "BININT1", "BININT2", "LONG1",
+                       "LONG4", "INT", "LONG", "BINFLOAT", "FLOAT"})
+_CONSTANTS = {"NONE": None, "NEWTRUE": True, "NEWFALSE": False}
+_EMPTY = {"EMPTY_DICT": dict, "EMPTY_LIST": list, "EMPTY_TUPLE": tuple}
+_CONTAINER_OPS = frozenset({"TUPLE1", "TUPLE2", "TUPLE3", "TUPLE", "LIST", "DICT", "APPEND", "APPENDS", "SETITEM",
+                            "SETITEMS"})
+_MEMO_OPS = frozenset({"MEMOIZE", "PUT", "BINPUT", "LONG_BINPUT", "GET", "BINGET", "LONG_BINGET"})
+_CALL_OPS = frozenset({"GLOBAL", "STACK_GLOBAL", "REDUCE", "BUILD"})
 
-    def pop_mark() -> list[Any]:
+
+class _Machine:
+    """The pickle stack machine restricted to the opcodes above; calls go to ``_reduce``/``_build``, which only
+    model the NumPy constructors, so nothing named in the file is ever imported or run."""
+
+    def __init__(self):
+        self.stack: list[Any] = []
+        self.memo: dict[int, Any] = {}
+
+    def run(self, data: bytes) -> Any:
+        for op, arg, _ in pickletools.genops(data):
+            if op.name == "STOP":
+                try:
+                    return _plain(self.stack.pop(), [MAX_NODES])
+                except RecursionError:
+                    raise _Refused("self-referencing structure") from None
+            self.step(op.name, arg)
+        raise _Refused("no STOP opcode")
+
+    def step(self, name: str, arg: Any) -> None:
+        if name in ("PROTO", "FRAME"):
+            return
+        if name in _LITERALS:
+            self.stack.append(arg)
+        elif name in _CONSTANTS:
+            self.stack.append(_CONSTANTS[name])
+        elif name == "MARK":
+            self.stack.append(_Mark())
+        elif name in _EMPTY:
+            self.stack.append(_EMPTY[name]())
+        elif name in _CONTAINER_OPS:
+            self.container(name)
+        elif name in _MEMO_OPS:
+            self.memory(name, arg)
+        elif name in _CALL_OPS:
+            self.call(name, arg)
+        else:
+            raise _Refused(f"opcode {name}")
+
+    def pop_mark(self) -> list[Any]:
+        stack = self.stack
         for i in range(len(stack) - 1, -1, -1):
             if isinstance(stack[i], _Mark):
                 items = stack[i + 1:]
@@ -126,68 +172,58 @@ def decode_pickle(data: bytes) -> Any:
                 return items
         raise _Refused("MARK missing")
 
-    for op, arg, _ in pickletools.genops(data):
-        name = op.name
-        if name in ("PROTO", "FRAME"):
-            continue
-        if name in ("SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "SHORT_BINSTRING", "BINSTRING",
-                    "STRING", "SHORT_BINBYTES", "BINBYTES", "BINBYTES8", "BININT", "BININT1", "BININT2", "LONG1",
-                    "LONG4", "INT", "LONG", "BINFLOAT", "FLOAT"):
-            stack.append(arg)
-        elif name in ("NONE", "NEWTRUE", "NEWFALSE"):
-            stack.append({"NONE": None, "NEWTRUE": True, "NEWFALSE": False}[name])
-        elif name == "MARK":
-            stack.append(_Mark())
-        elif name in ("EMPTY_DICT", "EMPTY_LIST", "EMPTY_TUPLE"):
-            stack.append({"EMPTY_DICT": {}, "EMPTY_LIST": [], "EMPTY_TUPLE": ()}[name])
-        elif name in ("TUPLE1", "TUPLE2", "TUPLE3"):
+    def container(self, name: str) -> None:
+        stack = self.stack
+        if name in ("TUPLE1", "TUPLE2", "TUPLE3"):
             n = int(name[-1])
             items = tuple(stack[-n:])
             del stack[-n:]
             stack.append(items)
         elif name == "TUPLE":
-            stack.append(tuple(pop_mark()))
+            stack.append(tuple(self.pop_mark()))
         elif name in ("LIST", "DICT"):
-            items = pop_mark()
+            items = self.pop_mark()
             stack.append(list(items) if name == "LIST" else dict(zip(items[::2], items[1::2])))
         elif name == "APPEND":
             value = stack.pop()
             stack[-1].append(value)
         elif name == "APPENDS":
-            items = pop_mark()
+            items = self.pop_mark()
             stack[-1].extend(items)
         elif name == "SETITEM":
             value, key = stack.pop(), stack.pop()
             stack[-1][key] = value
-        elif name == "SETITEMS":
-            items = pop_mark()
+        else:  # SETITEMS
+            items = self.pop_mark()
             stack[-1].update(zip(items[::2], items[1::2]))
-        elif name in ("MEMOIZE",):
-            memo[len(memo)] = stack[-1]
+
+    def memory(self, name: str, arg: Any) -> None:
+        if name == "MEMOIZE":
+            self.memo[len(self.memo)] = self.stack[-1]
         elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
-            memo[int(arg)] = stack[-1]
-        elif name in ("GET", "BINGET", "LONG_BINGET"):
-            stack.append(memo[int(arg)])
-        elif name in ("GLOBAL", "STACK_GLOBAL"):
-            if name == "GLOBAL":
-                module, attr = str(arg).split(" ", 1)
-            else:
-                attr, module = stack.pop(), stack.pop()
+            self.memo[int(arg)] = self.stack[-1]
+        else:
+            self.stack.append(self.memo[int(arg)])
+
+    def call(self, name: str, arg: Any) -> None:
+        stack = self.stack
+        if name == "GLOBAL":
+            module, attr = str(arg).split(" ", 1)
+            stack.append(_Global(module, attr))
+        elif name == "STACK_GLOBAL":
+            attr, module = stack.pop(), stack.pop()
             stack.append(_Global(str(module), str(attr)))
         elif name == "REDUCE":
             args = stack.pop()
             stack.append(_reduce(stack.pop(), args))
-        elif name == "BUILD":
+        else:  # BUILD
             state = stack.pop()
             stack.append(_build(stack.pop(), state))
-        elif name == "STOP":
-            try:
-                return _plain(stack.pop(), [MAX_NODES])
-            except RecursionError:
-                raise _Refused("self-referencing structure") from None
-        else:
-            raise _Refused(f"opcode {name}")
-    raise _Refused("no STOP opcode")
+
+
+def decode_pickle(data: bytes) -> Any:
+    """Plain data from pickle bytes of the shapes above; raises ``_Refused`` for anything else."""
+    return _Machine().run(data)
 
 
 def read_object_npz(path: Path) -> dict[str, Any]:

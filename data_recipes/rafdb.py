@@ -28,8 +28,8 @@ from pathlib import Path
 from affectllm.errors import AffectLLMError
 
 from .expcot import expllm_record, read_au_table
-from .manifest import (RowError, SourceRow, add_common_arguments, convert, emotion_words, label_valence,
-                       make_sample, plain_name, read_text)
+from .manifest import add_common_arguments, convert, emotion_words, label_valence, make_sample, plain_name
+from .rows import RowError, SourceRow, read_text
 from .targets import Targets
 
 NAME = "rafdb"

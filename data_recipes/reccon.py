@@ -37,8 +37,8 @@ from pathlib import Path
 from affectllm.errors import AffectLLMError
 
 from .context import Turn, add_context_argument, previous_turns
-from .manifest import (RowError, SourceRow, add_common_arguments, convert, emotion_words,
-                       label_valence, make_sample, read_text)
+from .manifest import add_common_arguments, convert, emotion_words, label_valence, make_sample
+from .rows import RowError, SourceRow, read_text
 
 NAME = "reccon"
 ALIASES: dict[str, dict] = {}

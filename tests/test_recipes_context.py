@@ -13,7 +13,7 @@ from recipe_helpers import assert_media_resolve, media, put, recipe, write  # no
 
 from affectllm.cli import main
 from affectllm.eval import evaluate
-from affectllm.recipes.manifest import read_text
+from affectllm.recipes.rows import read_text
 
 REAL_MELD = Path(__file__).resolve().parents[2] / "shared" / "data" / "meld"
 
