@@ -6,7 +6,7 @@ test_recipes_dialogue.py.
 
 import json
 
-from recipe_helpers import media, put, recipe, target, write  # noqa: F401
+from recipe_helpers import put, recipe, target, write
 
 from affectllm.cli import build_parser, main
 from affectllm.reasoning import parse_output

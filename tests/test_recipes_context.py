@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from recipe_helpers import assert_media_resolve, media, put, recipe, write  # noqa: F401
+from recipe_helpers import assert_media_resolve, put, recipe, write
 
 from affectllm.cli import main
 from affectllm.eval import evaluate

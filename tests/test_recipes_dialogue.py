@@ -8,7 +8,7 @@ the AvaMERG reader; see each converter's docstring for files and commits.
 import json
 
 import pytest
-from recipe_helpers import assert_media_resolve, media, put, recipe, target, user_text, write  # noqa: F401
+from recipe_helpers import assert_media_resolve, put, recipe, target, user_text, write
 
 from affectllm.reasoning import parse_output
 

@@ -7,7 +7,7 @@ rows are ours.
 import json
 
 import pytest
-from recipe_helpers import media, put, recipe, user_text, write  # noqa: F401
+from recipe_helpers import put, recipe, user_text, write
 
 from affectllm.cli import main
 from affectllm.dimensions import unit_targets

@@ -6,7 +6,7 @@ data_list/anno_json/*.json) and the AffectNet release; see each converter's docs
 
 import json
 
-from recipe_helpers import media, put, recipe, target, user_text, write  # noqa: F401
+from recipe_helpers import put, recipe, target, user_text, write
 
 from affectllm.reasoning import parse_output
 

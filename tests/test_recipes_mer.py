@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 import pytest
-from recipe_helpers import assert_media_resolve, media, put, recipe, target, user_text, write  # noqa: F401
+from recipe_helpers import assert_media_resolve, put, recipe, target, user_text, write
 
 from affectllm.cli import main
 from affectllm.reasoning import parse_output
