@@ -36,7 +36,7 @@ from affectllm.config import Config
 from affectllm.eval import EvalOptions, evaluate
 from affectllm.pretrained import AffectLLM
 from affectllm.training.dataset import read_manifest
-from affectllm.training.distributed import DistInfo
+from affectllm.distributed import Rank
 from affectllm.training.generation_eval import GenerationEval
 
 GOAL_WAF = 0.50
@@ -59,7 +59,7 @@ def generate(model: AffectLLM, cfg: Config, dev: Path, limit: int, batch_size: i
     cfg.train.eval_manifest, cfg.train.eval_limit = str(dev), limit
     cfg.train.eval_batch_size, cfg.train.eval_max_new_tokens = batch_size, max_new_tokens
     cfg.train.eval_task, cfg.train.deepspeed = "closed", None
-    evaluator = GenerationEval(cfg, DistInfo(0, 0, 1, torch.device("cpu")))
+    evaluator = GenerationEval(cfg, Rank())
     start = time.perf_counter()
     records = evaluator.answers(model)
     seconds = time.perf_counter() - start

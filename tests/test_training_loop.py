@@ -75,7 +75,7 @@ def test_task_metric_is_logged_during_training_and_rises(run):
 def test_best_checkpoint_is_the_best_logged_step_and_scores_the_same_again(run, tiny_checkpoint):
     from affectllm.pretrained import AffectLLM
     from affectllm.training.generation_eval import GenerationEval
-    from affectllm.training.distributed import DistInfo
+    from affectllm.distributed import Rank
     from affectllm.training.run_log import read_metrics
 
     cfg, summary, run_dir, _ = run
@@ -87,9 +87,7 @@ def test_best_checkpoint_is_the_best_logged_step_and_scores_the_same_again(run, 
     assert [s["per_epoch"] for s in record["data"]] == [16, 48]  # 64 samples a epoch, weights 1:3
     # the saved best model answers the held-out set exactly as it did during training
     model = AffectLLM.from_checkpoint(run_dir / "best", trusted=[tiny_checkpoint])
-    import torch
-
-    again = GenerationEval(cfg, DistInfo(0, 0, 1, torch.device("cpu")))(model)
+    again = GenerationEval(cfg, Rank())(model)
     assert again["score"] == pytest.approx(evals[best_step])
 
 

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from affectllm.caption.inputs import CaptionItem
 from affectllm.caption.loader import PreparedBatch, Preparer, failure_message, prepare_batch, prepared_batches
 from affectllm.caption.parts import done_ids, done_marker, list_parts, part_path
-from affectllm.caption.ranks import Rank
+from affectllm.distributed import Rank
 from affectllm.caption.writer import RecordWriter
 from affectllm.records import ResultRecord
 
@@ -187,7 +187,7 @@ def plan_captioning(items: list[CaptionItem], out: str | Path, rank: Rank | None
     those files holds a line that is not a record."""
     rank = rank or Rank()
     out = Path(out)
-    own = part_path(out, rank.rank, rank.world) if rank.sharded else out
+    own = part_path(out, rank.rank, rank.world_size) if rank.sharded else out
     done, failed = done_ids(out, own, retry_failed)  # validates OUT and the parts even when overwriting
     mine = rank.take(items)
     if overwrite:
@@ -213,7 +213,7 @@ def run_captioning(items: list[CaptionItem], backend: CaptionBackend, out: str |
             stale.unlink()
     todo = plan.todo
     summary = CaptionSummary(inputs=len(plan.mine), skipped=len(plan.mine) - len(todo), retried=plan.retried)
-    marker = done_marker(out, rank.rank, rank.world)
+    marker = done_marker(out, rank.rank, rank.world_size)
     marker.unlink(missing_ok=True)
 
     preparer = backend.preparer() if hasattr(backend, "caption_batch") else None
@@ -223,7 +223,7 @@ def run_captioning(items: list[CaptionItem], backend: CaptionBackend, out: str |
         batches = (PreparedBatch(todo[i:i + batch_size], good=todo[i:i + batch_size])
                    for i in range(0, len(todo), max(1, batch_size)))
     bar = tqdm(total=len(todo), unit="clip", disable=not progress, file=sys.stderr, dynamic_ncols=True,
-               desc=f"rank {rank.rank}/{rank.world}" if rank.sharded else "caption")
+               desc=f"rank {rank.rank}/{rank.world_size}" if rank.sharded else "caption")
     try:
         with RecordWriter(plan.own, overwrite=plan.overwrite) as writer:
             for work in _timed(batches, summary):

@@ -20,8 +20,7 @@ from affectllm.caption.inputs import CaptionItem
 from affectllm.caption.loader import failure_message
 from affectllm.caption.lock import OutputLock
 from affectllm.caption.parts import MergeResult, all_shards_done, list_parts, merge_parts, part_path
-from affectllm.caption.ranks import (Rank, barrier, current_rank, destroy_process_group, device_for,
-                                     init_process_group)
+from affectllm.distributed import Rank, barrier, caption_rank, join_caption_group, leave_group
 from affectllm.caption.writer import latest_records, read_records
 from affectllm.errors import AffectLLMError
 
@@ -38,7 +37,7 @@ class JobResult:
 def _gather_summaries(rank: Rank, summary: CaptionSummary) -> CaptionSummary:
     import torch.distributed as dist
 
-    gathered = [None] * rank.world if rank.is_main else None
+    gathered = [None] * rank.world_size if rank.is_main else None
     dist.gather_object(summary, gathered, dst=0)
     if not rank.is_main:
         return summary
@@ -52,7 +51,8 @@ def load_backend_or_fail(make_backend: Callable[[str | None], object], rank: Ran
     """The backend, or one AffectLLMError line: a bad model, LLM or prompt stops the run before the first clip
     instead of becoming an error record for every input."""
     try:
-        return make_backend(device_for(rank))
+        device = rank.device  # a GPU per rank; on the CPU the model stays where it loads
+        return make_backend(str(device) if device.type == "cuda" else None)
     except AffectLLMError:
         raise
     except Exception as err:
@@ -77,9 +77,9 @@ def run_job(items: list[CaptionItem], out: str | Path, make_backend: Callable[[s
     and reads every output file (a file that is not ours is refused), so setup mistakes end
     the run at once with one AffectLLMError line and nothing written."""
     out = Path(out)
-    rank = current_rank(shard)
-    init_process_group(rank)
-    own = part_path(out, rank.rank, rank.world) if rank.sharded else out
+    rank = caption_rank(shard)
+    join_caption_group(rank)
+    own = part_path(out, rank.rank, rank.world_size) if rank.sharded else out
     try:
         with OutputLock(own):
             if overwrite and rank.launched:
@@ -88,7 +88,7 @@ def run_job(items: list[CaptionItem], out: str | Path, make_backend: Callable[[s
                     for part in list_parts(out):
                         if part != own:
                             part.unlink()
-                barrier(rank)
+                barrier()
             plan = plan_captioning(items, out, rank, overwrite, retry_failed)  # its torn tail is ours to cut now
             backend = load_backend_or_fail(make_backend, rank)
             summary = run_captioning(items, backend, out, batch_size=batch_size, progress=progress and
@@ -101,23 +101,24 @@ def run_job(items: list[CaptionItem], out: str | Path, make_backend: Callable[[s
                 _account(summary, out, items)
         if rank.launched:
             result.summary = _gather_summaries(rank, summary)
-            barrier(rank)
+            barrier()
             if rank.is_main:
                 with OutputLock(out):
                     result.merged = merge_parts(out, order)
                 _account(result.summary, out, items)
-        elif rank.sharded and all_shards_done(out, rank.world):
+        elif rank.sharded and all_shards_done(out, rank.world_size):
             lock = OutputLock(out)
             if lock.acquire():  # the last shards to finish race for the merge; one does it
                 try:
-                    if all_shards_done(out, rank.world):
+                    if all_shards_done(out, rank.world_size):
                         result.merged = merge_parts(out, order)
                         _account(summary, out, items)
                 finally:
                     lock.release()
         return result
     finally:
-        destroy_process_group(rank)
+        if rank.launched:
+            leave_group()
 
 
 def _has_repeats(out: Path) -> bool:

@@ -31,7 +31,7 @@ import torch
 from affectllm.config import Config
 from affectllm.errors import ConfigError
 from affectllm.training.dataset import read_manifest
-from affectllm.training.distributed import DistInfo
+from affectllm.distributed import Rank
 
 GOLD_FIELD = {"closed": "label", "basic": "label", "ov": "emotions", "sentiment": "valence"}
 
@@ -55,7 +55,7 @@ def choose_task(task: str, samples: list[dict], manifest: Path) -> str:
 class GenerationEval:
     """Generation and scoring on ``train.eval_manifest`` for one training run."""
 
-    def __init__(self, cfg: Config, info: DistInfo):
+    def __init__(self, cfg: Config, info: Rank):
         from affectllm.eval import MAIN_METRIC, EvalOptions
 
         t = cfg.train
@@ -69,7 +69,7 @@ class GenerationEval:
         self.batch_size, self.max_new_tokens = t.eval_batch_size, t.eval_max_new_tokens
         self.info = info
         # ZeRO-3 partitions the weights: every rank must run the same number of forward passes
-        self.synced = bool(t.deepspeed) and info.distributed
+        self.synced = bool(t.deepspeed) and info.sharded
 
     @property
     def description(self) -> str:
@@ -105,7 +105,7 @@ class GenerationEval:
         from affectllm.eval import evaluate
 
         records = self.answers(model)
-        if dist.is_initialized() and self.info.distributed:
+        if dist.is_initialized() and self.info.sharded:
             gathered: list[list[dict]] = [[] for _ in range(self.info.world_size)]
             dist.all_gather_object(gathered, records)
             records = [r for part in gathered for r in part]

@@ -22,7 +22,7 @@ from typing import Any
 
 from affectllm.append_log import LogAppender, read_log
 from affectllm.config import Config, save_config
-from affectllm.training.distributed import DistInfo
+from affectllm.distributed import Rank
 
 METRICS_FILE = "metrics.jsonl"
 
@@ -47,7 +47,7 @@ def environment() -> dict[str, Any]:
             "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
 
 
-def write_run_info(run_dir: Path, cfg: Config, info: DistInfo) -> None:
+def write_run_info(run_dir: Path, cfg: Config, info: Rank) -> None:
     """Resolved config and environment, written by rank 0 when the run starts."""
     if not info.is_main:
         return
@@ -66,7 +66,7 @@ def read_metrics(run_dir: str | Path) -> list[dict]:
 
 
 class RunLogger:
-    def __init__(self, run_dir: Path, cfg: Config, info: DistInfo, total_steps: int, start_step: int):
+    def __init__(self, run_dir: Path, cfg: Config, info: Rank, total_steps: int, start_step: int):
         from tqdm.auto import tqdm
 
         self.info = info

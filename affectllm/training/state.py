@@ -35,7 +35,7 @@ import torch
 from affectllm.append_log import fsync_dir
 from affectllm.checkpoint import FUSION_FILE, load_trained_weights, read_weights, save_checkpoint
 from affectllm.errors import AffectLLMError
-from affectllm.training.distributed import DistInfo, barrier
+from affectllm.distributed import Rank, barrier
 
 CHECKPOINTS_DIR = "checkpoints"
 LATEST = "latest"
@@ -154,7 +154,7 @@ def _gathered(model, engine):
     return deepspeed.zero.GatheredParameters(list({id(p): p for p in params}.values()), modifier_rank=None)
 
 
-def save_model_weights(model, engine, out: Path, info: DistInfo) -> None:
+def save_model_weights(model, engine, out: Path, info: Rank) -> None:
     """The inference checkpoint part (rank 0 writes; every rank joins a ZeRO-3 gather)."""
     with _gathered(model, engine):
         if info.is_main:
@@ -162,7 +162,7 @@ def save_model_weights(model, engine, out: Path, info: DistInfo) -> None:
 
 
 def save_training_checkpoint(run_dir: Path, state: TrainerState, model, engine, optimizer, scheduler,
-                             info: DistInfo, keep: int) -> Path:
+                             info: Rank, keep: int) -> Path:
     """Write a complete checkpoint for ``state.step``; returns its folder. Every rank must call it."""
     root = Path(run_dir) / CHECKPOINTS_DIR
     name = checkpoint_name(state.step)
@@ -246,7 +246,7 @@ def find_checkpoint(run_dir: Path, skipped: list[tuple[Path, str]] | None = None
     return None
 
 
-def load_training_checkpoint(ckpt: Path, model, engine, optimizer, scheduler, info: DistInfo) -> TrainerState:
+def load_training_checkpoint(ckpt: Path, model, engine, optimizer, scheduler, info: Rank) -> TrainerState:
     """Restore weights, optimizer, scheduler and this rank's RNG from ``ckpt``; returns the trainer state."""
     problem = checkpoint_problem(ckpt)
     if problem is not None:

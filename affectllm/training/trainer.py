@@ -25,7 +25,7 @@ from affectllm.errors import AffectLLMError, ConfigError
 from affectllm.model import AffectModel
 from affectllm.processor import IGNORE_INDEX
 from affectllm.training.dataset import ManifestDataset, TrainCollator, build_training_data, read_manifest
-from affectllm.training.distributed import (DistInfo, barrier, init_distributed, mean_across_ranks,
+from affectllm.distributed import (Rank, barrier, join_training_group, mean_across_ranks,
                                             sum_across_ranks)
 from affectllm.training.feature_cache import INDEX_FILE, FeatureCache, cache_signature
 from affectllm.training.loss import AnswerLoss
@@ -232,7 +232,7 @@ def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
     return summary
 
 
-def open_run(cfg: Config, resume: str | bool) -> tuple[list, DistInfo, Path, Path | None, list[tuple[Path, str]]]:
+def open_run(cfg: Config, resume: str | bool) -> tuple[list, Rank, Path, Path | None, list[tuple[Path, str]]]:
     """Check the training manifests, join the process group, find the checkpoint to resume (reporting the newer
     folders passed over) and write the run's config and environment. Returns (sources, info, run_dir, checkpoint,
     skipped)."""
@@ -244,7 +244,7 @@ def open_run(cfg: Config, resume: str | bool) -> tuple[list, DistInfo, Path, Pat
         if not Path(source.path).is_file():
             raise ConfigError(f"config key '{key}': manifest {source.path} not found (relative paths are tried from "
                               "the config's folder, then the working directory)")
-    info = init_distributed(bool(cfg.train.deepspeed))
+    info = join_training_group(bool(cfg.train.deepspeed))
     run_dir = Path(cfg.train.output_dir)
     ckpt, skipped = _resume_checkpoint(run_dir, resume)
     if info.is_main:
@@ -255,7 +255,7 @@ def open_run(cfg: Config, resume: str | bool) -> tuple[list, DistInfo, Path, Pat
     return sources, info, run_dir, ckpt, skipped
 
 
-def prepare_engine(cfg: Config, info: DistInfo, model, loss_module, groups: list[dict], total_steps: int):
+def prepare_engine(cfg: Config, info: Rank, model, loss_module, groups: list[dict], total_steps: int):
     """Optimizer, schedule and the wrapper ``loss_module`` trains in: a DeepSpeed engine (``train.deepspeed``),
     DDP (several plain-torch processes) or nothing. Returns (engine, ddp, optimizer, scheduler, device)."""
     t = cfg.train
@@ -275,7 +275,7 @@ def prepare_engine(cfg: Config, info: DistInfo, model, loss_module, groups: list
     model.to(device)
     optimizer = build_optimizer(groups)
     scheduler = build_scheduler(optimizer, t, total_steps)
-    if info.distributed:
+    if info.sharded:
         from torch.nn.parallel import DistributedDataParallel
 
         # a sample without one modality leaves that pooling branch unused
@@ -331,7 +331,7 @@ def _resume_checkpoint(run_dir: Path, resume: str | bool) -> tuple[Path | None, 
     return path, skipped
 
 
-def _save_final(run_dir: Path, model, engine, info: DistInfo, record: dict, name: str = FINAL_DIR) -> Path:
+def _save_final(run_dir: Path, model, engine, info: Rank, record: dict, name: str = FINAL_DIR) -> Path:
     """An inference checkpoint ``run_dir/name`` with its ``training.json``, replacing the previous one atomically."""
     final, tmp = run_dir / name, run_dir / f".tmp-{name}"
     if info.is_main:
@@ -353,7 +353,7 @@ def _training_record(run_record: dict, state: TrainerState, evaluation: dict | N
             if state.best_step else None}
 
 
-def _evaluate_and_keep_best(evaluator, model, engine, state: TrainerState, run_dir: Path, info: DistInfo, log,
+def _evaluate_and_keep_best(evaluator, model, engine, state: TrainerState, run_dir: Path, info: Rank, log,
                             run_record: dict) -> dict:
     """Generate and score on the eval manifest; a new best score saves ``run_dir/best`` (every rank joins)."""
     scores = evaluator(model)
@@ -368,7 +368,7 @@ def _evaluate_and_keep_best(evaluator, model, engine, state: TrainerState, run_d
 
 
 @torch.no_grad()
-def evaluate_loss(forward, model, cfg: Config, info: DistInfo, device: torch.device) -> float:
+def evaluate_loss(forward, model, cfg: Config, info: Rank, device: torch.device) -> float:
     """Token-weighted loss over the eval manifest, sharded over ranks (padding repeats are counted once more)."""
     from torch.utils.data import DataLoader
     from tqdm.auto import tqdm

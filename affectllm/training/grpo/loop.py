@@ -23,7 +23,7 @@ import torch
 from affectllm.config import Config, config_to_dict
 from affectllm.errors import ConfigError
 from affectllm.training.dataset import build_training_data
-from affectllm.training.distributed import sum_across_ranks
+from affectllm.distributed import sum_across_ranks
 from affectllm.training.grpo.objective import GRPOLoss
 from affectllm.training.grpo.reward_eval import RewardEval, append_eval, render
 from affectllm.training.grpo.rollout import Rollout, rollout
@@ -85,7 +85,7 @@ def train_grpo(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
     forward = engine if engine is not None else (ddp or loss_module)
     on_model = engine if engine is not None else loss_module  # runs fn(model) inside the wrapper's forward
     trainable = [p for g in groups for p in g["params"]]
-    synced = bool(engine is not None and engine.zero_optimization_stage() == 3 and info.distributed)
+    synced = bool(engine is not None and engine.zero_optimization_stage() == 3 and info.sharded)
     evals: dict[int, dict] = {}
     if evaluator is not None and state.step == 0:
         evals[0] = _evaluate(evaluator, on_model, model, device, 0, run_dir, info, log)

@@ -18,7 +18,7 @@ import torch
 
 from affectllm.append_log import LogAppender, read_log
 from affectllm.training.dataset import ManifestDataset, TrainCollator, read_manifest
-from affectllm.training.distributed import DistInfo, sum_across_ranks
+from affectllm.distributed import Rank, sum_across_ranks
 from affectllm.training.grpo.rewards import RewardContext, score
 from affectllm.training.grpo.rollout import read_completions, sample_completions
 
@@ -28,7 +28,7 @@ EVAL_FILE = "grpo_eval.jsonl"
 class RewardEval:
     """Greedy answers on the held-out manifest, scored by the rewards of the run."""
 
-    def __init__(self, cfg, info: DistInfo, model, ctx: RewardContext, names: list[str], open_cache):
+    def __init__(self, cfg, info: Rank, model, ctx: RewardContext, names: list[str], open_cache):
         t = cfg.train
         self.manifest = Path(t.eval_manifest)
         samples = read_manifest(self.manifest)
@@ -38,7 +38,7 @@ class RewardEval:
         self.collate = TrainCollator(model.processor, padding_side="left")
         self.settings, self.ctx, self.names, self.info = t.grpo, ctx, names, info
         self.batch_size = t.eval_batch_size
-        self.synced = bool(t.deepspeed) and info.distributed
+        self.synced = bool(t.deepspeed) and info.sharded
 
     @property
     def description(self) -> str:
