@@ -110,11 +110,27 @@ def test_face_clip_gives_emotions_explanation_and_evidence(client, tmp_path):
     for modality in ("visual", "acoustic", "lexical"):
         assert f"affect-cue-{modality}" in reasoning
     assert ">happy</mark>" in transcript and ">wonderful</mark>" in transcript
-    # 16 frames sampled (a 4 s clip is one window), 8 shown; each is the 328x240 frame plus the 150 px bar panel.
+    # 16 frames sampled (a 4 s clip is one window), 8 shown; each is the 328x240 frame plus the bar panel, which is
+    # taller than the frame (seven bars and the cited cue's name), over a band for the gallery's caption
+    from affectllm.demo.frames_view import CAPTION_BAND_PX, PANEL_W, ROW_H, TOP_Y
+    from affectllm.demo.prosody_plot import HEIGHT_PX, WIDTH_PX
+
     assert len(gallery) == 8
-    assert all(Image.open(g["image"]).size == (328 + 150, 240) for g in gallery)
-    assert Image.open(plot).size == (900, 380)
+    assert all(Image.open(g["image"]).size == (328 + PANEL_W, TOP_Y + 10 * ROW_H + CAPTION_BAND_PX) for g in gallery)
+    assert Image.open(plot).size == (WIDTH_PX, HEIGHT_PX)
     assert "timeline of emotions per window" in timeline and "timeline" not in rec
+
+
+def test_the_explain_endpoint_names_its_outputs(client):
+    from affectllm.demo.ui import OUTPUT_NAMES
+
+    api = client.view_api(return_format="dict", print_info=False)
+    assert list(api["named_endpoints"]) == ["/explain"]  # the example loader stays private
+    endpoint = api["named_endpoints"]["/explain"]
+    assert [p["label"] for p in endpoint["parameters"]] == ["Video clip", "Audio clip", "Text (used when no clip is "
+                                                             "given)", "Subtitle (optional; analysed instead of the "
+                                                             "transcript)"]
+    assert [r["label"].split(":")[0] for r in endpoint["returns"]] == list(OUTPUT_NAMES)
 
 
 def test_bad_uploads_get_a_clear_message_and_the_server_keeps_serving(client, server, tmp_path):
@@ -185,6 +201,9 @@ def test_page_renders_an_example_in_headless_chromium(server, tmp_path):
         assert rendered, browser.evaluate("document.body.innerText.slice(0, 500)")
         assert browser.wait_for("[...document.querySelectorAll('#affect-ev-face img')].some(i => i.naturalWidth > 0)",
                                 timeout=20)
+        # the timeline sits with the chips, above the evidence panels
+        assert browser.evaluate("document.querySelector('.affect-timeline').getBoundingClientRect().top < "
+                                "document.querySelector('#affect-ev-face').getBoundingClientRect().top")
         time.sleep(1.0)  # let images decode before the shot
         browser.screenshot(shot)
     # No calls out: everything the page fetched came from the demo itself.

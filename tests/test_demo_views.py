@@ -76,16 +76,24 @@ def test_shown_frames_spread_over_the_clip():
 
 
 def test_annotated_frame_draws_the_box_and_bars():
-    from affectllm.demo.frames_view import BOX_COLOUR, PANEL_W, TOP_COLOUR, annotate_frame
+    from affectllm.demo.frames_view import (BOX_COLOUR, CAPTION_BAND_PX, CITED_COLOUR, NAME_W, PANEL_W, ROW_H,
+                                            TOP_COLOUR, TOP_Y, annotate_frame)
 
     frame = np.zeros((100, 120, 3), np.uint8)
     probs = {"angry": 0.0, "disgust": 0.0, "fear": 0.0, "happy": 0.9, "sad": 0.0, "surprise": 0.0, "neutral": 0.1}
-    image = np.asarray(annotate_frame(frame, {"t": 1.0, "face": True, "box": [30, 40, 80, 90], "expression": probs}))
-    assert image.shape == (150, 120 + PANEL_W, 3)
+    cue = {"t": 1.0, "face": True, "box": [30, 40, 80, 90], "expression": probs}
+    image = np.asarray(annotate_frame(frame, cue))
+    # the panel is taller than a small frame: seven rows of bars and room for the cited cue's name
+    assert image.shape == (TOP_Y + 10 * ROW_H + CAPTION_BAND_PX, 120 + PANEL_W, 3)
     assert tuple(image[65, 30]) == BOX_COLOUR  # left edge of the box, mid-height
     assert tuple(image[90, 55]) == BOX_COLOUR  # bottom edge
-    happy_row_y = 28 + 3 * 17 + 7  # 4th expression row, inside its bar
-    assert tuple(image[happy_row_y, 120 + 68]) == TOP_COLOUR
+    happy_row_y = TOP_Y + 3 * ROW_H + 9  # 4th expression row, inside its bar
+    assert tuple(image[happy_row_y, 120 + 8 + NAME_W + 2]) == TOP_COLOUR
+    assert CITED_COLOUR not in {tuple(p) for p in image.reshape(-1, 3)}
+    cited = np.asarray(annotate_frame(frame, cue, cited="eyes wide open"))
+    assert tuple(cited[50, 1]) == CITED_COLOUR  # the border of a frame behind the cited cue
+    # the cue's name is written (in the cited colour) under the bars
+    assert (cited[TOP_Y + 7 * ROW_H:, 120:] == CITED_COLOUR).all(axis=-1).any()
 
 
 CUES = {
@@ -155,7 +163,7 @@ def test_checkpoint_model_answers_and_the_cue_extractors_supply_the_evidence(tin
     import affectllm.media
     import affectllm.processor
     from affectllm.demo.engine import DemoEngine
-    from affectllm.demo.ui import render
+    from affectllm.demo.ui import panel_update, render
 
     engine = DemoEngine(str(tiny_checkpoint))  # loads once, here
     # an upload is decoded once: the cue extractors, the timeline and the model read the same clip
@@ -171,5 +179,7 @@ def test_checkpoint_model_answers_and_the_cue_extractors_supply_the_evidence(tin
     assert [h["word"] for h in rec.cues["text"]["hits"]] == ["furious"]  # evidence from the lexical cues
     status, chips, reasoning, gallery, plot, transcript, timeline, record_json = render(analysis, engine)
     assert gallery == [] and plot is None and timeline == ""  # typed text: no frames, no voice, no timeline
+    # the page hides the face and voice panels of typed text and keeps the words
+    assert [panel_update(v)["visible"] for v in (gallery, plot, transcript)] == [False, False, True]
     assert ">furious</mark>" in transcript
     assert f'"model": "{tiny_checkpoint}"' in record_json

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+OPENING_BLACK_S = 0.125  # s, the black frames Megamind.avi opens on (three at 24 fps)
+
+
 @dataclass(frozen=True)
 class Example:
     name: str
@@ -47,13 +50,21 @@ def examples_dir() -> Path:
 
 
 def _write(example: Example, target: Path) -> None:
-    from affectllm.media.synthetic import speak, write_face_clip
+    from affectllm.media.synthetic import _ffmpeg, speak, write_face_clip
 
     fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix, dir=target.parent)
     os.close(fd)
     try:
         if example.kind == "video":
-            write_face_clip(tmp, example.speech, seconds=example.seconds, pitch=example.pitch, rate=example.rate)
+            raw = Path(tmp).with_name(Path(tmp).stem + ".raw" + target.suffix)
+            try:
+                write_face_clip(raw, example.speech, seconds=example.seconds + OPENING_BLACK_S, pitch=example.pitch,
+                                rate=example.rate)
+                # a player shows a clip's first frame until it plays: start on the face, not on the black lead-in
+                _ffmpeg("-ss", f"{OPENING_BLACK_S}", "-i", str(raw), "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                        "-c:a", "aac", tmp)
+            finally:
+                raw.unlink(missing_ok=True)
         else:
             speak(tmp, example.speech, pitch=example.pitch, rate=example.rate)
         os.chmod(tmp, 0o644)  # mkstemp makes it private; an example is meant to be read

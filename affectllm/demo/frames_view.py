@@ -10,13 +10,19 @@ shows the frames behind that cue, each captioned with it and framed in
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from affectllm.cues.face_expression import EXPRESSIONS
 
 MAX_SHOWN = 8  # frames in the gallery; evenly spread over the clip
-PANEL_W = 150  # px, bar panel to the right of each frame
+PANEL_W = 190  # px, bar panel to the right of each frame
+TOP_Y, ROW_H = 32, 22  # px, first expression row and row pitch in the panel
+NAME_W = 74  # px, expression names left of their bars
+CAPTION_BAND_PX = 30  # blank strip at the bottom, where the gallery lays each frame's caption
+FONT_PX, SMALL_PX = 17, 15  # readable where the gallery shows a frame at its own size (two per row)
 BOX_COLOUR = (40, 220, 90)
 CITED_COLOUR = (235, 140, 20)  # border of a frame behind a cited face cue
 BAR_COLOUR, TOP_COLOUR = (150, 160, 175), (40, 160, 90)
@@ -56,32 +62,34 @@ def annotate_frame(frame: np.ndarray, cue: dict, cited: str | None = None) -> Im
     ``cited``: the cited face cue this frame stands behind (drawn as a border and named under the bars).
     """
     h, w = frame.shape[:2]
-    canvas = Image.new("RGB", (w + PANEL_W, max(h, 150)), (250, 250, 252))
+    bottom = TOP_Y + len(EXPRESSIONS) * ROW_H
+    canvas = Image.new("RGB", (w + PANEL_W, max(h, bottom + 3 * ROW_H) + CAPTION_BAND_PX), (250, 250, 252))
     canvas.paste(Image.fromarray(frame), (0, 0))
     draw = ImageDraw.Draw(canvas)
-    font, small = _font(14), _font(12)
-    draw.text((w + 8, 4), f"t = {cue['t']:.2f} s", fill=(30, 30, 40), font=font)
+    font, small = _font(FONT_PX), _font(SMALL_PX)
+    draw.text((w + 8, 6), f"t = {cue['t']:.2f} s", fill=(30, 30, 40), font=font)
     if cited:
         draw.rectangle((0, 0, w - 1, h - 1), outline=CITED_COLOUR, width=4)
-        draw.text((w + 8, 28 + len(EXPRESSIONS) * 17 + 2), "cited", fill=CITED_COLOUR, font=font)
+        for k, line in enumerate(textwrap.wrap(f"cited: {cited}", 20)[:3]):
+            draw.text((w + 8, bottom + 4 + k * (SMALL_PX + 3)), line, fill=CITED_COLOUR, font=small)
     if not cue.get("face"):
-        draw.text((w + 8, 28), "no face found", fill=(160, 60, 60), font=font)
+        draw.text((w + 8, TOP_Y), "no face found", fill=(160, 60, 60), font=font)
         return canvas
     x0, y0, x1, y1 = cue["box"]
     draw.rectangle((x0, y0, x1, y1), outline=BOX_COLOUR, width=3)
     probs = cue["expression"]
     top = max(probs, key=probs.get)
     label = f"{top} {probs[top]:.2f}"
-    ty = max(0.0, y0 - 18)
-    draw.rectangle((x0, ty, x0 + 8 * len(label) + 6, ty + 17), fill=BOX_COLOUR)
-    draw.text((x0 + 3, ty + 1), label, fill=(10, 10, 10), font=small)
-    bar_x, bar_w, row = w + 66, PANEL_W - 74, 17
+    ty = max(0.0, y0 - SMALL_PX - 5)
+    draw.rectangle((x0, ty, x0 + draw.textlength(label, font=small) + 8, ty + SMALL_PX + 4), fill=BOX_COLOUR)
+    draw.text((x0 + 4, ty + 1), label, fill=(10, 10, 10), font=small)
+    bar_x, bar_w = w + 8 + NAME_W, PANEL_W - NAME_W - 16
     for i, name in enumerate(EXPRESSIONS):
-        y = 28 + i * row
+        y = TOP_Y + i * ROW_H
         p = float(probs.get(name, 0.0))
         draw.text((w + 8, y), name, fill=(40, 40, 50), font=small)
-        draw.rectangle((bar_x, y + 3, bar_x + bar_w, y + 12), outline=(210, 212, 218))
-        draw.rectangle((bar_x, y + 3, bar_x + max(1, round(bar_w * p)), y + 12),
+        draw.rectangle((bar_x, y + 4, bar_x + bar_w, y + 15), outline=(210, 212, 218))
+        draw.rectangle((bar_x, y + 4, bar_x + max(1, round(bar_w * p)), y + 15),
                        fill=TOP_COLOUR if name == top else BAR_COLOUR)
     return canvas
 
@@ -108,6 +116,6 @@ def annotated_frames(frames: np.ndarray | None, face: dict,
             caption = f"{cue['t']:.1f} s: no face"
         label = (cited or {}).get(i)
         if label:
-            caption += f" (cited: {label})"
+            caption += " (cited)"  # the cue itself is named on the image: a caption shows one short line
         out.append((annotate_frame(frames[i], cue, label), caption))
     return out

@@ -2,9 +2,12 @@
 
 ``build_app(engine, examples_folder, examples)`` returns the Blocks; the one
 event, ``explain`` (also the API endpoint ``/explain``), takes
-(video, audio, text, subtitle) and returns, in order: status HTML, emotion
-chips HTML, reasoning HTML, annotated frames (gallery), pitch/loudness plot,
-transcript HTML, timeline HTML and the result record (JSON text).
+(video, audio, text, subtitle) and returns, in order, the outputs named in
+``OUTPUT_NAMES`` (the labels API clients see): status HTML, emotion chips HTML,
+reasoning HTML, annotated frames (gallery), pitch/loudness plot, transcript
+HTML, timeline HTML and the result record (JSON text). The timeline sits with
+the chips; the face, voice and words panels hide when the input has no such
+evidence (``panel_update``).
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ mark.affect-negated {text-decoration:line-through}
 .affect-timeline-title {font-weight:600; margin-bottom:4px}
 .affect-error {background:#fde8e8; color:#9b1c1c; border:1px solid #f8b4b4; border-radius:8px; padding:10px 12px;
                font-weight:600}
+#affect-ev-face .thumbnail-item {aspect-ratio: 9 / 5}  /* a frame, its bar panel and caption band: no letterbox */
+#affect-ev-face .grid-wrap {padding-top: 40px}  /* the first row starts below the panel's label */
 .affect-ok {background:#ecfdf5; color:#065f46; border:1px solid #a7f3d0; border-radius:8px; padding:8px 12px}
 """
 
@@ -93,6 +98,16 @@ def render(analysis: Analysis, engine: DemoEngine) -> tuple:
             transcript_html(cues), timeline, record_json)
 
 
+OUTPUT_NAMES = ("Status", "Emotions", "Explanation", "Face frames", "Voice plot", "Words", "Timeline", "Result record")
+FACE, VOICE, WORDS = 3, 4, 5  # evidence panels that hide when the input has no such evidence
+
+
+def panel_update(value):
+    """Show an evidence panel (face gallery, voice plot, words) only while it holds something."""
+    empty = value is None or (isinstance(value, (list, str)) and not value)
+    return gr.update(visible=not empty)
+
+
 def build_app(engine: DemoEngine, examples_folder: Path | None = None, examples: list[Example] = ()) -> gr.Blocks:
     def explain(video, audio, text, subtitle, progress=gr.Progress()):
         media, kind = (video, "video") if video else (audio, "audio") if audio else (None, "")
@@ -107,58 +122,23 @@ def build_app(engine: DemoEngine, examples_folder: Path | None = None, examples:
                                                                  "see the server log", engine.name))
         return render(analysis, engine)
 
-    with gr.Blocks(title="affectllm demo", analytics_enabled=False) as app:
-        # Outputs are made first (unrendered) so the examples, placed under the inputs, can name them.
-        status = gr.HTML('<div class="affect-dim">Pick an example or upload a clip, then press '
-                         '<b>Explain the emotions</b>.</div>', render=False)
-        chips = gr.HTML(render=False)
-        reasoning = gr.HTML('<div class="affect-dim">The emotions, the explanation and its reasoning steps appear '
-                            'here, each cited cue highlighted by modality.</div>', render=False)
-        frames = gr.Gallery(label="Face: the frames behind a cited face cue (else sampled frames), detected box, "
-                                  "expression probabilities", columns=2,
-                            height=500, object_fit="contain", render=False)
-        prosody = gr.Image(label="Voice: pitch and loudness over time (pauses shaded, loaded words marked)",
-                           type="numpy", format="png", height=500, interactive=False, render=False)
-        transcript = gr.HTML(render=False)
-        timeline = gr.HTML(render=False)
-        # JSON text, not gr.JSON: API clients treat any dict with a "path" key as a file to download.
-        record = gr.Code(label="Result record", language="json", interactive=False, render=False)
-        outputs = [status, chips, reasoning, frames, prosody, transcript, timeline, record]
+    def run_example(video, audio, text, subtitle, progress=gr.Progress()):
+        # its own name: Gradio names an event after its function, and "/explain" is the button's endpoint
+        return explain(video, audio, text, subtitle, progress)
 
+    with gr.Blocks(title="affectllm demo", analytics_enabled=False) as app:
+        outputs = _output_components()
         gr.Markdown(INTRO)
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=320):
-                with gr.Tabs():
-                    with gr.Tab("Video"):
-                        video = gr.Video(label="Video clip", sources=["upload"], height=260)
-                    with gr.Tab("Audio"):
-                        audio = gr.Audio(label="Audio clip", sources=["upload", "microphone"], type="filepath")
-                    with gr.Tab("Text"):
-                        text = gr.Textbox(label="Text (used when no clip is given)", lines=4, max_length=5000)
-                subtitle = gr.Textbox(label="Subtitle (optional; analysed instead of the transcript)", lines=2,
-                                      max_length=5000)
-                run = gr.Button("Explain the emotions", variant="primary")
-                inputs = [video, audio, text, subtitle]
-                if examples:
-                    gr.Examples([example_row(ex, examples_folder) for ex in examples], inputs, outputs, fn=explain, run_on_click=True, cache_examples=False,
-                                example_labels=[f"{ex.kind}: {ex.name}" for ex in examples],
-                                label="Examples (generated locally; click one to run it)")
+                inputs, run = _input_column(run_example, outputs, examples_folder, examples)
             with gr.Column(scale=3, min_width=420):
-                status.render()
-                chips.render()
-                reasoning.render()
-        gr.Markdown("## Evidence")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=1, elem_id="affect-ev-face"):
-                frames.render()
-            with gr.Column(scale=1, elem_id="affect-ev-voice"):
-                prosody.render()
-        with gr.Column(elem_id="affect-ev-words"):
-            transcript.render()
-        timeline.render()
-        with gr.Accordion("Result record (JSON)", open=False):
-            record.render()
+                for i in (0, 1, 6, 2):  # status, chips and the timeline beside them, then the reasoning
+                    outputs[i].render()
+        _evidence_section(outputs)
         run.click(explain, inputs, outputs, api_name="explain", concurrency_limit=1)
+        for i in (FACE, VOICE, WORDS):  # on the page only: API clients get the plain values
+            outputs[i].change(panel_update, outputs[i], outputs[i], api_visibility="private", queue=False)
 
         def example_from_query(request: gr.Request):
             """``/?example=N`` (1-based) runs that example on load: a shareable link that shows evidence."""
@@ -170,6 +150,57 @@ def build_app(engine: DemoEngine, examples_folder: Path | None = None, examples:
 
         app.load(example_from_query, None, inputs + outputs, api_visibility="private")
     return app
+
+
+def _output_components() -> list:
+    """The eight outputs, made unrendered (so the examples, placed under the inputs, can name them), each
+    labelled with its ``OUTPUT_NAMES`` entry: the names API clients see."""
+    status, chips, reasoning, face, voice, words, timeline, record = OUTPUT_NAMES
+    return [
+        gr.HTML('<div class="affect-dim">Pick an example or upload a clip, then press '
+                '<b>Explain the emotions</b>.</div>', label=status, render=False),
+        gr.HTML(label=chips, render=False),
+        gr.HTML('<div class="affect-dim">The emotions, the explanation and its reasoning steps appear '
+                'here, each cited cue highlighted by modality.</div>', label=reasoning, render=False),
+        gr.Gallery(label=f"{face}: the frames behind the cited face cue (else frames spread over the clip), "
+                         "detected box, expression probabilities", columns=2, height=660, object_fit="contain",
+                   elem_id="affect-ev-face", render=False),
+        gr.Image(label=f"{voice}: pitch and loudness over time (pauses shaded, loaded words marked)", type="numpy",
+                 format="png", interactive=False, elem_id="affect-ev-voice", render=False),
+        gr.HTML(label=words, elem_id="affect-ev-words", render=False),
+        gr.HTML(label=timeline, render=False),
+        # JSON text, not gr.JSON: API clients treat any dict with a "path" key as a file to download.
+        gr.Code(label=record, language="json", interactive=False, render=False),
+    ]
+
+
+def _input_column(run_example, outputs: list, examples_folder: Path | None, examples: list[Example]) -> tuple:
+    """Video / audio / text tabs, the subtitle, the button and the examples; returns (inputs, button)."""
+    with gr.Tabs():
+        with gr.Tab("Video"):
+            video = gr.Video(label="Video clip", sources=["upload"], height=260)
+        with gr.Tab("Audio"):
+            audio = gr.Audio(label="Audio clip", sources=["upload", "microphone"], type="filepath")
+        with gr.Tab("Text"):
+            text = gr.Textbox(label="Text (used when no clip is given)", lines=4, max_length=5000)
+    subtitle = gr.Textbox(label="Subtitle (optional; analysed instead of the transcript)", lines=2, max_length=5000)
+    run = gr.Button("Explain the emotions", variant="primary")
+    inputs = [video, audio, text, subtitle]
+    if examples:
+        gr.Examples([example_row(ex, examples_folder) for ex in examples], inputs, outputs, fn=run_example,
+                    run_on_click=True, cache_examples=False, example_labels=[f"{ex.kind}: {ex.name}" for ex in examples],
+                    label="Examples (generated locally; click one to run it)")
+    return inputs, run
+
+
+def _evidence_section(outputs: list) -> None:
+    """Face frames and the voice plot each at full width (their labels and axes stay readable), then the words
+    and the record."""
+    gr.Markdown("## Evidence")
+    for i in (FACE, VOICE, WORDS):
+        outputs[i].render()
+    with gr.Accordion("Result record (JSON)", open=False):
+        outputs[7].render()
 
 
 def example_row(ex: Example, folder: Path | None) -> list:
