@@ -4,8 +4,11 @@ The per-dataset converter tests live in test_recipes_mer.py, test_recipes_faces.
 test_recipes_dialogue.py.
 """
 
+import importlib
 import json
+import sys
 
+import pytest
 from recipe_helpers import put, recipe, target, write
 
 from affectllm.cli import build_parser, main
@@ -34,6 +37,24 @@ def test_every_dataset_name_is_a_recipe_and_list_shows_layouts(capsys):
     assert "train-label.csv + train/" in listed and "list_patition_label.txt" in listed
     assert main(["recipe"]) == 2
     assert "name a recipe (affectllm recipe --list" in capsys.readouterr().err
+
+
+def test_a_missing_recipes_package_says_reinstall_and_a_recipes_own_import_error_is_not_hidden(monkeypatch, capsys):
+    import affectllm.recipes
+    from affectllm.cli.recipe import _recipes
+
+    monkeypatch.setitem(sys.modules, "affectllm.recipes", None)  # what an install without the package sees
+    assert main(["recipe"]) == 2
+    assert capsys.readouterr().err == ("affectllm recipe: the affectllm.recipes package is not installed; reinstall "
+                                       "affectllm (pip install -e . in a checkout)\n")
+    monkeypatch.setitem(sys.modules, "affectllm.recipes", affectllm.recipes)
+
+    def broken():  # a recipe module whose own dependency is absent
+        importlib.import_module("affectllm_missing_dependency")
+
+    monkeypatch.setattr(affectllm.recipes, "recipes", broken)
+    with pytest.raises(ModuleNotFoundError, match="affectllm_missing_dependency"):
+        _recipes()
 
 
 def test_names_from_the_data_cannot_leave_the_dataset_folder(tmp_path, media, capsys):
