@@ -30,7 +30,7 @@ def epoch_seconds(cfg, model, manifest: Path, cache, epoch: int) -> float:
     from affectllm.training.loss import AnswerLoss
     from affectllm.training.optim import build_optimizer, parameter_groups
     from affectllm.training.sampler import ShardSampler
-    from affectllm.training.trainer import MicroBatches
+    from affectllm.training.batches import MicroBatches
 
     dataset = ManifestDataset(read_manifest(manifest), manifest.parent, model.processor, cache)
     data = MicroBatches(dataset, TrainCollator(model.processor), ShardSampler(len(dataset), seed=0), cfg)

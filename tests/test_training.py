@@ -213,14 +213,14 @@ def test_too_long_sample_is_replaced_and_counted(smoke):
 
 
 def test_fresh_run_refuses_used_output_dir(tmp_path):
-    from affectllm.training.trainer import _resume_checkpoint
+    from affectllm.training.run_folder import resume_checkpoint
 
     _complete_checkpoint(tmp_path / "checkpoints", 1)
     with pytest.raises(AffectLLMError, match="--resume"):
-        _resume_checkpoint(tmp_path, False)
-    assert _resume_checkpoint(tmp_path, True)[0].name == "step_0000001"
+        resume_checkpoint(tmp_path, False)
+    assert resume_checkpoint(tmp_path, True)[0].name == "step_0000001"
     with pytest.raises(AffectLLMError, match="no complete checkpoint"):
-        _resume_checkpoint(tmp_path / "new", True)
+        resume_checkpoint(tmp_path / "new", True)
 
 
 def test_answer_loss_equals_the_llm_loss_and_its_gradients(smoke):

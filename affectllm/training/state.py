@@ -33,9 +33,9 @@ import numpy as np
 import torch
 
 from affectllm.append_log import fsync_dir
-from affectllm.checkpoint import FUSION_FILE, load_trained_weights, read_weights, save_checkpoint
-from affectllm.errors import AffectLLMError
+from affectllm.checkpoint import save_checkpoint
 from affectllm.distributed import Rank, barrier
+from affectllm.errors import AffectLLMError
 
 CHECKPOINTS_DIR = "checkpoints"
 LATEST = "latest"
@@ -142,27 +142,15 @@ def replace_dir(tmp: Path, final: Path) -> None:
     shutil.rmtree(aside, ignore_errors=True)
 
 
-def _gathered(model, engine):
-    """Context in which trainable and fusion weights are whole on every rank (ZeRO-3 partitions them)."""
-    import contextlib
-
-    if engine is None or engine.zero_optimization_stage() != 3:
-        return contextlib.nullcontext()
-    import deepspeed
-
-    params = [p for p in model.parameters() if p.requires_grad] + list(model.fusion.parameters())
-    return deepspeed.zero.GatheredParameters(list({id(p): p for p in params}.values()), modifier_rank=None)
-
-
-def save_model_weights(model, engine, out: Path, info: Rank) -> None:
-    """The inference checkpoint part (rank 0 writes; every rank joins a ZeRO-3 gather)."""
-    with _gathered(model, engine):
+def save_model_weights(model, steps, out: Path, info: Rank) -> None:
+    """The inference checkpoint part (rank 0 writes; every rank joins a ZeRO-3 gather). ``steps``: the run's
+    step strategy (``affectllm.training.steps``)."""
+    with steps.gathered(model):
         if info.is_main:
             save_checkpoint(model, out)
 
 
-def save_training_checkpoint(run_dir: Path, state: TrainerState, model, engine, optimizer, scheduler,
-                             info: Rank, keep: int) -> Path:
+def save_training_checkpoint(run_dir: Path, state: TrainerState, model, steps, info: Rank, keep: int) -> Path:
     """Write a complete checkpoint for ``state.step``; returns its folder. Every rank must call it."""
     root = Path(run_dir) / CHECKPOINTS_DIR
     name = checkpoint_name(state.step)
@@ -171,12 +159,8 @@ def save_training_checkpoint(run_dir: Path, state: TrainerState, model, engine, 
         shutil.rmtree(tmp, ignore_errors=True)
         (tmp / "rng").mkdir(parents=True)
     barrier()
-    if engine is not None:
-        engine.save_checkpoint(str(tmp / DEEPSPEED_DIR), tag=DEEPSPEED_TAG, save_latest=False,
-                               exclude_frozen_parameters=True)
-    elif info.is_main:
-        torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}, tmp / OPTIMIZER_FILE)
-    save_model_weights(model, engine, tmp, info)
+    steps.save_state(tmp, info)
+    save_model_weights(model, steps, tmp, info)
     _write_durable(tmp / "rng" / f"rank_{info.rank:05d}.json", json.dumps(rng_state()))
     barrier()
     if info.is_main:
@@ -246,8 +230,9 @@ def find_checkpoint(run_dir: Path, skipped: list[tuple[Path, str]] | None = None
     return None
 
 
-def load_training_checkpoint(ckpt: Path, model, engine, optimizer, scheduler, info: Rank) -> TrainerState:
-    """Restore weights, optimizer, scheduler and this rank's RNG from ``ckpt``; returns the trainer state."""
+def load_training_checkpoint(ckpt: Path, model, steps, info: Rank) -> TrainerState:
+    """Restore weights, optimizer, scheduler (``steps.load_state``) and this rank's RNG from ``ckpt``; returns the
+    trainer state."""
     problem = checkpoint_problem(ckpt)
     if problem is not None:
         raise AffectLLMError(f"{ckpt}: not a complete checkpoint ({problem}); resume from another one")
@@ -255,28 +240,7 @@ def load_training_checkpoint(ckpt: Path, model, engine, optimizer, scheduler, in
     if state.world_size != info.world_size:
         raise AffectLLMError(f"{ckpt} was written by {state.world_size} processes; resume with the same number "
                              f"(got {info.world_size}) or start a new output_dir with train.init_from={ckpt}")
-    if engine is not None:
-        path, _ = engine.load_checkpoint(str(ckpt / DEEPSPEED_DIR), tag=DEEPSPEED_TAG, load_module_strict=False,
-                                         load_optimizer_states=True, load_lr_scheduler_states=True)
-        if path is None:
-            raise AffectLLMError(f"{ckpt}: DeepSpeed could not load its state from {ckpt / DEEPSPEED_DIR}")
-        _check_restored(model, engine, ckpt)
-    else:
-        load_trained_weights(model, ckpt)
-        saved = torch.load(ckpt / OPTIMIZER_FILE, map_location="cpu", weights_only=True)
-        optimizer.load_state_dict(saved["optimizer"])
-        scheduler.load_state_dict(saved["scheduler"])
+    steps.load_state(ckpt, model)
     rng_file = ckpt / "rng" / f"rank_{info.rank:05d}.json"
     set_rng_state(json.loads(rng_file.read_text()))
     return state
-
-
-def _check_restored(model, engine, ckpt: Path) -> None:
-    """DeepSpeed skips module keys it does not recognise; make sure the fusion weights really came back."""
-    saved = read_weights(ckpt / FUSION_FILE)
-    with _gathered(model, engine):
-        current = {k: v.detach().cpu() for k, v in model.fusion.state_dict().items()}
-    stale = [k for k, v in saved.items() if k not in current or not torch.equal(current[k].to(v.dtype), v)]
-    if stale:
-        raise AffectLLMError(f"{ckpt}: the DeepSpeed state does not restore this model's weights ({stale[0]} differs); "
-                             "was the checkpoint written by another affectllm version or model config?")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +23,48 @@ import torch
 
 from affectllm.config import Config, config_to_dict
 from affectllm.errors import ConfigError
+from affectllm.distributed import Rank, sum_across_ranks
+from affectllm.training.batches import MicroBatches, to_device
 from affectllm.training.dataset import build_training_data
-from affectllm.distributed import sum_across_ranks
 from affectllm.training.grpo.objective import GRPOLoss
 from affectllm.training.grpo.reward_eval import RewardEval, append_eval, render
+from affectllm.training.grpo.rewards import RewardContext
 from affectllm.training.grpo.rollout import Rollout, rollout
 from affectllm.training.grpo.setup import (PromptCollator, check_settings, disable_dropout, gold_samples,
                                            load_reference, reward_context)
 from affectllm.training.optim import parameter_groups
 from affectllm.training.run_log import RunLogger
 from affectllm.training.sampler import ShardSampler
+from affectllm.training.run_folder import open_run, save_final, training_record
 from affectllm.training.state import TrainerState, load_training_checkpoint, save_training_checkpoint
-from affectllm.training.trainer import (MicroBatches, _save_final, _to_device, _training_record, build_model,
-                                        micro_step, open_feature_cache, open_run, optimizer_step, prepare_engine)
+from affectllm.training.steps import Steps, prepare_steps
+from affectllm.training.trainer import build_model, open_feature_cache
+
+
+@dataclass
+class GrpoRun:
+    """Everything one GRPO run holds between set-up, the loop and the finish."""
+
+    cfg: Config
+    info: Rank
+    run_dir: Path
+    ckpt: Path | None
+    skipped: list[tuple[Path, str]]
+    model: Any
+    training_data: Any
+    data: MicroBatches
+    loss_module: GRPOLoss
+    steps: Steps
+    state: TrainerState
+    total_steps: int
+    ctx: RewardContext
+    weights: dict[str, float]
+    reference: Any
+    evaluator: RewardEval | None
+    log: RunLogger | None = None
+    losses: dict[int, float] = field(default_factory=dict)
+    rewards: dict[int, float] = field(default_factory=dict)
+    evals: dict[int, dict] = field(default_factory=dict)
 
 
 def train_grpo(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
@@ -42,6 +72,18 @@ def train_grpo(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
 
     Returns a summary: per step ``losses`` and ``rewards`` (mean weighted reward), ``evals`` (held-out mean rewards
     by step), paths and counts."""
+    run = setup_grpo(cfg, resume)
+    if run.evaluator is not None and run.state.step == 0:
+        run.evals[0] = _evaluate(run, 0)
+    batches = run.data.iterate(run.state.epoch, run.state.epoch_position)
+    while run.state.step < run.total_steps:
+        grpo_rollout_steps(run, batches)
+    batches.close()
+    return finish_grpo(run)
+
+
+def setup_grpo(cfg: Config, resume: str | bool) -> GrpoRun:
+    """Run folder, model, prompts with their gold, rewards, step strategy, reference; a checkpoint when resuming."""
     check_settings(cfg)
     t, s = cfg.train, cfg.train.grpo
     sources, info, run_dir, ckpt, skipped = open_run(cfg, resume)
@@ -58,91 +100,97 @@ def train_grpo(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
         raise ConfigError(f"{sources[0].path}: {len(training_data.dataset)} prompts are fewer than one rollout needs "
                           f"(micro_batch_size {t.micro_batch_size} × grad_accum {t.grad_accum} × {info.world_size} "
                           "processes)")
-    steps_per_epoch = data.steps_per_epoch * s.updates_per_rollout
-    total_steps = t.max_steps if t.max_steps > 0 else max(1, math.ceil(t.epochs * steps_per_epoch))
-
-    groups = parameter_groups(model, t)
+    total_steps = t.max_steps if t.max_steps > 0 else max(1, math.ceil(t.epochs * data.steps_per_epoch
+                                                                      * s.updates_per_rollout))
     loss_module = GRPOLoss(model, s)
-    engine, ddp, optimizer, scheduler, device = prepare_engine(cfg, info, model, loss_module, groups, total_steps)
-    reference = load_reference(cfg, device) if s.reference else None
+    steps = prepare_steps(cfg, info, model, loss_module, parameter_groups(model, t), total_steps)
+    reference = load_reference(cfg, steps.device) if s.reference else None
     state = TrainerState(step=0, epoch=0, epoch_position=0, world_size=info.world_size)
     if ckpt is not None:
-        state = load_training_checkpoint(ckpt, model, engine, optimizer, scheduler, info)
+        state = load_training_checkpoint(ckpt, model, steps, info)
     if state.step % s.updates_per_rollout:
         raise ConfigError(f"{ckpt}: saved after step {state.step}, inside a rollout of train.grpo.updates_per_rollout="
                           f"{s.updates_per_rollout} steps; resume with the updates_per_rollout it was trained with")
     evaluator = RewardEval(cfg, info, model, ctx, list(weights), open_cache) if t.eval_manifest else None
-    log = RunLogger(run_dir, cfg, info, total_steps, state.step)
-    log.write(f"GRPO on {training_data.describe()} on {info.world_size} process(es) "
-              f"({'DeepSpeed ' + Path(t.deepspeed).stem if t.deepspeed else 'torch'}): {t.micro_batch_size} × "
-              f"{t.grad_accum} prompts × {s.group_size} completions per rollout, {steps_per_epoch} steps/epoch, "
-              f"{total_steps} steps; rewards " + ", ".join(f"{k}×{v:g}" for k, v in weights.items())
-              + ("" if not s.kl_beta else f"; KL β {s.kl_beta:g} to "
-                 + (f"{s.reference}" if reference is not None else "the model without its adapter"))
-              + (f", resuming after step {state.step} from {ckpt}" if ckpt else "")
-              + (f"; held-out rewards on {evaluator.description}" if evaluator else ""))
+    run = GrpoRun(cfg, info, run_dir, ckpt, skipped, model, training_data, data, loss_module, steps, state,
+                  total_steps, ctx, weights, reference, evaluator)
+    run.log = RunLogger(run_dir, cfg, info, total_steps, state.step)
+    run.log.write(_describe(run))
+    return run
 
-    forward = engine if engine is not None else (ddp or loss_module)
-    on_model = engine if engine is not None else loss_module  # runs fn(model) inside the wrapper's forward
-    trainable = [p for g in groups for p in g["params"]]
-    synced = bool(engine is not None and engine.zero_optimization_stage() == 3 and info.sharded)
-    evals: dict[int, dict] = {}
-    if evaluator is not None and state.step == 0:
-        evals[0] = _evaluate(evaluator, on_model, model, device, 0, run_dir, info, log)
-    batches = data.iterate(state.epoch, state.epoch_position)
-    losses: dict[int, float] = {}
-    rewards: dict[int, float] = {}
-    run_record = {"stage": "grpo", "data": training_data.sources, "config": config_to_dict(cfg)}
-    while state.step < total_steps:
-        started = time.perf_counter()
-        rollouts: list[Rollout] = []
-        dropped = 0
-        for _ in range(t.grad_accum):
-            epoch, position, batch = next(batches)
-            dropped += len(batch["dropped"])
-            batch = _to_device(batch, device)
-            rollouts.append(on_model(lambda m: rollout(m, batch, batch["gold"], s, ctx, weights, reference, synced)))
-        state.epoch, state.epoch_position = epoch, position
-        rollout_s = time.perf_counter() - started
-        for update in range(s.updates_per_rollout):
-            if state.step >= total_steps:
-                break
-            update_started = time.perf_counter()
-            lr = optimizer.param_groups[0]["lr"]
-            losses_here, kl, clipped = [], 0.0, 0.0
-            for micro, r in enumerate(rollouts):
-                loss = micro_step(engine, ddp, forward, r.batch, last=micro == len(rollouts) - 1,
-                                  grad_accum=t.grad_accum)
-                losses_here.append(loss.detach().float().item())
-                kl += loss_module.stats.kl * r.completion_tokens
-                clipped += loss_module.stats.clip_fraction * r.completion_tokens
-            grad_norm = optimizer_step(engine, optimizer, scheduler, trainable, t.max_grad_norm)
-            state.step += 1
-            elapsed = time.perf_counter() - update_started + (rollout_s if update == 0 else 0.0)
-            record = _step_record(state, epoch, rollouts, losses_here, kl, clipped, lr, grad_norm, elapsed,
-                                  rollout_s if update == 0 else 0.0, dropped if update == 0 else 0)
-            losses[state.step], rewards[state.step] = record["loss"], record["reward"]
-            log.sample_ids(state.step, [sid for r in rollouts for sid in r.ids])
-            if evaluator is not None and (state.step == total_steps or (t.eval_every and state.step % t.eval_every == 0)):
-                record["eval"] = evals[state.step] = _evaluate(evaluator, on_model, model, device, state.step,
-                                                               run_dir, info, log)
-            log.step(record)
-            _log_rewards(log, record)
-            if t.save_every > 0 and state.step % t.save_every == 0 and state.step < total_steps:
-                save_training_checkpoint(run_dir, state, model, engine, optimizer, scheduler, info, t.keep_checkpoints)
-    batches.close()
 
-    save_training_checkpoint(run_dir, state, model, engine, optimizer, scheduler, info, t.keep_checkpoints)
-    final = _save_final(run_dir, model, engine, info, _training_record(run_record, state, evals.get(state.step)))
+def _describe(run: GrpoRun) -> str:
+    t, s = run.cfg.train, run.cfg.train.grpo
+    return (f"GRPO on {run.training_data.describe()} on {run.info.world_size} process(es) "
+            f"({'DeepSpeed ' + Path(t.deepspeed).stem if t.deepspeed else 'torch'}): {t.micro_batch_size} × "
+            f"{t.grad_accum} prompts × {s.group_size} completions per rollout, "
+            f"{run.data.steps_per_epoch * s.updates_per_rollout} steps/epoch, {run.total_steps} steps; rewards "
+            + ", ".join(f"{k}×{v:g}" for k, v in run.weights.items())
+            + ("" if not s.kl_beta else f"; KL β {s.kl_beta:g} to "
+               + (f"{s.reference}" if run.reference is not None else "the model without its adapter"))
+            + (f", resuming after step {run.state.step} from {run.ckpt}" if run.ckpt else "")
+            + (f"; held-out rewards on {run.evaluator.description}" if run.evaluator else ""))
+
+
+def grpo_rollout_steps(run: GrpoRun, batches) -> None:
+    """Sample completions for ``train.grad_accum`` micro-batches of prompts, then take ``updates_per_rollout``
+    optimizer steps on them (fewer when the run ends first)."""
+    t, s, state, steps = run.cfg.train, run.cfg.train.grpo, run.state, run.steps
+    synced = steps.zero3 and run.info.sharded
+    started = time.perf_counter()
+    rollouts: list[Rollout] = []
+    dropped = 0
+    for _ in range(t.grad_accum):
+        epoch, position, batch = next(batches)
+        dropped += len(batch["dropped"])
+        batch = to_device(batch, steps.device)
+        rollouts.append(steps.on_model(lambda m: rollout(m, batch, batch["gold"], s, run.ctx, run.weights,
+                                                         run.reference, synced)))
+    state.epoch, state.epoch_position = epoch, position
+    rollout_s = time.perf_counter() - started
+    for update in range(s.updates_per_rollout):
+        if state.step >= run.total_steps:
+            break
+        update_started = time.perf_counter()
+        lr = steps.lr
+        losses_here, kl, clipped = [], 0.0, 0.0
+        for micro, r in enumerate(rollouts):
+            loss = steps.micro_step(r.batch, last=micro == len(rollouts) - 1, grad_accum=t.grad_accum)
+            losses_here.append(loss.detach().float().item())
+            kl += run.loss_module.stats.kl * r.completion_tokens
+            clipped += run.loss_module.stats.clip_fraction * r.completion_tokens
+        grad_norm = steps.optimizer_step(t.max_grad_norm)
+        state.step += 1
+        first = update == 0  # the rollout's time, prompts and replaced samples count once
+        elapsed = time.perf_counter() - update_started + (rollout_s if first else 0.0)
+        record = _step_record(state, epoch, rollouts, losses_here, kl, clipped, lr, grad_norm, elapsed,
+                              rollout_s if first else 0.0, dropped if first else 0)
+        run.losses[state.step], run.rewards[state.step] = record["loss"], record["reward"]
+        run.log.sample_ids(state.step, [sid for r in rollouts for sid in r.ids])
+        if run.evaluator is not None and (state.step == run.total_steps
+                                          or (t.eval_every and state.step % t.eval_every == 0)):
+            record["eval"] = run.evals[state.step] = _evaluate(run, state.step)
+        run.log.step(record)
+        _log_rewards(run.log, record)
+        if t.save_every > 0 and state.step % t.save_every == 0 and state.step < run.total_steps:
+            save_training_checkpoint(run.run_dir, state, run.model, steps, run.info, t.keep_checkpoints)
+
+
+def finish_grpo(run: GrpoRun) -> dict[str, Any]:
+    """The last training checkpoint and final/; the run's summary."""
+    state, info, log = run.state, run.info, run.log
+    save_training_checkpoint(run.run_dir, state, run.model, run.steps, info, run.cfg.train.keep_checkpoints)
+    record = {"stage": "grpo", "data": run.training_data.sources, "config": config_to_dict(run.cfg)}
+    final = save_final(run.run_dir, run.model, run.steps, info, training_record(record, state, run.evals.get(state.step)))
     if state.dropped:
         log.write(f"{state.dropped} unusable prompts were replaced (broken media or a bad sample); run "
                   "`affectllm recipe check` on the manifest to list them")
     log.write(f"done: {state.step} GRPO steps, final checkpoint {final}")
     log.close()
-    return {"run_dir": str(run_dir), "final": str(final), "steps": state.step, "losses": losses, "rewards": rewards,
-            "evals": evals, "samples_seen": state.samples_seen, "dropped": state.dropped, "is_main": info.is_main,
-            "resumed_from": str(ckpt) if ckpt else None,
-            "skipped_checkpoints": [(str(folder), reason) for folder, reason in skipped]}
+    return {"run_dir": str(run.run_dir), "final": str(final), "steps": state.step, "losses": run.losses,
+            "rewards": run.rewards, "evals": run.evals, "samples_seen": state.samples_seen, "dropped": state.dropped,
+            "is_main": info.is_main, "resumed_from": str(run.ckpt) if run.ckpt else None,
+            "skipped_checkpoints": [(str(folder), reason) for folder, reason in run.skipped]}
 
 
 def _step_record(state: TrainerState, epoch: int, rollouts: list[Rollout], losses: list[float], kl: float,
@@ -197,9 +245,9 @@ def _log_rewards(log: RunLogger, record: dict) -> None:
         log.writer.add_scalar(f"grpo/reward_{name}_std", record["rewards_std"][name], step)
 
 
-def _evaluate(evaluator: RewardEval, on_model, model, device, step: int, run_dir: Path, info, log: RunLogger) -> dict:
-    means, shown = evaluator(on_model, model, device)
-    log.write(render(step, means, shown, len(evaluator.samples)))
-    if info.is_main:
-        append_eval(run_dir, step, means, shown)
+def _evaluate(run: GrpoRun, step: int) -> dict:
+    means, shown = run.evaluator(run.steps.on_model, run.model, run.steps.device)
+    run.log.write(render(step, means, shown, len(run.evaluator.samples)))
+    if run.info.is_main:
+        append_eval(run.run_dir, step, means, shown)
     return means

@@ -50,7 +50,7 @@ class RewardEval:
         ``on_model(fn)`` runs ``fn(model)`` inside the training wrapper's forward (``objective.GRPOLoss``)."""
         from tqdm.auto import tqdm
 
-        from affectllm.training.trainer import _to_device
+        from affectllm.training.batches import to_device
 
         rank, world = self.info.rank, self.info.world_size
         mine = list(range(rank, len(self.samples), world))
@@ -60,7 +60,7 @@ class RewardEval:
         for b in tqdm(range(batches), desc="eval (rewards)", disable=not self.info.is_main, leave=False):
             chunk = mine[b * self.batch_size:(b + 1) * self.batch_size]
             items = [self.dataset[i] for i in (chunk or [0])]  # a rank out of prompts joins with a stand-in
-            batch = _to_device(self.collate(items), device)
+            batch = to_device(self.collate(items), device)
             tokens, _ = on_model(lambda m: sample_completions(m, batch["input_ids"], batch["attention_mask"],
                                                               batch["media_inputs"], self.settings, 1,
                                                               do_sample=False, synced_gpus=self.synced))
