@@ -14,6 +14,7 @@ import pytest
 
 from affectllm.caption import collect_inputs, read_records, run_job
 from affectllm.caption.checkpoint_backend import CheckpointBackend
+from affectllm.distributed import free_port
 
 
 def _env() -> dict:
@@ -73,8 +74,9 @@ def test_two_torchrun_ranks_give_the_records_of_one_process(clip_folder, tiny_ch
             "--max-new-tokens", "8", "--quiet"]
     torchrun = Path(sys.executable).with_name("torchrun")
     out = tmp_path / "two.jsonl"
-    run = subprocess.run([str(torchrun), "--nproc_per_node", "2", "--master_port", "29531", "-m", "affectllm.caption",
-                          *args, "--out", str(out)], env=_env(), capture_output=True, text=True, timeout=300)
+    launcher = [str(torchrun), "--nproc_per_node", "2", "--master_port", str(free_port())]
+    run = subprocess.run([*launcher, "-m", "affectllm.caption", *args, "--out", str(out)], env=_env(),
+                         capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "over 2 ranks" in run.stdout and "merged 2 part file(s)" in run.stdout
     assert not list(tmp_path.glob("two.jsonl.rank*"))

@@ -9,15 +9,13 @@ losses agree step for step.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from affectllm.training.launch import (affectllm_train, deepspeed_launcher, finish, kill_after_checkpoint,
+                                       metrics_by_step, sample_ids, start)
 
 REPO = Path(__file__).resolve().parents[1]
 STEPS, SAVE_EVERY = 6, 3
@@ -34,31 +32,9 @@ def _overrides(setup: dict, out: Path) -> list[str]:
             "train.grpo.max_new_tokens=8", "train.grpo.rewards.label_hit=0"]
 
 
-def _env() -> dict:
-    return dict(os.environ, OMP_NUM_THREADS="1", DS_ACCELERATOR="cpu", HF_HUB_OFFLINE="1",
-                PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
-
-
 def _single(setup: dict, out: Path, log: Path, resume: bool = False) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "affectllm", "train", "train/configs/smoke_tiny.yaml", *_overrides(setup, out),
-           "train.deepspeed=null"] + (["--resume"] if resume else [])
-    return subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=open(log, "w"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
-
-
-def _finish(proc: subprocess.Popen, log: Path, timeout: float = 400) -> None:
-    try:
-        rc = proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        raise
-    assert rc == 0, log.read_text()[-3000:]
-
-
-def _steps(run: Path) -> dict[int, dict]:
-    from affectllm.training.run_log import read_metrics
-
-    return {r["step"]: r for r in read_metrics(run)}
+    cmd = affectllm_train() + ["train/configs/smoke_tiny.yaml", *_overrides(setup, out), "train.deepspeed=null"]
+    return start(cmd + (["--resume"] if resume else []), log, cwd=REPO)
 
 
 @pytest.fixture(scope="module")
@@ -76,30 +52,25 @@ def setup(tiny_checkpoint, tmp_path_factory):
 def test_killed_grpo_run_resumes_to_the_same_rewards_and_losses(setup):
     tmp = setup["tmp"]
     reference_log = tmp / "uninterrupted.log"
-    _finish(_single(setup, tmp / "uninterrupted", reference_log), reference_log)
-    reference = _steps(tmp / "uninterrupted")
+    finish(_single(setup, tmp / "uninterrupted", reference_log), reference_log)
+    reference = metrics_by_step(tmp / "uninterrupted")
     assert sorted(reference) == list(range(1, STEPS + 1))
     closing = json.loads(reference_log.read_text().strip().splitlines()[-1])  # the CLI's one-line summary
     assert closing["steps"] == STEPS and closing["last_reward"] == pytest.approx(reference[STEPS]["reward"])
     assert all({"wheel_f1", "format", "label_hit"} <= set(r["rewards"]) for r in reference.values())
 
     out, log = tmp / "killed", tmp / "killed.log"
-    proc = _single(setup, out, log)
-    latest = out / "checkpoints" / "latest"
-    deadline = time.time() + 300
-    while not latest.exists() and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
-    assert latest.exists(), log.read_text()[-3000:]
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    latest = kill_after_checkpoint(_single(setup, out, log), out, log)
     assert not (out / "final").exists(), "the run finished before it could be killed"
-    assert latest.read_text() == f"step_{SAVE_EVERY:07d}"
+    assert latest == f"step_{SAVE_EVERY:07d}"
 
     log = tmp / "resumed.log"
-    _finish(_single(setup, out, log, resume=True), log)
+    finish(_single(setup, out, log, resume=True), log)
     assert f"resuming after step {SAVE_EVERY}" in log.read_text()
-    resumed = _steps(out)
+    resumed = metrics_by_step(out)
     assert sorted(resumed) == list(range(1, STEPS + 1))
+    # the resumed run prompted with the very samples the uninterrupted one took at every step
+    assert sample_ids(out) == sample_ids(tmp / "uninterrupted") and len(sample_ids(out)) == STEPS
     for step in range(1, STEPS + 1):
         a, b = resumed[step], reference[step]
         # the same completions were sampled: identical rewards and lengths, the same loss
@@ -114,22 +85,17 @@ def test_two_rank_deepspeed_zero3_grpo(setup):
     from affectllm.pretrained import AffectLLM
 
     out, log = setup["tmp"] / "zero3", setup["tmp"] / "zero3.log"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    cmd = [str(Path(sys.executable).parent / "deepspeed"), "--num_gpus", "2", "--master_port", str(port),
-           "train/train.py", "--config", "train/configs/smoke_tiny.yaml", *_overrides(setup, out),
+    cmd = deepspeed_launcher(2) + ["train/train.py", "--config", "train/configs/smoke_tiny.yaml", *_overrides(setup, out),
            "train.deepspeed=train/ds/zero3.json", "train.max_steps=2", "train.save_every=0",
            f"train.eval_manifest={setup['manifest']}", "train.eval_batch_size=2"]
-    _finish(subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=open(log, "w"), stderr=subprocess.STDOUT,
-                             start_new_session=True), log)
+    finish(start(cmd, log, cwd=REPO), log)
     per_rank = {}
     for rank in (0, 1):
         lines = [json.loads(x) for x in (out / "samples" / f"rank_{rank:05d}.jsonl").read_text().splitlines()]
         assert {(r["rank"], r["world_size"]) for r in lines} == {(rank, 2)}  # real ranks from the process group
         per_rank[rank] = {i for r in lines for i in r["ids"]}
     assert not per_rank[0] & per_rank[1]  # each rank sampled for its own prompts
-    steps = _steps(out)
+    steps = metrics_by_step(out)
     assert sorted(steps) == [1, 2] and all(r["completion_tokens"] > 0 for r in steps.values())
     # held-out rewards at the start and the end, every prompt scored once across the two ranks
     from affectllm.training.grpo.reward_eval import read_evals

@@ -15,26 +15,18 @@ manifest every 3 steps with its weights partitioned over both ranks.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import torch
 
+from affectllm.training.launch import deepspeed_launcher, finish, kill_after_checkpoint, sample_ids, start
+from affectllm.training.launch import losses as run_losses
+
 REPO = Path(__file__).resolve().parents[1]
 STEPS, SAVE_EVERY = 6, 3
 pytestmark = pytest.mark.slow
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _launch(out: Path, zero: str, setup: dict, log: Path, resume: bool = False, installed: bool = False,
@@ -47,32 +39,14 @@ def _launch(out: Path, zero: str, setup: dict, log: Path, resume: bool = False, 
                  "train.log_sample_ids=true", "data.num_workers=1",
                  # a dimensional head on the LLM's answer state, partitioned by ZeRO-3 like the fusion weights
                  "model.vad_head={dims: [valence, arousal], source: llm_last, hidden: 32}", *extra]
-    launcher = [str(Path(sys.executable).parent / "deepspeed"), "--num_gpus", "2", "--master_port", str(_port())]
+    launcher = deepspeed_launcher(2)
     if installed:  # names, not paths: found inside the package, wherever the command runs
         overrides[overrides.index(f"train.deepspeed=train/ds/{zero}.json")] = f"train.deepspeed={zero}"
         cmd = launcher + ["--module", "affectllm.train", "--config", "smoke_tiny", *overrides]
     else:
         cmd = launcher + ["train/train.py", "--config", "train/configs/smoke_tiny.yaml", *overrides]
     cmd += ["--resume"] if resume else []
-    env = dict(os.environ, OMP_NUM_THREADS="1", DS_ACCELERATOR="cpu", HF_HUB_OFFLINE="1",
-               PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
-    return subprocess.Popen(cmd, cwd=setup["tmp"] if installed else REPO, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT,
-                            start_new_session=True)  # own process group: the kill reaches both ranks
-
-
-def _finish(proc: subprocess.Popen, log: Path, timeout: float = 300) -> None:
-    try:
-        rc = proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        raise
-    assert rc == 0, log.read_text()[-3000:]
-
-
-def _losses(run: Path) -> dict[int, float]:
-    from affectllm.training.run_log import read_metrics
-
-    return {r["step"]: r["loss"] for r in read_metrics(run)}
+    return start(cmd, log, cwd=setup["tmp"] if installed else REPO)
 
 
 @pytest.fixture(scope="module")
@@ -87,9 +61,9 @@ def setup(tiny_checkpoint, tmp_path_factory):
 def zero3_reference(setup) -> Path:
     out = setup["tmp"] / "zero3"
     log = setup["tmp"] / "zero3.log"
-    _finish(_launch(out, "zero3", setup, log, installed=True,
-                    extra=(f"train.eval_manifest={setup['manifest']}", "train.eval_every=3", "train.eval_limit=6",
-                           "train.eval_max_new_tokens=4")), log)
+    finish(_launch(out, "zero3", setup, log, installed=True,
+                   extra=(f"train.eval_manifest={setup['manifest']}", "train.eval_every=3", "train.eval_limit=6",
+                          "train.eval_max_new_tokens=4")), log)
     return out
 
 
@@ -107,7 +81,7 @@ def test_zero3_two_ranks_see_different_data_and_learn(zero3_reference, setup):
     assert len(set(per_rank[0]) | set(per_rank[1])) == 2 * STEPS  # disjoint shards, no repeats within the epoch
     assert json.loads((zero3_reference / "environment.json").read_text())["world_size"] == 2
 
-    losses = _losses(zero3_reference)
+    losses = run_losses(zero3_reference)
     assert sorted(losses) == list(range(1, STEPS + 1))
     assert losses[STEPS] < 0.85 * losses[1], losses
 
@@ -139,29 +113,26 @@ def test_zero2_killed_after_step_3_resumes_to_the_same_losses(zero3_reference, s
 
     out = setup["tmp"] / "zero2"
     log = setup["tmp"] / "zero2_killed.log"
-    proc = _launch(out, "zero2", setup, log)
-    latest = out / "checkpoints" / "latest"
-    deadline = time.time() + 300
-    while not latest.exists() and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
-    assert latest.exists(), log.read_text()[-3000:]
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    latest = kill_after_checkpoint(_launch(out, "zero2", setup, log), out, log)
     assert not (out / "final").exists(), "the run finished before it could be killed"
-    assert latest.read_text() == f"step_{SAVE_EVERY:07d}"
+    assert latest == f"step_{SAVE_EVERY:07d}"
 
-    reference = _losses(zero3_reference)
-    before = _losses(out)
+    reference = run_losses(zero3_reference)
+    before = run_losses(out)
     for step in range(1, SAVE_EVERY + 1):
         assert before[step] == pytest.approx(reference[step], rel=1e-4, abs=1e-5)
 
     log = setup["tmp"] / "zero2_resumed.log"
-    _finish(_launch(out, "zero2", setup, log, resume=True), log)
+    finish(_launch(out, "zero2", setup, log, resume=True), log)
     assert f"resuming after step {SAVE_EVERY}" in log.read_text()
-    resumed = _losses(out)
+    resumed = run_losses(out)
     assert sorted(resumed) == list(range(1, STEPS + 1))
     for step in range(SAVE_EVERY + 1, STEPS + 1):
         assert resumed[step] == pytest.approx(reference[step], rel=1e-4, abs=1e-5), (step, resumed, reference)
+    # after the resume each rank trained on exactly the samples the uninterrupted run took at those steps
+    seen, expected = sample_ids(out), sample_ids(zero3_reference)
+    assert sorted(seen) == sorted(expected) == [(rank, step) for rank in (0, 1) for step in range(1, STEPS + 1)]
+    assert seen == expected
 
     # same trained weights from both runs; and they moved since the step-3 checkpoint
     zero2 = load_file(out / "final" / "fusion.safetensors")
