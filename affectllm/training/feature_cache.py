@@ -194,20 +194,63 @@ class _DecodeOnly:
             return None, None, f"{sample.get('id')}: {err}"
 
 
-@torch.no_grad()
 def _write_index(folder: Path, index: dict) -> None:
     tmp = folder / (INDEX_FILE + ".tmp")
     tmp.write_text(json.dumps(index))
     os.replace(tmp, folder / INDEX_FILE)  # readers never see a half-written index
 
 
+def _open_index(folder: Path, signature: dict) -> dict:
+    """The cache's index (a new one when the folder holds none); a cache of other encoders is refused."""
+    if not (folder / INDEX_FILE).exists():
+        return {"signature": signature, "entries": {}, "files": {}}
+    index = json.loads((folder / INDEX_FILE).read_text())
+    diff = _signature_difference(index.get("signature", {}), signature)
+    if diff:
+        raise ConfigError(f"feature cache {folder} was built with a different encoder config ({diff}); "
+                          "write the new cache to another folder")
+    return index
+
+
+class _ShardWriter:
+    """Encoded samples collect in memory and go to disk a shard (safetensors file) at a time, the index after it."""
+
+    def __init__(self, folder: Path, index: dict):
+        self.folder, self.index = folder, index
+        self.tensors: dict[str, torch.Tensor] = {}
+        self.entries: dict[str, list] = {}
+        self.shard_no = len({shard for shard, _ in index["entries"].values()})
+
+    def has(self, key: str) -> bool:
+        return key in self.index["entries"] or key in self.entries
+
+    def add(self, key: str, feats: dict[str, torch.Tensor]) -> None:
+        for m, seq in feats.items():
+            self.tensors[f"{key}/{m}"] = seq
+        self.entries[key] = sorted(feats)
+
+    def flush(self) -> None:
+        from safetensors.torch import save_file
+
+        if not self.tensors:
+            return
+        name = f"shard_{self.shard_no:05d}.safetensors"
+        save_file(self.tensors, str(self.folder / name))
+        for key, modalities in self.entries.items():
+            self.index["entries"][key] = [name, modalities]
+        _write_index(self.folder, self.index)
+        self.shard_no += 1
+        self.tensors.clear()
+        self.entries.clear()
+
+
+@torch.no_grad()
 def build_feature_cache(samples: list[dict], root: Path | None, encoders: dict, processor, signature: dict,
                         out: str | Path, batch_size: int = 8, shard_size: int = 512, num_workers: int = 2,
                         show_progress: bool = True) -> dict[str, Any]:
     """Encode every sample's media once and add them to the cache at ``out`` (already cached keys are skipped).
 
     Returns counts: {"samples", "encoded", "already_cached", "no_media", "failed", "errors"}."""
-    from safetensors.torch import save_file
     from torch.utils.data import DataLoader
     from tqdm.auto import tqdm
 
@@ -216,36 +259,13 @@ def build_feature_cache(samples: list[dict], root: Path | None, encoders: dict, 
                           "features cannot be cached; set model.train_encoders=false")
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    if (folder / INDEX_FILE).exists():
-        index = json.loads((folder / INDEX_FILE).read_text())
-        diff = _signature_difference(index.get("signature", {}), signature)
-        if diff:
-            raise ConfigError(f"feature cache {folder} was built with a different encoder config ({diff}); "
-                              "write the new cache to another folder")
-    else:
-        index = {"signature": signature, "entries": {}, "files": {}}
+    index = _open_index(folder, signature)
     hasher = FileHasher(index["files"])
     counts = {"samples": len(samples), "encoded": 0, "already_cached": 0, "no_media": 0, "failed": 0}
     errors: list[str] = []
     loader = DataLoader(_DecodeOnly(samples, root, processor, hasher), batch_size=batch_size,
                         num_workers=num_workers, collate_fn=list)
-    pending: dict[str, torch.Tensor] = {}
-    pending_entries: dict[str, list] = {}
-    shard_no = len({shard for shard, _ in index["entries"].values()})
-
-    def flush() -> None:
-        nonlocal shard_no
-        if not pending:
-            return
-        name = f"shard_{shard_no:05d}.safetensors"
-        save_file(pending, str(folder / name))
-        for key, modalities in pending_entries.items():
-            index["entries"][key] = [name, modalities]
-        _write_index(folder, index)
-        shard_no += 1
-        pending.clear()
-        pending_entries.clear()
-
+    writer = _ShardWriter(folder, index)
     for batch in tqdm(loader, desc="caching features", unit="batch", disable=not show_progress):
         todo = []
         for key, media, error in batch:
@@ -254,18 +274,16 @@ def build_feature_cache(samples: list[dict], root: Path | None, encoders: dict, 
                 errors.append(error)
             elif key is None or not media:
                 counts["no_media"] += 1
-            elif key in index["entries"] or key in pending_entries:
+            elif writer.has(key):
                 counts["already_cached"] += 1
             else:
                 todo.append((key, media))
         for (key, _), feats in zip(todo, encode_batch(encoders, [media for _, media in todo])):
-            for m, seq in feats.items():
-                pending[f"{key}/{m}"] = seq
-            pending_entries[key] = sorted(feats)
+            writer.add(key, feats)
             counts["encoded"] += 1
-        if len(pending_entries) >= shard_size:
-            flush()
-    flush()
+        if len(writer.entries) >= shard_size:
+            writer.flush()
+    writer.flush()
     # file hashes computed in worker processes did not come back; hash on the main side once
     for sample in samples:
         try:
