@@ -30,10 +30,11 @@ def _is_quantized(llm) -> bool:
 
 
 def prepare_for_inference(model, options: InferenceOptions) -> list[str]:
-    """Configure ``model`` (an AffectLLM) in place; returns what was done, for the log."""
+    """Configure ``model`` (an AffectModel) in place; returns what was done, for the log."""
+    from affectllm.model import set_trainable
+
     done = []
-    model.eval()
-    model.requires_grad_(False)
+    set_trainable(model, None)  # inference: nothing trains, eval mode
     llm = model.llm
     if getattr(llm, "is_gradient_checkpointing", False) or getattr(llm, "is_activation_checkpointing", False):
         # a training config leaves use_cache=False behind, and generate then runs without a KV cache
