@@ -15,7 +15,8 @@ SAID = "I can't believe we finally won the game. This is the best day of my life
 ANGRY = "I hate this. You lied to me again and again, and I am furious with you!"
 SAD = "I miss her so much. Everything feels empty since she left."
 
-needs_megamind = pytest.mark.skipif(not MEGAMIND_CLIP.exists(), reason="opencv-doc's Megamind.avi is not installed")
+# The words must decide against a face that reads no strong emotion: the film clip's, not the smiling photograph's.
+needs_film_face = pytest.mark.skipif(not MEGAMIND_CLIP.exists(), reason="opencv-doc's Megamind.avi is not installed")
 
 
 @pytest.fixture(scope="module")
@@ -26,22 +27,21 @@ def fusion_backend():
 
 
 @pytest.fixture(scope="module")
-def media(tmp_path_factory):
+def media(tmp_path_factory, face_clip):
     d = tmp_path_factory.mktemp("cue_media")
     out = {"speech": speak(d / "said.wav", SAID, rate=160), "no_face": write_tone_clip(d / "red.mp4", 220.0)}
-    if MEGAMIND_CLIP.exists():
-        out["face_speech"] = write_face_clip(d / "face_speech.mp4", speech_text=SAID, seconds=7.0)
-        silent = d / "face_silent.mp4"
-        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(out["face_speech"]), "-an",
-                        "-c:v", "copy", str(silent)], check=True)
-        out["face_silent"] = silent
-        # The same face video under both: only the words and the voice differ.
+    out["face_speech"] = face_clip(d / "face_speech.mp4", speech_text=SAID, seconds=7.0)
+    silent = d / "face_silent.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(out["face_speech"]), "-an",
+                    "-c:v", "copy", str(silent)], check=True)
+    out["face_silent"] = silent
+    if MEGAMIND_CLIP.exists():  # the same film face under both: only the words and the voice differ
         out["angry"] = write_face_clip(d / "angry.mp4", speech_text=ANGRY, seconds=6.0, pitch=70, rate=190)
         out["sad"] = write_face_clip(d / "sad.mp4", speech_text=SAD, seconds=7.0, pitch=25, rate=110)
     return out
 
 
-@needs_megamind
+@needs_film_face
 def test_angry_and_sad_words_over_the_same_face_come_out_in_their_family(fusion_backend, media):
     vocab = default_vocabulary()
     for name, family in (("angry", "anger"), ("sad", "sadness")):
@@ -56,7 +56,6 @@ def test_angry_and_sad_words_over_the_same_face_come_out_in_their_family(fusion_
         assert {"decode", "face", "speech", "voice", "text", "fusion", "total"} <= set(timings)
 
 
-@needs_megamind
 def test_caption_with_the_bundled_llm_cites_concrete_cues(media, monkeypatch):
     from affectllm.cues.backend import CueBackend
 
@@ -87,7 +86,6 @@ def test_caption_with_the_bundled_llm_cites_concrete_cues(media, monkeypatch):
     assert cues["text"]["source"] == "transcript" and cues["text"]["vader"]["compound"] > 0.5
 
 
-@needs_megamind
 def test_video_without_audio_uses_the_face_only(fusion_backend, media):
     rec = fusion_backend.caption(str(media["face_silent"]), "silent")
     assert rec.error is None and rec.emotions

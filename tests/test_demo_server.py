@@ -29,11 +29,18 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """(url, log path, examples folder) of a running demo; stopped after the module."""
+def server(tmp_path_factory, face_clip):
+    """(url, log path, examples folder) of a running demo; stopped after the module. The video examples are
+    made here from the face photograph (the demo makes only missing ones), so no system face footage is needed."""
     import httpx
 
+    from affectllm.demo.examples import EXAMPLES
+
     d = tmp_path_factory.mktemp("demo")
+    (d / "examples").mkdir()
+    for ex in EXAMPLES:
+        if ex.kind == "video":
+            face_clip(d / "examples" / ex.file, ex.speech, seconds=ex.seconds, pitch=ex.pitch, rate=ex.rate)
     port = free_port()
     log = d / "server.log"
     env = {**os.environ, "AFFECTLLM_CACHE": os.environ.get("AFFECTLLM_CACHE", str(Path.home() / ".cache/affectllm")),
@@ -91,12 +98,10 @@ def test_binds_loopback_and_makes_examples(server):
     assert made == ["glad_reunion.mp4", "long_day.mp4", "worried_voice.wav"]
 
 
-def test_face_clip_gives_emotions_explanation_and_evidence(client, tmp_path):
+def test_face_clip_gives_emotions_explanation_and_evidence(client, tmp_path, face_clip):
     from PIL import Image
 
-    from affectllm.media.synthetic import write_face_clip
-
-    clip = write_face_clip(tmp_path / "glad.mp4", "I am so happy to see you again. This is wonderful news.")
+    clip = face_clip(tmp_path / "glad.mp4", "I am so happy to see you again. This is wonderful news.")
     out, rec = explain(client, video=clip)
     status, chips, reasoning, gallery, plot, transcript, timeline, _ = out
     assert rec["error"] is None, rec["error"]
@@ -110,13 +115,13 @@ def test_face_clip_gives_emotions_explanation_and_evidence(client, tmp_path):
     for modality in ("visual", "acoustic", "lexical"):
         assert f"affect-cue-{modality}" in reasoning
     assert ">happy</mark>" in transcript and ">wonderful</mark>" in transcript
-    # 16 frames sampled (a 4 s clip is one window), 8 shown; each is the 328x240 frame plus the bar panel, which is
+    # 16 frames sampled (a 4 s clip is one window), 8 shown; each is the 240x240 frame plus the bar panel, which is
     # taller than the frame (seven bars and the cited cue's name), over a band for the gallery's caption
     from affectllm.demo.frames_view import CAPTION_BAND_PX, PANEL_W, ROW_H, TOP_Y
     from affectllm.demo.prosody_plot import HEIGHT_PX, WIDTH_PX
 
     assert len(gallery) == 8
-    assert all(Image.open(g["image"]).size == (328 + PANEL_W, TOP_Y + 10 * ROW_H + CAPTION_BAND_PX) for g in gallery)
+    assert all(Image.open(g["image"]).size == (240 + PANEL_W, TOP_Y + 10 * ROW_H + CAPTION_BAND_PX) for g in gallery)
     assert Image.open(plot).size == (WIDTH_PX, HEIGHT_PX)
     assert "timeline of emotions per window" in timeline and "timeline" not in rec
 
