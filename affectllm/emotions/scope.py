@@ -30,14 +30,16 @@ degree hedge              "slightly anxious", "a hint of    weight x HEDGE
 
 from __future__ import annotations
 
-from affectllm.emotions import lexicon
+from affectllm.emotions.lexicon import CLAUSE_BREAKS as LEXICON_CLAUSE_BREAKS
+from affectllm.emotions.lexicon import CONCEALMENT as LEXICON_CONCEALMENT
+from affectllm.emotions.lexicon import NEGATOR_PAIRS as LEXICON_NEGATOR_PAIRS
+from affectllm.emotions.lexicon import NEGATORS
 
 # The first-generation extractor's negation words, extended.
-NEGATORS = lexicon.NEGATORS
-NEGATOR_PAIRS = {**lexicon.NEGATOR_PAIRS, "far": "from"}  # keyed by their first word
-CLAUSE_BREAKS = lexicon.CLAUSE_BREAKS | {"because", "which", "unless"}
+NEGATOR_PAIRS = {**LEXICON_NEGATOR_PAIRS, "far": "from"}  # keyed by their first word
+CLAUSE_BREAKS = LEXICON_CLAUSE_BREAKS | {"because", "which", "unless"}
 # "cannot hide her anger" asserts the anger: these verbs undo a pending negation.
-CONCEALMENT = lexicon.CONCEALMENT | frozenset("restrain restrains restraining control controls controlling".split())
+CONCEALMENT = LEXICON_CONCEALMENT | frozenset("restrain restrains restraining control controls controlling".split())
 CLAUSE_LOOKBACK = 12  # no rule looks further back than this; long clauses are cut here
 NEGATION_REACH = 3  # counted words allowed between a negator and the emotion it negates
 # Words that do not count toward the reach ("no obvious sign of anger", "not show any trace of fear").
