@@ -138,7 +138,7 @@ def test_sentiment_mixes_the_sentiment_output_with_the_emotion_polarity():
 def test_demo_shows_the_frames_behind_a_cited_face_cue():
     import numpy as np
 
-    from affectllm.demo.frames_view import CITED_COLOUR, annotated_frames, cited_face_frames
+    from affectllm.demo.frames_view import CITED_COLOUR, annotate_frame, annotated_frames, cited_face_frames
     from affectllm.records import ResultRecord
 
     face = face_cue("happy", 0.8, share_top=10 / 16)  # frames 0-9 read happy, 10-15 neutral
@@ -150,7 +150,11 @@ def test_demo_shows_the_frames_behind_a_cited_face_cue():
     assert sorted(cited) == list(range(10)) and cited[0] == "the face reads happy"
     frames = np.full((16, 40, 60, 3), 200, np.uint8)
     gallery = annotated_frames(frames, face, cited)
-    assert len(gallery) == 8 and all("(cited: the face reads happy)" in caption for _, caption in gallery)
+    assert len(gallery) == 8 and all(caption.endswith(" (cited)") for _, caption in gallery)
+    # the cited cue is named on the image itself (a gallery caption shows one short line)
+    named = annotate_frame(frames[0], face["track"][0], "the face reads happy")
+    assert np.array_equal(np.asarray(gallery[0][0]), np.asarray(named))
+    assert not np.array_equal(np.asarray(named), np.asarray(annotate_frame(frames[0], face["track"][0], "other cue")))
     times = [float(caption.split(" s:")[0]) for _, caption in gallery]
     assert times[0] == 0.0 and max(times) <= 9 / 4 + 0.05  # spread over frames 0-9 (t = i / 4) only
     assert tuple(np.asarray(gallery[0][0])[20, 1]) == CITED_COLOUR
