@@ -18,7 +18,7 @@ from affectllm.training.launch import (affectllm_train, deepspeed_launcher, fini
                                        metrics_by_step, sample_ids, start)
 
 REPO = Path(__file__).resolve().parents[1]
-STEPS, SAVE_EVERY = 6, 3
+STEPS, SAVE_EVERY = 4, 2
 pytestmark = pytest.mark.slow
 
 
