@@ -90,3 +90,22 @@ def test_no_face_is_a_cue_not_an_error(extractor):
     assert cues["present"] is False and cues["frames_with_face"] == 0
     assert cues["summary"] == "no face found in 3 sampled frames"
     assert [f["face"] for f in cues["track"]] == [False, False, False]
+
+
+def test_litert_delegate_notice_stays_off_stderr_and_other_native_output_passes(capfd):
+    import os
+    import subprocess
+    import sys
+
+    from affectllm.cues.bundled_models import XNNPACK_NOTICE, _native_stderr_without
+
+    # LiteRT announces its CPU delegate once per process, so each case gets a fresh interpreter process
+    load = "from affectllm.cues.bundled_models import expression_model_file as f; "
+    raw = load + "from ai_edge_litert.interpreter import Interpreter; Interpreter(model_path=str(f())).allocate_tensors()"
+    ours = load + "from affectllm.cues.bundled_models import TFLiteModel; TFLiteModel(f())"
+    said = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stderr
+            for code in (raw, ours)]
+    assert XNNPACK_NOTICE in said[0] and XNNPACK_NOTICE not in said[1]
+    with _native_stderr_without(XNNPACK_NOTICE):
+        os.write(2, (XNNPACK_NOTICE + "\nERROR: something real\n").encode())
+    assert capfd.readouterr().err == "ERROR: something real\n"
