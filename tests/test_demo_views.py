@@ -26,7 +26,7 @@ def test_upload_check_names_the_file_and_the_fix(tmp_path):
 def test_engine_rejects_without_leaking_the_upload_folder(tmp_path):
     from affectllm.demo.engine import DemoEngine
 
-    engine = DemoEngine("cues", llm=False, max_upload_mb=1)  # the cue models load lazily: nothing runs here
+    engine = DemoEngine("cues", llm=False, max_upload_mb=1)  # the text head loads here; a rejected upload runs no model
     fake = tmp_path / "secret_folder" / "clip.mp4"
     fake.parent.mkdir()
     fake.write_text("not a video")
