@@ -81,15 +81,16 @@ def cache_dir() -> Path:
 
 
 XNNPACK_NOTICE = "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
+_STDERR_LOCK = threading.Lock()
 
 
 @contextmanager
 def _native_stderr_without(notice: str):
     """Hold back one line that native code writes to file descriptor 2 (LiteRT announces its default CPU
-    delegate on every graph, which would break into progress bars); anything else it writes passes through."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as caught:
+    delegate at the first graph of a process, in the middle of a progress bar); anything else passes through."""
+    with _STDERR_LOCK, tempfile.TemporaryFile() as caught:  # fd 2 is the process's: one redirect at a time
+        sys.stderr.flush()
+        saved = os.dup(2)
         os.dup2(caught.fileno(), 2)
         try:
             yield
