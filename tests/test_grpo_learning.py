@@ -96,14 +96,15 @@ def step_rewards(run: Path, name: str) -> list[float]:
     return [record["rewards"][name] for record in read_metrics(run)]
 
 
-LABEL_RUN = ["train.max_steps=300", "train.grpo.group_size=16", "train.grpo.max_new_tokens=3",
+# held-out label_hit stays at 0.5 (one word for every tone) up to step ~150 and reaches 1.0 by step 175
+LABEL_RUN = ["train.max_steps=225", "train.grpo.group_size=16", "train.grpo.max_new_tokens=3",
              "train.grpo.kl_beta=0.04", "train.grpo.rewards.wheel_f1=null", "train.grpo.rewards.format=null"]
 
 
 def test_label_hit_reward_teaches_the_pitch_and_a_zeroed_reward_does_not(pitch_data):
     summary, evals = run_grpo(pitch_data, "label_hit", LABEL_RUN + ["train.grpo.rewards.label_hit=1"])
     start, end = evals[0]["rewards"]["label_hit"], evals[-1]["rewards"]["label_hit"]
-    assert [e["step"] for e in evals] == [0, 300]
+    assert [e["step"] for e in evals] == [0, 225]
     assert start <= 0.1 and end >= 0.8, evals
     assert end >= start + 0.6
     # both words are needed: the held-out answers name the right one, not one word for every tone
