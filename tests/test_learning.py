@@ -14,6 +14,7 @@ from affectllm.tiny import tiny_config
 from synthetic_task import make_split
 
 STEPS = 80
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small matmuls: threads cost more than they give
 
 
 @pytest.mark.parametrize("prefusion,pooling", [("mix", "qformer"), ("cross", "qformer"), ("none", "attention")])
