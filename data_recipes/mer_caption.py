@@ -57,7 +57,8 @@ OVMERD_PLUS = ("ovlabel.csv", "subtitle_eng.csv")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser, STYLES, "affectgpt_hybrid", splits=("train",), label_only=True)
-    parser.add_argument("--subset", choices=["mercaptionplus", "ovmerd", "mercaption"], default="mercaptionplus")
+    parser.add_argument("--subset", choices=["mercaptionplus", "ovmerd", "mercaption"], default="mercaptionplus",
+                        help="which release set: names the default track2/track3 CSVs (track2_train_<subset>.csv)")
     parser.add_argument("--labels", type=Path, help="open-vocabulary label CSV (default: ROOT/track2_train_<subset>.csv)")
     parser.add_argument("--descriptions", type=Path, help="description CSV (default: ROOT/track3_train_<subset>.csv)")
     parser.add_argument("--label-ratio", type=float, default=0.0,

@@ -43,7 +43,8 @@ LABEL_LIST = Path("EmoLabel") / "list_patition_label.txt"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser, STYLES, "expllm", splits=("train", "test"), label_only=True)
-    parser.add_argument("--images", choices=["aligned", "original"], default="aligned")
+    parser.add_argument("--images", choices=["aligned", "original"], default="aligned",
+                        help="basic/Image/aligned/<stem>_aligned.jpg (100x100 faces) or basic/Image/original/")
     parser.add_argument("--aus", type=Path, help="CSV of AU intensities per image (OpenFace AUxx_r columns)")
     parser.add_argument("--au-threshold", type=float, default=1.0, help="intensity (0..5) above which an AU counts")
 

@@ -52,7 +52,8 @@ LATENT = "b"  # evidence / span value of a cause that is not in the conversation
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser, STYLES, "emotion_cause", splits=SPLITS, default_split="test")
-    parser.add_argument("--corpus", choices=["dailydialog", "iemocap"], default="dailydialog")
+    parser.add_argument("--corpus", choices=["dailydialog", "iemocap"], default="dailydialog",
+                        help="which annotation file: <corpus>_<split>.json (iemocap has a test split only)")
     add_context_argument(parser)
 
 
