@@ -44,6 +44,12 @@ def clip_if_found(folder: Path, stem: str, extensions: Iterable[str] = VIDEO_EXT
         return None
 
 
+def add_text_only_argument(parser: argparse.ArgumentParser) -> None:
+    """``--text-only`` of the dialogue recipes whose label files hold the utterances (MELD, EmoryNLP)."""
+    parser.add_argument("--text-only", action="store_true",
+                        help="utterance text only: read the label CSVs, need no clips, write no media")
+
+
 def add_context_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--context", type=context_turns, default=0, metavar="K",
                         help="write the previous K turns of the same dialogue (speaker, text, their clips) into each "

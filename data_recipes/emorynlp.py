@@ -27,7 +27,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .context import Dialogues, Turn, add_context_argument, clip_if_found
+from .context import Dialogues, Turn, add_context_argument, add_text_only_argument, clip_if_found
 from .manifest import (VIDEO_EXTENSIONS, add_common_arguments, convert, emotion_words, find_media, label_valence,
                        make_sample)
 from .rows import RowError, SourceRow, cell, split_csv_rows, split_list_cell
@@ -46,8 +46,7 @@ COLUMNS = ("Utterance", "Speaker", "Emotion", "Scene_ID", "Utterance_ID", "Seaso
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser, STYLES, "affectgpt_hybrid", splits=SPLITS, label_only=True)
-    parser.add_argument("--text-only", action="store_true",
-                        help="utterance text only: read the label CSVs, need no clips, write no media")
+    add_text_only_argument(parser)
     add_context_argument(parser)
 
 
