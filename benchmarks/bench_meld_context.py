@@ -66,18 +66,21 @@ def main() -> None:
     preds = Path(args.preds_dir) if args.preds_dir else None
     base, trusted = parse_base_arguments(args.base)
     rows, correct, seconds, trained = {}, {}, {}, {}
-    dev_ids = None
-    for name, checkpoint, dev_path in args.run:
-        dev = read_manifest(dev_path)
-        ids = [s["id"] for s in dev]
-        if dev_ids is not None and ids != dev_ids:
+    devs = {name: read_manifest(dev_path) for name, _, dev_path in args.run}
+    dev_ids = [s["id"] for s in devs[args.run[0][0]]]
+    for name, _, dev_path in args.run:
+        if [s["id"] for s in devs[name]] != dev_ids:
             raise SystemExit(f"{dev_path}: not the same utterances as the first run's dev manifest")
-        dev_ids = ids
+    # The utterances that have a previous turn, read from whichever manifest carries context, so every run
+    # (with context or without) is also scored on that same subset.
+    history_ids = {s["id"] for dev in devs.values() for s in dev if s.get("context")}
+    for name, checkpoint, dev_path in args.run:
+        dev = devs[name]
         gold = {s["id"]: s for s in dev}
         model = AffectLLM.from_checkpoint(checkpoint, base=base, trusted=trusted)
         records, seconds[name] = generate(model, model.cfg, Path(dev_path), len(dev), args.batch_size,
                                           args.max_new_tokens, preds, name)
-        with_history = {sid: g for sid, g in gold.items() if g.get("context")}
+        with_history = {sid: g for sid, g in gold.items() if sid in history_ids}
         rows[name] = scores(gold, records, args.wheel_dir)
         if with_history:
             rows[name]["with_previous_turns"] = {
@@ -90,7 +93,7 @@ def main() -> None:
 
     train = read_manifest(args.train)
     majority = Counter(s["label"] for s in train).most_common(1)[0][0]
-    gold = {s["id"]: s for s in read_manifest(args.run[0][2])}
+    gold = {s["id"]: s for s in devs[args.run[0][0]]}
     rows[f"constant_{majority}"] = scores(gold, [{"id": sid, "emotions": [majority]} for sid in gold], args.wheel_dir)
     names = [name for name, _, _ in args.run]
     paired = {}
