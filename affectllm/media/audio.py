@@ -10,7 +10,7 @@ import numpy as np
 
 from affectllm.errors import MediaError
 from affectllm.media.constants import SAMPLE_RATE
-from affectllm.media.probe import check_file
+from affectllm.media.probe import check_file, decoder_reason, ffmpeg_input
 
 
 def load_audio(path: str | Path, max_seconds: float | None = None) -> np.ndarray:
@@ -23,7 +23,7 @@ def load_audio(path: str | Path, max_seconds: float | None = None) -> np.ndarray
     exe = shutil.which("ffmpeg")
     if exe is None:
         raise MediaError("ffmpeg not found: install ffmpeg (e.g. `apt-get install ffmpeg`, or `make install`)")
-    cmd = [exe, "-nostdin", "-v", "error", "-i", str(p), "-vn", "-map", "0:a:0", "-ac", "1",
+    cmd = [exe, "-nostdin", "-v", "error", *ffmpeg_input(p), "-vn", "-map", "0:a:0", "-ac", "1",
            "-ar", str(SAMPLE_RATE)]
     if max_seconds is not None:
         cmd += ["-t", f"{max_seconds:.3f}"]
@@ -33,9 +33,7 @@ def load_audio(path: str | Path, max_seconds: float | None = None) -> np.ndarray
         stderr = proc.stderr.decode(errors="replace")
         if "matches no streams" in stderr:
             raise MediaError(f"{p}: no audio stream")
-        msg = stderr.strip().splitlines()
-        reason = msg[-1] if msg else "decode failed"
-        raise MediaError(f"{p}: cannot decode audio ({reason.replace(str(p), '').strip(' :')})")
+        raise MediaError(f"{p}: cannot decode audio ({decoder_reason(stderr, p)})")
     wav = np.frombuffer(proc.stdout, dtype=np.float32).copy()
     if wav.size == 0:
         raise MediaError(f"{p}: audio stream is empty")

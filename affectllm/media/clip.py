@@ -57,7 +57,7 @@ def load_clip(path: str | Path, num_frames: int = DEFAULT_NUM_FRAMES, max_fps: f
         clip.frames = load_image(path, max_side)
         clip.frame_times = np.zeros(1)
     elif video and info.has_video:
-        clip.frames, clip.frame_times, clip.fps = sample_frames(path, num_frames, max_fps, max_side)
+        clip.frames, clip.frame_times, clip.fps = sample_frames(path, num_frames, max_fps, max_side, info)
     if audio and info.has_audio:
         clip.audio = load_audio(path, max_audio_seconds)
         clip.duration = max(clip.duration, len(clip.audio) / SAMPLE_RATE)

@@ -1,4 +1,13 @@
-"""Find out what a media file holds before decoding it, and fail with one clear line."""
+"""Find out what a media file holds before decoding it, and fail with one clear line.
+
+A media file is data from someone else, so only plain local files in real container formats
+are decoded. ffmpeg's playlist and list demuxers (HLS ``#EXTM3U``, ``ffconcat``, DASH, IMF...)
+open the other files and URLs a text file names — an upload could make the server read any
+file it can — and protocols other than ``file`` reach beyond the file. Every ffprobe and
+ffmpeg call therefore goes through :func:`ffmpeg_input` (a file-only protocol whitelist and a
+demuxer whitelist), decord only ever opens a file ffprobe has accepted that way, and images
+open with the formats in ``IMAGE_FORMATS`` only.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +19,15 @@ from pathlib import Path
 
 from affectllm.errors import MediaError
 from affectllm.media.constants import IMAGE_EXTENSIONS
+
+# Demuxers of single-file containers (ffmpeg short names): a format outside this list is refused.
+CONTAINER_DEMUXERS = ("mov", "matroska", "avi", "flv", "mpeg", "mpegts", "asf", "wav", "w64", "mp3", "flac", "ogg",
+                      "aac", "aiff", "caf")
+# Pillow plugins for still images (EPS, for one, would run Ghostscript on the file).
+IMAGE_FORMATS = ("PNG", "JPEG", "BMP", "WEBP")
+# The first bytes of text files that ffmpeg would follow to other files (playlists, file lists, manifests).
+_LIST_SIGNATURES = {b"#EXTM3U": "an HLS playlist", b"ffconcat": "an ffconcat file list", b"<?xml": "an XML manifest",
+                    b"<MPD": "a DASH manifest", b"file ": "a concat file list"}
 
 
 @dataclass(frozen=True)
@@ -30,7 +48,7 @@ def _ffprobe() -> str:
 
 
 def check_file(path: str | Path) -> Path:
-    """Raise MediaError unless ``path`` is an existing, non-empty file."""
+    """Raise MediaError unless ``path`` is an existing, non-empty regular file that is not a playlist or list."""
     p = Path(path)
     if not p.exists():
         raise MediaError(f"{p}: file not found")
@@ -38,7 +56,28 @@ def check_file(path: str | Path) -> Path:
         raise MediaError(f"{p}: not a file")
     if p.stat().st_size == 0:
         raise MediaError(f"{p}: file is empty (0 bytes)")
+    with open(p, "rb") as fh:
+        head = fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    kind = next((what for sig, what in _LIST_SIGNATURES.items() if head.startswith(sig)), None)
+    if kind is not None:
+        raise MediaError(f"{p}: {kind}, not a media file; playlists and file lists are refused because they make the "
+                         "decoder open other files — pass the media file itself")
     return p
+
+
+def ffmpeg_input(p: Path) -> list[str]:
+    """The ffmpeg/ffprobe arguments that open ``p`` as one plain local file in a container format we decode."""
+    return ["-protocol_whitelist", "file", "-format_whitelist", ",".join(CONTAINER_DEMUXERS),
+            "-i", f"file:{p.absolute()}"]
+
+
+def decoder_reason(stderr: str, p: Path) -> str:
+    """The last line ffmpeg wrote, without the path, or what a refused format means."""
+    if "not on whitelist" in stderr:
+        return ("its container format is not one affectllm decodes — playlists, file lists and other formats that "
+                "open further files or URLs are refused")
+    lines = stderr.strip().splitlines()
+    return (lines[-1] if lines else "unreadable").replace(f"file:{p.absolute()}", "").replace(str(p), "").strip(" :")
 
 
 def _rate(text: str | None) -> float:
@@ -60,19 +99,17 @@ def probe_media(path: str | Path) -> MediaInfo:
         from PIL import Image
 
         try:
-            with Image.open(p) as im:
+            with Image.open(p, formats=IMAGE_FORMATS) as im:
                 im.verify()
         except Exception as err:  # PIL raises many types for broken images
             raise MediaError(f"{p}: not a readable image ({type(err).__name__})") from None
         return MediaInfo(str(p), has_video=True, has_audio=False, is_image=True, duration=0.0, fps=0.0)
     cmd = [_ffprobe(), "-v", "error", "-show_entries",
            "stream=codec_type,avg_frame_rate,r_frame_rate,duration,nb_frames:format=duration",
-           "-of", "json", str(p)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+           "-of", "json", *ffmpeg_input(p)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if proc.returncode != 0:
-        reason = (proc.stderr.strip().splitlines() or ["unreadable"])[-1]
-        reason = reason.replace(str(p), "").strip(" :")
-        raise MediaError(f"{p}: not a readable media file ({reason})")
+        raise MediaError(f"{p}: not a readable media file ({decoder_reason(proc.stderr, p)})")
     info = json.loads(proc.stdout or "{}")
     streams = info.get("streams", [])
     video = [s for s in streams if s.get("codec_type") == "video"]

@@ -8,6 +8,7 @@ import numpy as np
 
 from affectllm.errors import MediaError
 from affectllm.media.constants import DEFAULT_MAX_SIDE, DEFAULT_NUM_FRAMES
+from affectllm.media.probe import IMAGE_FORMATS, MediaInfo, probe_media
 
 
 def frame_indices(total_frames: int, fps: float, num_frames: int, max_fps: float | None = None) -> np.ndarray:
@@ -35,14 +36,18 @@ def _scaled_size(height: int, width: int, max_side: int | None) -> tuple[int, in
 
 
 def sample_frames(path: str | Path, num_frames: int = DEFAULT_NUM_FRAMES, max_fps: float | None = None,
-                  max_side: int | None = DEFAULT_MAX_SIDE) -> tuple[np.ndarray, np.ndarray, float]:
+                  max_side: int | None = DEFAULT_MAX_SIDE,
+                  info: MediaInfo | None = None) -> tuple[np.ndarray, np.ndarray, float]:
     """Decode uniformly spaced frames.
 
     Returns (frames (F, H, W, 3) uint8 RGB, times (F,) seconds, fps). Raises MediaError
-    when the file has no decodable video stream.
+    when the file has no decodable video stream. decord takes no demuxer options, so the file
+    is probed first (``info``: the probe already made), which refuses playlists and lists.
     """
     import decord
 
+    if info is None:
+        info = probe_media(path)
     p = str(path)
     try:
         probe_reader = decord.VideoReader(p, num_threads=1)
@@ -68,7 +73,7 @@ def load_image(path: str | Path, max_side: int | None = DEFAULT_MAX_SIDE) -> np.
     from PIL import Image
 
     try:
-        with Image.open(path) as im:
+        with Image.open(path, formats=IMAGE_FORMATS) as im:
             im = im.convert("RGB")
             if max_side and max(im.size) > max_side:
                 im.thumbnail((max_side, max_side))
