@@ -1,13 +1,17 @@
 """Append-only JSONL logs that survive kill -9 and full disks: caption outputs, training metrics.
 
-One record per line, each line written by a single ``os.write`` and fsynced, so a crash
-can tear only the line being written — the last one, which then lacks its newline.
-Reading is strict about everything else:
+One record per line, each line written by a single ``os.write`` and fsynced, with the
+record's key field first, so a crash can tear only the line being written — the last
+one, which then lacks its newline and starts like a record (``{"id":``). Lines end at
+``\n`` only (a stray ``\r`` is part of its line). Reading is strict about everything else:
 
-* a torn last line (no trailing newline, starting like a record) is ignored, and cut
-  off when the reader owns the file (``repair=True``) so the next append starts clean;
-* any other bad line — not JSON, not an object, no key field — anywhere in the file
-  stops with ``FILE:LINE`` and changes nothing: the file is not ours to cut.
+* the bytes after the last ``\n``: a complete record there (written by hand, or by a
+  tool that ends files without a newline) is kept, and given its newline when the reader
+  owns the file (``repair=True``); a torn record (unparseable, starting like one of ours)
+  is ignored, and cut off when the reader owns the file, so the next append starts clean;
+* any other bad line — not JSON, not an object, no key field, a tail that is not the start
+  of a record — anywhere in the file stops with ``FILE:LINE`` and changes nothing: the
+  file is not ours to cut. Nothing is ever cut before the whole file has been checked.
 """
 
 from __future__ import annotations
@@ -29,41 +33,59 @@ def _refuse(path: Path, lineno: int, reason: str, what: str) -> AffectLLMError:
                           "was changed: fix or remove that line, or choose another file")
 
 
+def _torn_prefix(key: str) -> bytes:
+    """How every line of ours starts (the key first, ``json.dumps``' spacing): ``{"id":``."""
+    return json.dumps({key: None})[: len(key) + 4].encode()
+
+
+def _parse_line(p: Path, lineno: int, line: bytes, key: str, what: str) -> dict[str, Any]:
+    try:
+        rec = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise _refuse(p, lineno, "not valid JSON", what) from None
+    if not isinstance(rec, dict):
+        raise _refuse(p, lineno, f"a JSON {type(rec).__name__}, not an object", what)
+    if key not in rec:
+        raise _refuse(p, lineno, f'a record without "{key}"', what)
+    return rec
+
+
 def read_log(path: str | Path, key: str, what: str = "the log", repair: bool = False) -> list[dict[str, Any]]:
     """Every complete record of the log at ``path`` in file order (``[]`` when it does not exist).
 
-    ``key`` must be in every record. With ``repair`` a torn last line is truncated away
-    (only the process that appends to ``path`` may repair it: another may be mid-write)."""
+    ``key`` must be in every record. With ``repair`` a torn last line is truncated away and a
+    complete last record without its newline gets one; only the process that appends to ``path``
+    may repair it (another may be mid-write). The whole file is checked before anything changes."""
     p = Path(path)
     if p.is_dir():
         raise AffectLLMError(f"{p} is a folder; {what} must be a JSONL file — name a file inside it")
     if not p.exists():
         return []
     data = p.read_bytes()
+    body_end = data.rfind(b"\n") + 1
     records: list[dict[str, Any]] = []
-    good_end = 0
-    lines = data.splitlines(keepends=True)
+    lines = data[:body_end].split(b"\n")[:-1]
     for lineno, line in enumerate(lines, start=1):
-        if not line.endswith(b"\n"):
-            # the last line, torn by a crash mid-write — unless it never was a record at all
-            if not line.lstrip().startswith(b"{"):
-                raise _refuse(p, lineno, "not a JSON record", what)
-            break
-        good_end += len(line)
-        if not line.strip():
-            continue
+        if line.strip():
+            records.append(_parse_line(p, lineno, line, key, what))
+    tail = data[body_end:]
+    torn = False
+    if tail.strip():
+        lineno = len(lines) + 1
         try:
-            rec = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise _refuse(p, lineno, "not valid JSON", what) from None
-        if not isinstance(rec, dict):
-            raise _refuse(p, lineno, f"a JSON {type(rec).__name__}, not an object", what)
-        if key not in rec:
-            raise _refuse(p, lineno, f'a record without "{key}"', what)
-        records.append(rec)
-    if repair and good_end < len(data):
+            records.append(_parse_line(p, lineno, tail, key, what))
+        except AffectLLMError:
+            start, prefix = tail.lstrip(), _torn_prefix(key)
+            if not (start.startswith(prefix) or prefix.startswith(start)):
+                raise
+            torn = True  # a record cut short by a crash mid-write: never complete, safe to drop
+    if repair and tail:
         with open(p, "r+b") as f:
-            f.truncate(good_end)
+            if torn or not tail.strip():
+                f.truncate(body_end)
+            else:
+                f.seek(0, os.SEEK_END)
+                f.write(b"\n")
             os.fsync(f.fileno())
     return records
 
@@ -73,8 +95,9 @@ class LogAppender:
     before ``write`` returns. A failed write (disk full, ``RLIMIT_FSIZE``) raises LogWriteError naming
     the file; at most that line is torn, and the next ``read_log(repair=True)`` cuts it."""
 
-    def __init__(self, path: str | Path, overwrite: bool = False, fsync: bool = True):
+    def __init__(self, path: str | Path, key: str, overwrite: bool = False, fsync: bool = True):
         self.path = Path(path)
+        self.key = key
         self.fsync = fsync
         self.written = 0
         try:
@@ -86,7 +109,8 @@ class LogAppender:
                                 "exists and is writable") from None
 
     def write(self, record: dict[str, Any]) -> None:
-        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        # the key first: a line torn by a crash then starts like a record, and only such a tail is cut
+        line = (json.dumps({self.key: record[self.key], **record}, ensure_ascii=False) + "\n").encode("utf-8")
         try:
             view = memoryview(line)
             while view:

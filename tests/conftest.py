@@ -16,8 +16,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("DS_ACCELERATOR", "cpu")
 
 REPO = Path(__file__).resolve().parents[1]
-# The recipe tests' fixtures (`media`: one set of small clips per module) live beside their helpers.
-pytest_plugins = ["recipe_helpers"]
+# The recipe and fault tests' fixtures (`media`, `clips`) live beside their helpers.
+pytest_plugins = ["recipe_helpers", "fault_helpers"]
 
 
 @pytest.fixture(scope="session")

@@ -24,40 +24,11 @@ import pytest
 import yaml
 
 from affectllm.cli import main
-
-NEW_TOKENS = "8"
+from fault_helpers import NEW_TOKENS, caption as _caption, error_line as _error_line, record_ids as _ids
 
 
 def _env() -> dict:
     return dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false")
-
-
-def _caption(*args) -> int:
-    return main(["caption", *map(str, args), "--workers", "0", "--max-new-tokens", NEW_TOKENS, "--quiet"])
-
-
-def _error_line(capsys) -> str:
-    """The one line a user sees on stderr (nothing else may be printed there)."""
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1, err
-    return err.rstrip("\n")
-
-
-def _ids(out: Path) -> list[str]:
-    data = out.read_bytes()
-    assert data.endswith(b"\n"), "torn last line"
-    return [json.loads(line)["id"] for line in data.splitlines() if line.strip()]
-
-
-@pytest.fixture(scope="module")
-def clips(tmp_path_factory) -> list[Path]:
-    """Four small real clips with distinct colours and tones."""
-    from affectllm.media.synthetic import write_tone_clip
-
-    d = tmp_path_factory.mktemp("fault_clips")
-    colours = ["red", "green", "blue", "yellow"]
-    return [write_tone_clip(d / f"c{i}.mp4", 200.0 + 100 * i, c, seconds=1.0, size=32, fps=4)
-            for i, c in enumerate(colours)]
 
 
 @pytest.fixture
@@ -188,7 +159,7 @@ def test_an_out_that_is_not_a_record_file_is_refused_and_left_unchanged(tiny_che
 
     notes.write_text("no newline at the end")  # looks torn, but was never a record: not cut either
     assert _caption(clips[0], "--model", tiny_checkpoint, "--out", notes) == 2
-    assert "notes.txt:1: not a JSON record" in _error_line(capsys)
+    assert "notes.txt:1: not valid JSON" in _error_line(capsys)
     assert notes.read_text() == "no newline at the end"
 
     out = tmp_path / "o.jsonl"

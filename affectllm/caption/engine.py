@@ -19,9 +19,9 @@ from tqdm import tqdm
 
 from affectllm.caption.inputs import CaptionItem
 from affectllm.caption.loader import PreparedBatch, Preparer, failure_message, prepare_batch, prepared_batches
-from affectllm.caption.parts import done_ids, done_marker, list_parts, part_path
+from affectllm.caption.parts import done_ids, done_marker, part_path, remove_parts
 from affectllm.distributed import Rank
-from affectllm.caption.writer import RecordWriter
+from affectllm.caption.writer import RecordWriter, read_records
 from affectllm.records import ResultRecord
 
 STAGES = ("decode", "wait", "model", "write")
@@ -181,14 +181,14 @@ class CaptionPlan:
 
 def plan_captioning(items: list[CaptionItem], out: str | Path, rank: Rank | None = None, overwrite: bool = False,
                     retry_failed: bool = True) -> CaptionPlan:
-    """Read OUT and every part file (cutting this rank's torn tail) and pick the inputs still to caption.
+    """Read OUT and every part file (changing nothing) and pick the inputs still to caption.
 
     Raises AffectLLMError, before anything is written, when OUT is a folder or any of
     those files holds a line that is not a record."""
     rank = rank or Rank()
     out = Path(out)
     own = part_path(out, rank.rank, rank.world_size) if rank.sharded else out
-    done, failed = done_ids(out, own, retry_failed)  # validates OUT and the parts even when overwriting
+    done, failed = done_ids(out, retry_failed)  # validates OUT and the parts even when overwriting
     mine = rank.take(items)
     if overwrite:
         return CaptionPlan(own, mine, list(mine), overwrite=True)
@@ -209,8 +209,7 @@ def run_captioning(items: list[CaptionItem], backend: CaptionBackend, out: str |
     out = Path(out)
     plan = plan or plan_captioning(items, out, rank, overwrite, retry_failed)
     if plan.overwrite and not rank.sharded:
-        for stale in list_parts(out):  # an older sharded run's parts would otherwise be merged back in
-            stale.unlink()
+        remove_parts(out)  # an older sharded run's parts would otherwise be merged back in
     todo = plan.todo
     summary = CaptionSummary(inputs=len(plan.mine), skipped=len(plan.mine) - len(todo), retried=plan.retried)
     marker = done_marker(out, rank.rank, rank.world_size)
@@ -225,6 +224,8 @@ def run_captioning(items: list[CaptionItem], backend: CaptionBackend, out: str |
     bar = tqdm(total=len(todo), unit="clip", disable=not progress, file=sys.stderr, dynamic_ncols=True,
                desc=f"rank {rank.rank}/{rank.world_size}" if rank.sharded else "caption")
     try:
+        if not plan.overwrite:
+            read_records(plan.own, repair=True)  # a torn tail is cut only now, when this run is about to append
         with RecordWriter(plan.own, overwrite=plan.overwrite) as writer:
             for work in _timed(batches, summary):
                 t = time.perf_counter()

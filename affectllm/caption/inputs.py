@@ -1,8 +1,9 @@
 """What to caption: files, folders (recursive, by media extension), glob patterns, or manifest JSONL.
 
 Every input ends as exactly one item, and every item as one record: a path that does
-not exist, a pattern that matches nothing, a sub-folder that cannot be read or a
-manifest line whose media fields are malformed becomes an item with ``error`` set
+not exist, a pattern that matches nothing, a sub-folder that cannot be read, a broken
+link, a link that leads out of the folder you named (followed only with ``follow_links``)
+or a manifest line whose media fields are malformed becomes an item with ``error`` set
 (its record says why), never a silent gap. Ids are unique across all inputs:
 
 * a file named on the command line keeps the path as given;
@@ -99,30 +100,65 @@ def _manifest_items(manifest: Path) -> list[CaptionItem]:
     return items
 
 
-def _folder_items(folder: Path) -> list[CaptionItem]:
-    """Media files under ``folder`` (sorted, ids relative to it); an unreadable sub-folder is an error item."""
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _link_error(link: Path, target: Path, root: Path, follow_links: bool) -> str | None:
+    """Why a symbolic link inside the named folder is not captioned, or None when it is followed."""
+    if not target.exists():
+        return f"{link} is a broken link (to {target}); fix or remove it"
+    if not follow_links and not _inside(target, root):
+        return (f"{link} is a link to {target}, outside the folder you named; not followed — pass --follow-links "
+                "to caption through links, or name that file or folder yourself")
+    return None
+
+
+def _folder_items(folder: Path, follow_links: bool = False) -> list[CaptionItem]:
+    """Media files under ``folder`` (sorted, ids relative to it). A link is followed when it stays inside
+    ``folder`` (anywhere with ``follow_links``); a link that leaves it, a broken link, a folder seen twice
+    through links and an unreadable sub-folder each become an error item, so nothing is skipped silently."""
+    root = folder.resolve()
     found: list[tuple[str, CaptionItem]] = []
+    seen: set[Path] = set()
 
-    def unreadable(err: OSError) -> None:
-        sub = Path(err.filename or folder)
-        rel = sub.relative_to(folder).as_posix() if sub != folder else "."
-        found.append((rel, CaptionItem(rel + "/", str(sub), error=f"folder {sub} cannot be read ({err.strerror}); "
-                                       "its files were not captioned — fix its permissions and rerun")))
+    def error(path: Path, rel: str, message: str) -> None:
+        found.append((rel, CaptionItem(rel, str(path), error=message)))
 
-    for dirpath, _, filenames in os.walk(folder, onerror=unreadable):
-        for name in filenames:
-            f = Path(dirpath) / name
-            if f.suffix.lower() in MEDIA_EXTENSIONS and f.is_file():
-                rel = f.relative_to(folder).as_posix()
-                found.append((rel, CaptionItem(rel, str(f.resolve()))))
+    def walk(here: Path) -> None:
+        seen.add(here.resolve())
+        try:
+            entries = sorted(os.scandir(here), key=lambda e: e.name)
+        except OSError as err:
+            rel = here.relative_to(folder).as_posix() + "/"
+            return error(here, rel, f"folder {here} cannot be read ({err.strerror}); its files were not captioned "
+                                    "— fix its permissions and rerun")
+        for entry in entries:
+            path = Path(entry.path)
+            rel = path.relative_to(folder).as_posix()
+            target = path.resolve()
+            why = _link_error(path, target, root, follow_links) if entry.is_symlink() else None
+            if target.is_dir():
+                if why is None and target in seen:
+                    why = f"{path} is a link to {target}, a folder already captioned here; not followed again"
+                if why is not None:
+                    error(path, rel + "/", why)
+                else:
+                    walk(path)
+            elif path.suffix.lower() in MEDIA_EXTENSIONS:
+                if why is None and not target.is_file():
+                    why = f"{path} is not a regular file (a pipe or device); name a media file"
+                found.append((rel, CaptionItem(rel, str(target), error=why)))
+
+    walk(folder)
     return [item for _, item in sorted(found, key=lambda x: x[0])]
 
 
-def _expand(spec: str) -> list[_Source]:
+def _expand(spec: str, follow_links: bool = False) -> list[_Source]:
     p = Path(spec)
     label = os.path.normpath(spec)
     if p.is_dir():
-        return [_Source(label, "folder", _folder_items(p))]
+        return [_Source(label, "folder", _folder_items(p, follow_links))]
     if p.is_file():  # checked before globbing: a real file may have [ or * in its name
         if p.suffix.lower() == MANIFEST_SUFFIX:
             return [_Source(label, "manifest", _manifest_items(p))]
@@ -131,7 +167,7 @@ def _expand(spec: str) -> list[_Source]:
         matches = sorted(glob.glob(spec, recursive=True))
         if not matches:
             return [_Source(label, "missing", [CaptionItem(spec, None, error=f"{spec}: no file matches this pattern")])]
-        return [source for m in matches for source in _expand(m)]
+        return [source for m in matches for source in _expand(m, follow_links)]
     return [_Source(label, "missing", [CaptionItem(spec, spec, error=f"{spec}: no such file or folder")])]
 
 
@@ -159,9 +195,10 @@ def _without_repeats(items: list[CaptionItem]) -> list[CaptionItem]:
     return out
 
 
-def collect_inputs(specs: list[str]) -> list[CaptionItem]:
-    """Expand the command-line inputs into items with unique ids, in a stable order (see the module docstring)."""
-    sources = [source for spec in specs for source in _expand(spec)]
+def collect_inputs(specs: list[str], follow_links: bool = False) -> list[CaptionItem]:
+    """Expand the command-line inputs into items with unique ids, in a stable order (see the module docstring).
+    ``follow_links``: follow symbolic links inside a folder that lead out of it (default: an error item each)."""
+    sources = [source for spec in specs for source in _expand(spec, follow_links)]
     holders: dict[str, list[tuple[int, tuple]]] = {}
     for k, source in enumerate(sources):
         for it in source.items:

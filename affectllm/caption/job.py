@@ -19,9 +19,9 @@ from affectllm.caption.engine import CaptionSummary, plan_captioning, run_captio
 from affectllm.caption.inputs import CaptionItem
 from affectllm.caption.loader import failure_message
 from affectllm.caption.lock import OutputLock
-from affectllm.caption.parts import MergeResult, all_shards_done, list_parts, merge_parts, part_path
+from affectllm.caption.parts import MergeResult, all_shards_done, list_parts, merge_parts, part_path, remove_parts
 from affectllm.distributed import Rank, barrier, caption_rank, join_caption_group, leave_group
-from affectllm.caption.writer import latest_records, read_records
+from affectllm.caption.writer import latest_records, output_file, read_records
 from affectllm.errors import AffectLLMError
 
 MISSING_SHOWN = 5  # inputs named when some have no record
@@ -76,20 +76,19 @@ def run_job(items: list[CaptionItem], out: str | Path, make_backend: Callable[[s
     Before the model loads, this process locks the file it writes (a second writer is refused)
     and reads every output file (a file that is not ours is refused), so setup mistakes end
     the run at once with one AffectLLMError line and nothing written."""
-    out = Path(out)
+    out = output_file(out)
     rank = caption_rank(shard)
     join_caption_group(rank)
     own = part_path(out, rank.rank, rank.world_size) if rank.sharded else out
     try:
         with OutputLock(own):
+            plan = plan_captioning(items, out, rank, overwrite, retry_failed)  # every output file checked, none changed
             if overwrite and rank.launched:
+                barrier()  # every rank has checked the files before any is deleted
                 if rank.is_main:  # start afresh once, before any rank opens its part file
+                    remove_parts(out, keep=own)
                     out.unlink(missing_ok=True)
-                    for part in list_parts(out):
-                        if part != own:
-                            part.unlink()
                 barrier()
-            plan = plan_captioning(items, out, rank, overwrite, retry_failed)  # its torn tail is ours to cut now
             backend = load_backend_or_fail(make_backend, rank)
             summary = run_captioning(items, backend, out, batch_size=batch_size, progress=progress and
                                      (rank.is_main or not rank.launched), workers=workers, rank=rank, plan=plan)

@@ -7,11 +7,28 @@ more than once (a failed record retried later); the last line of an id is its re
 
 from __future__ import annotations
 
+import glob
+import os
 from pathlib import Path
 
 from affectllm.append_log import LogAppender, read_log
+from affectllm.errors import AffectLLMError
 
 OUTPUT_WHAT = "a caption output (--out)"
+
+
+def output_file(out: str | Path, inputs: list[str] | tuple[str, ...] = ()) -> Path:
+    """OUT as the file it really is: links resolved, so two names for one file lock, resume and merge as one
+    (and a merge replaces the file, not the link). Refused when it is one of ``inputs``: captions would
+    overwrite the manifest they read, or read it as finished output."""
+    real = Path(out).expanduser().resolve()
+    for spec in inputs:
+        named = glob.glob(spec, recursive=True) if glob.has_magic(spec) and not os.path.exists(spec) else [spec]
+        for path in named:
+            if os.path.isfile(path) and real.exists() and os.path.samefile(path, real):
+                raise AffectLLMError(f"--out {out} is also an input ({path}); captioning would overwrite it — "
+                                     "choose another --out")
+    return real
 
 
 def read_records(path: str | Path, repair: bool = False) -> list[dict]:
@@ -30,7 +47,7 @@ def latest_records(records: list[dict]) -> dict[str, dict]:
     return out
 
 
-def read_done_ids(path: str | Path, repair: bool = True, retry_failed: bool = False) -> set[str]:
+def read_done_ids(path: str | Path, repair: bool = False, retry_failed: bool = False) -> set[str]:
     """Ids already written to ``path``; with ``retry_failed`` an id whose last record has an ``error`` is not done."""
     latest = latest_records(read_records(path, repair=repair))
     return {rid for rid, rec in latest.items() if not (retry_failed and rec.get("error"))}
@@ -38,3 +55,6 @@ def read_done_ids(path: str | Path, repair: bool = True, retry_failed: bool = Fa
 
 class RecordWriter(LogAppender):
     """Appends one result record per line, each flushed and fsynced, so a crash loses nothing written."""
+
+    def __init__(self, path: str | Path, overwrite: bool = False):
+        super().__init__(path, "id", overwrite=overwrite)

@@ -30,6 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--merge", action="store_true", help="only merge OUT's part files into OUT (in the order of "
                    "PATH... when given, else OUT's order then the parts') and exit")
     p.add_argument("--overwrite", action="store_true", help="start OUT afresh instead of resuming")
+    p.add_argument("--follow-links", action="store_true", help="in input folders, follow symbolic links that lead "
+                   "out of the folder (default: each such link gets an error record naming it)")
     p.add_argument("--no-retry-failed", dest="retry_failed", action="store_false",
                    help="keep records with an error as done (default: caption them again, replacing the old record)")
     p.add_argument("--summary-json", default=None, help="also write the run summary to this JSON file")
@@ -37,25 +39,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from affectllm.caption import collect_inputs, merge_parts, run_job
+    from affectllm.caption import collect_inputs, merge_parts, read_records, run_job
     from affectllm.caption.lock import OutputLock
+    from affectllm.caption.writer import output_file
     from affectllm.cli._quiet import quiet_libraries
     from affectllm.errors import AffectLLMError
 
+    out = output_file(args.out, args.inputs)
     if args.merge:
-        items = collect_inputs(args.inputs) if args.inputs else []
-        with OutputLock(args.out):
-            print(merge_parts(args.out, [it.id for it in items]).render(args.out))
+        items = collect_inputs(args.inputs, args.follow_links) if args.inputs else []
+        with OutputLock(out):
+            print(merge_parts(out, [it.id for it in items]).render(args.out))
         return 0
     if not args.inputs:
         raise AffectLLMError("no PATH given: name media files, folders, globs or a manifest (or use --merge)")
+    read_records(out)  # an OUT that is not a file of records is refused first, untouched, whatever fails later
     quiet_libraries()
     make_backend = backend_factory(args, args.model)
-    items = collect_inputs(args.inputs)
+    items = collect_inputs(args.inputs, args.follow_links)
     if not items:
         print("affectllm caption: nothing to caption (the folders hold no media files)")
         return 0
-    result = run_job(items, args.out, make_backend, batch_size=args.batch_size, workers=args.workers,
+    result = run_job(items, out, make_backend, batch_size=args.batch_size, workers=args.workers,
                      overwrite=args.overwrite, shard=args.shard, progress=not args.quiet,
                      retry_failed=args.retry_failed)
     if result.rank.is_main or (result.rank.sharded and not result.rank.launched):

@@ -79,7 +79,7 @@ class RunLogger:
         self.metrics: LogAppender | None = None
         if info.is_main:
             read_log(run_dir / METRICS_FILE, "step", METRICS_FILE, repair=True)  # cut a line torn by a kill
-            self.metrics = LogAppender(run_dir / METRICS_FILE)
+            self.metrics = LogAppender(run_dir / METRICS_FILE, "step")
             if cfg.train.tensorboard:
                 try:
                     from torch.utils.tensorboard import SummaryWriter

@@ -93,7 +93,7 @@ def append_eval(run_dir: Path, step: int, means: Mapping[str, float], shown: lis
     """One record per evaluation in ``run_dir/grpo_eval.jsonl`` (append-only; a resumed run repeats its steps)."""
     path = run_dir / EVAL_FILE
     read_log(path, "step", EVAL_FILE, repair=True)
-    with LogAppender(path) as log:
+    with LogAppender(path, "step") as log:
         log.write({"step": step, "rewards": dict(means), "completions": shown})
 
 
