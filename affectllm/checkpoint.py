@@ -118,14 +118,59 @@ def load_trained_weights(model: AffectModel, ckpt: Path) -> None:
 
 
 def read_training_record(checkpoint: str | Path) -> dict[str, Any] | None:
-    """A checkpoint's ``training.json`` (written into final/ and best/ by `affectllm train`), or None."""
+    """A checkpoint's ``training.json`` (written into final/ and best/ by `affectllm train`), or None.
+
+    It is data from whoever wrote the checkpoint: its fields are checked here (one line naming the field),
+    and nothing reads the paths it names — the model card takes what it says from the record itself."""
     path = Path(checkpoint) / TRAINING_FILE
     if not path.is_file():
         return None
     try:
-        return json.loads(path.read_text())
+        record = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, OSError) as err:
         raise AffectLLMError(f"{path}: not readable JSON ({err}); delete it or copy the checkpoint again") from None
+    problem = _training_record_problem(record)
+    if problem is not None:
+        raise AffectLLMError(f"{path}: {problem}; the file is damaged — copy the checkpoint again, or delete "
+                             f"{TRAINING_FILE} to go on without it")
+    return record
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _training_record_problem(record: Any) -> str | None:
+    """What is wrong with a training record's shape (the fields exports and model cards read), or None."""
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    for key, kind in (("data", list), ("config", dict), ("eval", dict), ("best", dict)):
+        if record.get(key) is not None and not isinstance(record[key], kind):
+            return f'"{key}" is not a JSON {kind.__name__.replace("dict", "object")}'
+    for key in ("train", "data", "model"):
+        if not isinstance((record.get("config") or {}).get(key, {}), dict):
+            return f'"config.{key}" is not a JSON object'
+    for k, source in enumerate(record.get("data") or []):
+        if not isinstance(source, dict) or not isinstance(source.get("path"), str):
+            return f"data[{k}] has no \"path\" string"
+        if not _is_count(source.get("samples")) or not _is_count(source.get("per_epoch", 0)):
+            return f"data[{k}].samples (and per_epoch) must be whole numbers"
+        if not _is_number(source.get("weight", 1.0)):
+            return f"data[{k}].weight is not a number"
+        names = source.get("datasets", [])
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            return f"data[{k}].datasets is not a list of names"
+    for key in ("step", "samples_seen"):
+        if record.get(key) is not None and not _is_count(record[key]):
+            return f'"{key}" is not a whole number'
+    best = record.get("best") or {}
+    if best.get("score") is not None and not (_is_number(best["score"]) and _is_count(best.get("step"))):
+        return '"best" needs a numeric score and a step'
+    return None
 
 
 def write_training_record(folder: Path, record: dict[str, Any]) -> None:
@@ -166,6 +211,26 @@ def checkpoint_config(ckpt: Path, overrides: list[str] | None = None, base: Mapp
     return cfg
 
 
+def check_checkpoint(ckpt: Path, overrides: list[str] | None = None, base: Mapping[str, str] | None = None,
+                     trusted: Sequence[str | Path] = ()) -> Config:
+    """The config of checkpoint folder ``ckpt`` after the checks that need no weights loaded: its files are
+    there and its base models resolve (``base`` / ``trusted`` as in :func:`load_checkpoint`). Cheap, so a
+    long run can check its checkpoints before its first sample."""
+    ckpt = Path(ckpt)
+    if not ckpt.is_dir():
+        raise ConfigError(f"{ckpt}: no such checkpoint folder")
+    if not (ckpt / CHECKPOINT_CONFIG).is_file():
+        raise ConfigError(f"{ckpt}: not an affectllm checkpoint (no {CHECKPOINT_CONFIG}); "
+                          "make one with `affectllm init-tiny DIR` or by training")
+    if not (ckpt / FUSION_FILE).is_file():
+        raise ConfigError(f"{ckpt}: incomplete checkpoint ({FUSION_FILE} is missing); copy it again")
+    adapter = ckpt / ADAPTER_DIR
+    if adapter.exists() and not (adapter / ADAPTER_WEIGHTS).is_file():
+        raise ConfigError(f"{adapter}: no {ADAPTER_WEIGHTS} (a pickled adapter is never loaded); save the "
+                          "adapter with safetensors")
+    return checkpoint_config(ckpt, overrides, base, trusted)
+
+
 def load_checkpoint(path: str | Path, trainable: bool = False, overrides: list[str] | None = None,
                     base: Mapping[str, str] | None = None, trusted: Sequence[str | Path] = (),
                     model_class: type[AffectModel] = AffectModel) -> AffectModel:
@@ -174,19 +239,9 @@ def load_checkpoint(path: str | Path, trainable: bool = False, overrides: list[s
     ``base`` / ``trusted``: base model paths the user passes explicitly (see the module docstring).
     ``trainable``: the parts the checkpoint's stage trains require gradients; else it is ready for inference."""
     ckpt = Path(path)
-    if not ckpt.is_dir():
-        raise ConfigError(f"{ckpt}: no such checkpoint folder")
-    if not (ckpt / CHECKPOINT_CONFIG).is_file():
-        raise ConfigError(f"{ckpt}: not an affectllm checkpoint (no {CHECKPOINT_CONFIG}); "
-                          "make one with `affectllm init-tiny DIR` or by training")
-    if not (ckpt / FUSION_FILE).is_file():
-        raise ConfigError(f"{ckpt}: incomplete checkpoint ({FUSION_FILE} is missing); copy it again")
-    cfg = checkpoint_config(ckpt, overrides, base, trusted)
+    cfg = check_checkpoint(ckpt, overrides, base, trusted)
     adapter = ckpt / ADAPTER_DIR
     if adapter.exists():
-        if not (adapter / ADAPTER_WEIGHTS).is_file():
-            raise ConfigError(f"{adapter}: no {ADAPTER_WEIGHTS} (a pickled adapter is never loaded); save the "
-                              "adapter with safetensors")
         read_weights(adapter / ADAPTER_WEIGHTS)  # corrupt or non-finite: one line, before peft sees it
     tokenizer = ckpt / TOKENIZER_DIR
     try:

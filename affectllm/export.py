@@ -16,15 +16,20 @@ the hub cache) by its hub id, a folder inside OUT relative to OUT. A local folde
 stays an absolute path; a checkpoint never loads paths outside itself unless the user passes
 them (``--base``), so :class:`ExportReport` names the flag, and ``copy_base`` avoids it.
 
-The export is written beside OUT and renamed into place when complete; an existing OUT is
-replaced only with ``overwrite`` and only when it is an affectllm folder.
+The export is written into a new, uniquely named folder beside OUT and renamed into place when
+complete; an existing OUT is replaced only with ``overwrite`` and only when it is an affectllm
+folder. Nothing the export did not create is ever removed (a user's ``.tmp-OUT`` stays).
+``copy_base`` copies only a model folder's own regular files: a link that leaves the folder
+(to a token file, say, that would then be uploaded with the export) stops the export.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import os
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,12 +60,38 @@ class ExportReport:
         return " ".join(f"--base {k}={v}" for k, v in self.outside.items())
 
 
+def _model_files(src: Path, key: str) -> list[Path]:
+    """The files a base-model folder holds, relative to it: regular files, and links that stay inside the folder
+    (read as the file they point at). A link out of it, or anything that is not a plain file, is one error line."""
+    root, found = src.resolve(), []
+    for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
+        for name in sorted(dirnames + filenames):
+            path = Path(dirpath) / name
+            target = path.resolve()
+            if path.is_symlink() and not (target == root or root in target.parents):
+                raise AffectLLMError(f"model.{key}: {path} is a link to {target}, outside the model folder; an export "
+                                     "copies only the model's own files — replace the link with the file it needs, "
+                                     "or export without --copy-base")
+            if path.is_symlink() and target.is_dir():
+                raise AffectLLMError(f"model.{key}: {path} is a link to a folder; an export copies plain files only "
+                                     "— replace the link with the folder, or export without --copy-base")
+            if not target.is_dir() and not target.is_file():
+                raise AffectLLMError(f"model.{key}: {path} is not a regular file (a pipe or device); remove it, or "
+                                     "export without --copy-base")
+            if target.is_file() and path.suffix not in PICKLED_SUFFIXES:
+                found.append(path.relative_to(src))
+    return found
+
+
 def _copy_model_folder(src: Path, dst: Path, key: str) -> None:
-    """Copy a base model folder without pickled weights (refusing one that has no safetensors)."""
-    if not any(src.glob("*.safetensors")):
+    """Copy a base model folder's own files, without pickled weights (refusing one that has no safetensors)."""
+    files = _model_files(src, key)
+    if not any(rel.suffix == ".safetensors" and len(rel.parts) == 1 for rel in files):
         raise AffectLLMError(f"model.{key} {src} holds no safetensors weights; an export carries no pickled files "
                              "— convert the folder to safetensors or export without --copy-base")
-    shutil.copytree(src, dst, ignore=lambda _, names: [n for n in names if Path(n).suffix in PICKLED_SUFFIXES])
+    for rel in files:
+        (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src / rel, dst / rel)  # the content; a link inside the folder becomes its file
 
 
 def _rewrite_adapter_base(adapter: Path, base: str) -> None:
@@ -96,8 +127,7 @@ def export_model(model, out: str | Path, merge: bool = False, copy_base: bool = 
     out = Path(out).expanduser().absolute()
     _check_target(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".tmp-{out.name}")
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.export-", dir=out.parent))  # ours alone: removed on failure
     cfg = copy.deepcopy(model.cfg)
     try:
         save_checkpoint(model, tmp, include_config=False)  # adapter (from the unmerged model), fusion, tokenizer
@@ -137,7 +167,7 @@ def export_model(model, out: str | Path, merge: bool = False, copy_base: bool = 
         report = ExportReport(out, references, outside, bool(merged), origin)
         (tmp / CARD_FILE).write_text(render_card(cfg, references, training, metrics, report))
         fsync_tree(tmp)
-        replace_dir(tmp, out)
+        replace_dir(tmp, out, unique_aside=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -18,8 +18,13 @@ def iter_jsonl(path: str | Path, what: str = "JSONL file", hint: str = "") -> It
     path = Path(path)
     if not path.is_file():
         raise AffectLLMError(f"{what} {path} does not exist" + (f"; {hint}" if hint else ""))
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise AffectLLMError(f"{path}:{lineno}: not UTF-8 text (byte 0x{raw[err.start]:02x} at column "
+                                     f"{err.start + 1}); save the file as UTF-8") from None
             if not line.strip():
                 continue
             try:

@@ -1,12 +1,13 @@
 """The model card (README.md) of an export: what the model is, how to load it, data, recipe, metrics.
 
 Everything in it comes from the export itself: the config, the run's ``training.json``
-(data sources, recipe, in-loop scores) and, when given, benchmark scores.
+(data sources with the dataset names their samples declare, recipe, in-loop scores; checked by
+``affectllm.checkpoint.read_training_record``) and, when given, benchmark scores. No file the
+record names is opened: a checkpoint is data, and its paths may point anywhere.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -36,17 +37,9 @@ def _hub_base(origin: str) -> str | None:
 
 
 def _datasets(training: dict | None) -> list[str]:
-    """Dataset names the training manifests declare (their samples' ``dataset`` field, first line)."""
-    names = []
-    for source in (training or {}).get("data", []):
-        try:
-            with open(source["path"], encoding="utf-8") as fh:
-                name = json.loads(fh.readline()).get("dataset")
-        except (OSError, ValueError, KeyError, AttributeError):
-            continue
-        if name and name not in names:
-            names.append(str(name))
-    return names
+    """Dataset names the training manifests declared (their samples' ``dataset`` field, recorded at training)."""
+    names = [name for source in (training or {}).get("data") or [] for name in source.get("datasets", [])]
+    return list(dict.fromkeys(names))
 
 
 SCORE_NAMES = ("waf", "acc", "f1", "precision", "recall", "hit_rate", "ccc", "score")
@@ -86,7 +79,7 @@ def _metrics_section(training: dict | None, metrics: dict | None) -> list[str]:
         lines += [f"Scored during training on the held-out manifest at step {training.get('step')} "
                   f"({evaluation.get('samples')} samples, task `{evaluation.get('task')}`): {scores}.", ""]
         best = training.get("best")
-        if best:
+        if best and best.get("score") is not None:
             lines += [f"Best in-loop {evaluation.get('metric')}: {best['score']:.4f} at step {best['step']}.", ""]
     if metrics:
         title = metrics.get("benchmark") if isinstance(metrics.get("benchmark"), str) else "Benchmark scores"
@@ -175,6 +168,6 @@ def _data_section(training: dict | None) -> list[str]:
                   f"Stage `{t.get('stage')}`, {training.get('step')} optimizer steps ({training.get('samples_seen')} "
                   f"samples seen), batch {batch}, lr {t.get('lr')} (fusion {t.get('fusion_lr') or t.get('lr')}), "
                   f"`{t.get('lr_scheduler')}` schedule with {t.get('warmup_steps')} warm-up steps, max length "
-                  f"{training['config']['data'].get('max_length')}, seed {t.get('seed')}, "
+                  f"{training['config'].get('data', {}).get('max_length')}, seed {t.get('seed')}, "
                   + (f"DeepSpeed `{Path(t['deepspeed']).name}`." if t.get("deepspeed") else "plain torch."), ""]
     return lines

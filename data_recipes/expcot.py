@@ -15,13 +15,12 @@ units point elsewhere, and the conclusion names the gold expression.
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 
 from affectllm.errors import AffectLLMError
 
-from .rows import read_text
+from .rows import read_csv, read_text
 
 AU_NAMES = {1: "inner brow raiser", 2: "outer brow raiser", 4: "brow lowerer", 5: "upper lid raiser",
             6: "cheek raiser", 7: "lid tightener", 9: "nose wrinkler", 10: "upper lip raiser",
@@ -92,7 +91,7 @@ def read_au_table(path: Path) -> dict[str, dict[int, float]]:
     spaces after commas works). Keyed by the image's relative path and by its file stem."""
     if not path.is_file():
         raise AffectLLMError(f"{path}: AU table not found")
-    rows = list(csv.reader(read_text(path).splitlines()))
+    rows = [values for _, values in read_csv(path, read_text(path))]
     header = [h.strip() for h in rows[0]] if rows else []
     key_col = next((i for i, h in enumerate(header) if h in ("name", "image", "file", "subDirectory_filePath", "path")), None)
     au_cols = {i: au_number(h) for i, h in enumerate(header) if au_number(h) is not None and not h.endswith("_c")}

@@ -51,6 +51,21 @@ def read_text(path: Path) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
+def read_csv(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
+    """(line the row ends on, row) of CSV ``text`` read from ``path``; a row the csv module cannot read (a field
+    over its 131,072-character limit — usually an unclosed quote — or a stray NUL byte) is one line naming FILE:LINE."""
+    reader = csv.reader(text.splitlines(keepends=True))
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            hint = " (usually a quote that is never closed)" if "field larger" in str(err) else ""
+            raise AffectLLMError(f"{path}:{reader.line_num}: not readable as CSV: {err}{hint}; fix that row") from None
+        yield reader.line_num, values
+
+
 def csv_rows(path: Path, required: Iterable[str] = (), header: bool = True,
              fieldnames: list[str] | None = None) -> Iterator[SourceRow]:
     """Rows of a CSV as dicts (header stripped of spaces), each with the line it starts on.
@@ -58,22 +73,22 @@ def csv_rows(path: Path, required: Iterable[str] = (), header: bool = True,
     ``required`` columns missing from the header stop the run; a row lacking
     one of them (short row) is yielded with the value None and fails in build.
     """
-    text = read_text(require_file(path, "label file"))
-    reader = csv.reader(text.splitlines(keepends=True))
+    rows = read_csv(path, read_text(require_file(path, "label file")))
     names = fieldnames
+    start = 1
     if header:
-        try:
-            names = [h.strip() for h in next(reader)]
-        except StopIteration:
+        first = next(rows, None)
+        if first is None:
             return
+        names = [h.strip() for h in first[1]]
         missing = [c for c in required if c not in names]
         if missing:
             raise AffectLLMError(f"{path}:1: missing column(s) {', '.join(missing)}; found {', '.join(names)}")
-    start = reader.line_num + 1
-    for values in reader:
+        start = first[0] + 1
+    for end, values in rows:  # a row may span lines (quoted newlines): the next one starts after its last
         if any(v.strip() for v in values):
             yield SourceRow(path, start, {n: (values[i] if i < len(values) else None) for i, n in enumerate(names)})
-        start = reader.line_num + 1
+        start = end + 1
 
 
 def split_csv_rows(root: Path, files: dict[str, str], split: str, dataset: str,
@@ -97,8 +112,8 @@ def split_csv_rows(root: Path, files: dict[str, str], split: str, dataset: str,
 
 def csv_header(path: Path) -> list[str]:
     """The column names of a CSV's first line (stripped), [] for an empty file."""
-    lines = read_text(require_file(path, "label file")).splitlines()
-    return [h.strip() for h in next(csv.reader(lines[:1]), [])]
+    lines = read_text(require_file(path, "label file")).splitlines(keepends=True)
+    return [h.strip() for h in next(read_csv(path, "".join(lines[:1])), (0, []))[1]]
 
 
 def json_list_rows(path: Path, what: str) -> Iterator[SourceRow]:

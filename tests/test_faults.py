@@ -398,6 +398,34 @@ def test_resume_skips_a_checkpoint_missing_its_weights(trained, tmp_path, capsys
     assert find_checkpoint(run) == latest  # saved again, complete
 
 
+def test_resume_refuses_training_state_this_user_did_not_write(trained, tmp_path, capsys, monkeypatch):
+    """DeepSpeed's resume state is pickled: a run folder from elsewhere, or a state file changed since the save,
+    is refused before anything loads, and the line names the safe way on (train.init_from)."""
+    from affectllm.errors import AffectLLMError
+    from affectllm.training.trainer import train
+
+    source, config, _ = trained
+    run = _planted_copy(source, tmp_path)
+    latest = run / "checkpoints" / "step_0000004"
+    optimizer = latest / "optimizer.pt"
+    saved = optimizer.read_bytes()
+    optimizer.write_bytes(saved[:-8] + bytes(8))  # same size, other bytes: the size check alone passes
+    with pytest.raises(AffectLLMError, match=r"step_0000004: not resumed: optimizer\.pt changed since it was saved; "
+                                             r"resume loads pickled optimizer state.*train\.init_from="):
+        train(config(run), resume=True)
+    optimizer.write_bytes(saved)
+    monkeypatch.setenv("AFFECTLLM_CACHE", str(tmp_path / "another_user"))  # another machine's (or user's) key
+    with pytest.raises(AffectLLMError, match=r"not resumed: its training state was not written by this user's runs"):
+        train(config(run), resume=True)
+    monkeypatch.delenv("AFFECTLLM_CACHE")
+    marker = latest / "checkpoint_complete.json"
+    forged = json.loads(marker.read_text())
+    forged["sha256"]["optimizer.pt"] = "0" * 64  # a marker rewritten to vouch for other content
+    marker.write_text(json.dumps(forged))
+    with pytest.raises(AffectLLMError, match=r"signature does not match"):
+        train(config(run), resume=True)
+
+
 def test_an_interrupted_re_save_keeps_the_old_copy_findable(trained, tmp_path):
     from affectllm.training.state import find_checkpoint, replace_dir
 

@@ -113,9 +113,12 @@ def build_training_data(sources: list, processor: AffectProcessor, open_cache: C
     for source in sources:
         manifest = Path(source.path)
         cache = open_cache(manifest)
-        datasets.append(ManifestDataset(read_manifest(manifest), manifest.parent, processor, cache, generation))
+        samples = read_manifest(manifest)
+        datasets.append(ManifestDataset(samples, manifest.parent, processor, cache, generation))
+        # the names the model card cites (and the licences they carry), kept so the card never reads the manifest
+        names = sorted({str(s["dataset"]) for s in samples if s.get("dataset")})
         info.append({"path": str(manifest), "samples": len(datasets[-1]), "weight": source.weight,
-                     "feature_cache": str(cache.folder) if cache is not None else None})
+                     "feature_cache": str(cache.folder) if cache is not None else None, "datasets": names})
     if len(datasets) == 1:
         info[0]["per_epoch"] = info[0]["samples"]
         return TrainingData(datasets[0], None, info)

@@ -6,7 +6,8 @@
         deepspeed/                       DeepSpeed: its own sharded optimizer, scheduler, trainable weights
         rng/rank_00000.json ...          every rank's Python / NumPy / torch RNG states
         trainer_state.json               step, data position, world size
-        checkpoint_complete.json         written last: the size of every file above
+        checkpoint_complete.json         written last: the size and SHA-256 of every file above, signed
+                                         with this user's resume key (``resume_trust``)
     OUTPUT_DIR/checkpoints/latest        name of the newest complete checkpoint (for people; resume checks)
 
 Everything is written into ``.tmp-step_...``, fsynced (files, then folders), and only
@@ -14,7 +15,9 @@ then gets its completion marker, itself fsynced, before the folder is renamed in
 place. A checkpoint is complete when its marker exists and every file it lists has
 the recorded size; ``--resume`` takes the newest complete one and reports each newer
 folder it skipped and why (no marker: the save was interrupted; a file missing or
-truncated since). Re-saving a step moves the old folder aside before the rename and
+truncated since). Before its state loads, the chosen checkpoint must carry this user's
+signature and every file must still hash as saved (``affectllm.training.resume_trust``):
+resume folders are trusted input, since DeepSpeed's state is pickled. Re-saving a step moves the old folder aside before the rename and
 deletes it only afterwards, and pruning only ever removes checkpoints older than a
 complete one, so the only good copy is never deleted.
 """
@@ -25,6 +28,7 @@ import json
 import os
 import random
 import shutil
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -125,21 +129,31 @@ def _file_sizes(folder: Path) -> dict[str, int]:
 
 
 def mark_complete(folder: Path, step: int) -> None:
-    """Sync everything in ``folder``, then write its completion marker (the sizes of all its files) last."""
+    """Sync everything in ``folder``, then write its completion marker (sizes, hashes, signature) last."""
+    from affectllm.training.resume_trust import sign_state
+
     fsync_tree(folder)
-    _write_json_atomic(folder / COMPLETE_FILE, {"step": step, "files": _file_sizes(folder)})
+    sizes = _file_sizes(folder)
+    _write_json_atomic(folder / COMPLETE_FILE, {"step": step, "files": sizes, **sign_state(folder, step, list(sizes))})
 
 
-def replace_dir(tmp: Path, final: Path) -> None:
+def replace_dir(tmp: Path, final: Path, unique_aside: bool = False) -> None:
     """Rename the finished ``tmp`` to ``final``; an existing ``final`` is moved aside first and deleted only
-    after the rename, so a crash at any point leaves a complete copy on disk."""
-    aside = final.with_name(OLD_PREFIX + final.name)
+    after the rename, so a crash at any point leaves a complete copy on disk. Aside is ``.old-NAME`` (inside a
+    run folder, where resume looks for it) or, with ``unique_aside`` (a folder the user chose, whose
+    neighbours are theirs), a new uniquely named folder."""
+    aside = None
     if final.exists():
-        shutil.rmtree(aside, ignore_errors=True)
+        if unique_aside:  # an empty folder of ours: renaming a folder onto an empty one replaces it
+            aside = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
+        else:
+            aside = final.with_name(OLD_PREFIX + final.name)
+            shutil.rmtree(aside, ignore_errors=True)
         os.replace(final, aside)
     os.replace(tmp, final)
     fsync_dir(final.parent)
-    shutil.rmtree(aside, ignore_errors=True)
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 def save_model_weights(model, steps, out: Path, info: Rank) -> None:
@@ -236,6 +250,7 @@ def load_training_checkpoint(ckpt: Path, model, steps, info: Rank) -> TrainerSta
     problem = checkpoint_problem(ckpt)
     if problem is not None:
         raise AffectLLMError(f"{ckpt}: not a complete checkpoint ({problem}); resume from another one")
+    _refuse_untrusted(ckpt, info)
     state = TrainerState(**json.loads((ckpt / STATE_FILE).read_text()))
     if state.world_size != info.world_size:
         raise AffectLLMError(f"{ckpt} was written by {state.world_size} processes; resume with the same number "
@@ -244,3 +259,21 @@ def load_training_checkpoint(ckpt: Path, model, steps, info: Rank) -> TrainerSta
     rng_file = ckpt / "rng" / f"rank_{info.rank:05d}.json"
     set_rng_state(json.loads(rng_file.read_text()))
     return state
+
+
+def _refuse_untrusted(ckpt: Path, info: Rank) -> None:
+    """Stop every rank, before anything is unpickled, unless this user's runs wrote ``ckpt``'s state unchanged.
+    The main rank checks (other nodes need not hold the key) and tells the others."""
+    from affectllm.training.resume_trust import untrusted_reason
+
+    reason = untrusted_reason(ckpt, json.loads((ckpt / COMPLETE_FILE).read_text())) if info.is_main else None
+    if info.world_size > 1:
+        import torch.distributed as dist
+
+        verdict = [reason]
+        dist.broadcast_object_list(verdict, src=0)
+        reason = verdict[0]
+    if reason is not None:
+        raise AffectLLMError(f"{ckpt}: not resumed: {reason}; resume loads pickled optimizer state, so only "
+                             "checkpoints your own runs wrote resume — to continue from its weights, start a new "
+                             f"output_dir with train.init_from={ckpt}")
