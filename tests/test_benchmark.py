@@ -141,3 +141,37 @@ def test_from_checkpoint_to_paper_table(trained, tiny_checkpoint, capsys):
     assert main(argv) == 0
     assert "0 ok, 0 failed, 24 already done" in capsys.readouterr().err
     assert json.loads((out / "report.json").read_text())["models"] == report["models"]
+
+
+def test_inputs_are_checked_before_the_first_sample(tiny_checkpoint, tmp_path, capsys):
+    """A wrong path, checkpoint, wheel folder or manifest is one error line before any model answers: nothing is
+    predicted, so the mistake costs seconds, not the generation time."""
+    rows = [{"id": f"u{i}", "label": label, "valence": 0.5 if label == "joy" else -0.5, "subtitle": "so it goes",
+             "messages": [{"role": "user", "content": "Which emotion?"},
+                          {"role": "assistant", "content": f"The character's emotional state is {label}."}]}
+            for i, label in enumerate(["joy", "anger"] * 4)]
+    manifest = tmp_path / "meld_dev.jsonl"
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    missing_media = tmp_path / "meld_media.jsonl"
+    missing_media.write_text(json.dumps(dict(rows[0], videos=["clips/gone.mp4"], messages=[
+        {"role": "user", "content": "<video>Which emotion?"}])) + "\n")
+    (tmp_path / "a_file").write_text("")
+    (tmp_path / "not_a_checkpoint").mkdir()
+    out = tmp_path / "bench"
+    base = ["--base", str(tiny_checkpoint / "base"), "--workers", "0", "--quiet", "--max-new-tokens", "4"]
+    cases = [
+        ([str(tiny_checkpoint), "--data", str(manifest), "--wheel-dir", str(tmp_path / "no_wheels"), *base],
+         "--wheel-dir"),
+        ([str(tmp_path / "not_a_checkpoint"), "--data", str(manifest), *base], "not an affectllm checkpoint"),
+        ([str(tiny_checkpoint), "--data", f"MELD={missing_media}", *base], "gone.mp4 does not exist"),
+        ([str(tiny_checkpoint), "--data", str(manifest), "--whisper", str(tmp_path), *base], "--whisper"),
+    ]
+    for argv, expected in cases:
+        assert main(["benchmark", *argv, "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert expected in err and len(err.splitlines()) == 1 and "error:" in err
+        assert not (out / "predictions").exists()
+    assert main(["benchmark", str(tiny_checkpoint), "--data", str(manifest), "--out", str(tmp_path / "a_file"),
+                 *base]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+

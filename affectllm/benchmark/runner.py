@@ -67,6 +67,7 @@ def load_dataset(source: DataSource, limit: int | None = None) -> BenchmarkDatas
     items = collect_inputs([str(source.manifest)])
     if limit:
         items = items[:limit]
+    _check_items(source, items)
     gold = {it.id: gold_all[it.id] for it in items}
     try:
         tasks = source.tasks or gold_tasks(list(gold.values()))
@@ -74,6 +75,21 @@ def load_dataset(source: DataSource, limit: int | None = None) -> BenchmarkDatas
     except AffectLLMError as err:
         raise AffectLLMError(f"{source.manifest}: cannot tell how to score {source.name}: {err}") from None
     return BenchmarkDataset(source.name, source.manifest, tasks, gold, items)
+
+
+def _check_items(source: DataSource, items: list) -> None:
+    """Refuse a manifest whose entries cannot be read or name media files that are not there: found after
+    the predictions, such a sample would have been scored as a model failure."""
+    bad = [f"{it.id}: {it.error}" for it in items if it.error]
+    for it in items:
+        turns = (it.sample or {}).get("context") or []
+        media = [it.path, it.audio_path] + [f for turn in turns for key in ("videos", "audios")
+                                            for f in turn.get(key) or []]
+        bad += [f"{it.id}: media file {f} does not exist" for f in media if f and not Path(f).is_file()]
+    if bad:
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        raise AffectLLMError(f"--data {source.name} ({source.manifest}): {bad[0]}{more}; fix the manifest "
+                             "(`affectllm recipe check` lists every problem) before the models run")
 
 
 def task_gold(gold: dict[str, dict[str, Any]], task: str) -> dict[str, dict[str, Any]]:
@@ -134,6 +150,19 @@ def _score(model: ModelSpec, ds: BenchmarkDataset, path: Path, options: EvalOpti
     return cells
 
 
+def _dry_score(datasets: list[BenchmarkDataset], options: EvalOptions) -> None:
+    """Score every task once with no predictions, before any model runs: gold the task cannot use (NaN
+    ratings, labels no wheel maps, every valence 0) and scoring files are refused now, not after generation."""
+    for ds in datasets:
+        for task in ds.tasks:
+            gold = task_gold(ds.gold, task)
+            if gold:
+                try:
+                    evaluate(task, gold, {}, options)
+                except AffectLLMError as err:
+                    raise AffectLLMError(f"{ds.name} ({ds.manifest}), {task}: {err}") from None
+
+
 def run_benchmark(sources: list[DataSource], models: list[ModelSpec], out: str | Path, options: EvalOptions,
                   per_label_baselines: bool = False, limit: int | None = None, batch_size: int = 8,
                   workers: int = 2, overwrite: bool = False, progress: bool = True,
@@ -154,6 +183,7 @@ def run_benchmark(sources: list[DataSource], models: list[ModelSpec], out: str |
                 what = {"sentiment": "a valence", "ov": "gold emotions"}.get(task, "a label")
                 data_info[ds.name].setdefault("notes", []).append(
                     f"{task}: {len(ds.gold) - n} of {len(ds.gold)} samples have no {what} and are not scored")
+    _dry_score(datasets, options)
     run = {"batch_size": batch_size, "workers": workers, "overwrite": overwrite, "progress": progress}
     cells: list[ReportCell] = []
     runs: dict[str, dict[str, Any]] = {}

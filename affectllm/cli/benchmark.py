@@ -68,6 +68,41 @@ def model_specs(args: argparse.Namespace) -> list:
     return specs
 
 
+def check_inputs(args: argparse.Namespace) -> None:
+    """Everything the run reads besides the manifests (``run_benchmark`` reads those first), checked before
+    the first sample: a wrong path found after the predictions costs the whole generation time."""
+    from pathlib import Path
+
+    from affectllm.errors import AffectLLMError
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise AffectLLMError(f"--out {out}: exists and is not a folder; choose another path")
+    if args.wheel_dir:
+        from affectllm.eval.wheel import load_official_wheels
+
+        load_official_wheels(args.wheel_dir)  # every file opened and parsed now; kept for scoring
+    if "cues" in args.models:
+        from affectllm.cues.llm import llm_choice
+
+        llm_choice(args.llm)
+    checkpoints = [m for m in args.models if m != "cues"]
+    if checkpoints:
+        from affectllm.caption.checkpoint_backend import check_asr
+        from affectllm.checkpoint import check_checkpoint, parse_base_arguments
+        from affectllm.prompts import load_prompt
+
+        base, trusted = parse_base_arguments(args.base)
+        for model in checkpoints:
+            if not Path(model).is_dir():
+                raise AffectLLMError(f"{model}: not 'cues' and not a checkpoint folder")
+            cfg = check_checkpoint(Path(model), base=base, trusted=trusted)
+            if args.prompt is None:
+                load_prompt(cfg.model.prompt)
+        if args.asr:
+            check_asr(args.whisper)
+
+
 def _once(make_backend):
     """Load a model once for all the datasets it answers."""
     loaded = {}
@@ -91,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.models and not args.baselines:
         raise AffectLLMError("nothing to score: name a MODEL ('cues' or a checkpoint folder) or --baselines")
     sources, notes = suite_sources(args.suite, args.data)
+    check_inputs(args)
     for note in notes:
         print(f"affectllm benchmark: note: {note}", file=sys.stderr)
     quiet_libraries()
