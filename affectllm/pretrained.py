@@ -76,8 +76,10 @@ class AffectLLM(AffectModel):
     def explain(self, path: str | Path | None = None, subtitle: str | None = None, prompt: str | None = None,
                 max_new_tokens: int = 256):
         """Emotions and an explanation for one media file (or for ``subtitle`` alone): a
-        :class:`affectllm.records.ResultRecord`. A file that cannot be read gives a record whose
-        ``error`` says why. Puts the model in inference mode (eval, no gradients)."""
+        :class:`affectllm.records.ResultRecord`. The model is asked the question it was trained on
+        (``training.json``, :mod:`affectllm.questions`) unless ``prompt`` names a template; a checkpoint
+        that records none is asked its template's question. A file that cannot be read gives a record
+        whose ``error`` says why. Puts the model in inference mode (eval, no gradients)."""
         from affectllm.caption.checkpoint_backend import CheckpointBackend
         from affectllm.caption.inference import InferenceOptions
         from affectllm.caption.inputs import CaptionItem

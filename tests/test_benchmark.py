@@ -175,3 +175,45 @@ def test_inputs_are_checked_before_the_first_sample(tiny_checkpoint, tmp_path, c
                  *base]) == 2
     assert "is not a folder" in capsys.readouterr().err
 
+
+def test_explain_asks_the_question_the_checkpoint_was_trained_on(trained, tiny_checkpoint):
+    """The run records what its manifest asked (training.json "questions"); explain, caption --model and the demo
+    (one backend) ask that question and parse with that style, seen in the prompt the model is given. A
+    checkpoint without the record keeps its template's question."""
+    import shutil
+
+    from affectllm import AffectLLM
+    from affectllm.caption.inputs import CaptionItem
+    from affectllm.manifest import MEDIA_TAG_RE
+
+    final = trained / "run" / "final"
+    first = json.loads((trained / "meld_train.jsonl").read_text().splitlines()[0])
+    asked = MEDIA_TAG_RE.sub("", first["messages"][0]["content"]).strip()
+    assert asked.startswith("Which emotions does the character show?")
+    questions = json.loads((final / "training.json").read_text())["questions"]
+    assert questions["samples"] == 64 and questions["distinct"] == 1
+    assert questions["prompts"] == [{"text": asked, "count": 64}]
+    assert questions["styles"] == [{"style": "affectgpt_hybrid", "count": 64}]
+    assert 8 <= questions["answer_tokens"]["max"] <= 40  # "The character's emotional state is surprise."
+
+    def prompt_of(model, subtitle: str) -> str:
+        backend = model._explainer[1]
+        prepared = backend.preparer().prepare(CaptionItem("text", None, subtitle))
+        return model.tokenizer.decode(prepared.input_ids)
+
+    trusted = [str(tiny_checkpoint / "base")]
+    model = AffectLLM.from_checkpoint(final, trusted=trusted)
+    record = model.explain(subtitle="the speaker is happy", max_new_tokens=16)
+    shown = prompt_of(model, "the speaker is happy")
+    assert asked in shown and "Describe the character" not in shown
+    # answered in the trained format and parsed ("joy" is written "joyful" by the recipe)
+    assert record.extra["raw_output"].startswith("The character's emotional state is") and record.emotions
+
+    old = trained / "old_checkpoint"
+    shutil.copytree(final, old, dirs_exist_ok=True)
+    record_file = json.loads((old / "training.json").read_text())
+    del record_file["questions"]
+    (old / "training.json").write_text(json.dumps(record_file))
+    old_model = AffectLLM.from_checkpoint(old, trusted=trusted)
+    old_model.explain(subtitle="the speaker is happy", max_new_tokens=2)
+    assert "Describe the character's emotional cues" in prompt_of(old_model, "the speaker is happy")

@@ -21,6 +21,7 @@ from affectllm.caption.inputs import CaptionItem
 from affectllm.manifest import AUDIO_TAG, MEDIA_TAG_RE, VIDEO_TAG, media_spec
 from affectllm.processor import inference_sample
 from affectllm.prompts import PromptTemplate
+from affectllm.questions import default_question
 from affectllm.records import ResultRecord
 
 MEDIA_TAGS = "<video><audio>"
@@ -195,7 +196,8 @@ def answer_record(prompt_name: str, item: CaptionItem, text: str, model_name: st
 
 
 class CheckpointBackend:
-    """Wraps ``affectllm.checkpoint.load_checkpoint``; the checkpoint's own prompt template asks and parses.
+    """Wraps ``affectllm.checkpoint.load_checkpoint``; the question the checkpoint was trained on (its
+    ``training.json``, ``affectllm.questions``) asks and that style's parser reads, else its prompt template.
 
     A manifest entry asks its own question (its turns, subtitle, dialogue context) and its answer is
     parsed with the entry's ``style`` when that has a parser. ``prompt``: another template name, or a
@@ -226,7 +228,11 @@ class CheckpointBackend:
         if not options.use_adapter:
             self.name += " (LoRA off)"
         self.template = load_prompt(prompt or self.model.cfg.model.prompt)
-        self.prompt_name = self.template.name if self.template.name in PARSERS else self.model.cfg.model.prompt
+        # a checkpoint that records what it was trained on is asked that and read with that style's parser
+        self.trained = None if prompt is not None else default_question(getattr(self.model, "training_record", None))
+        style = self.trained.style if self.trained is not None else None
+        self.prompt_name = (style if style in PARSERS else self.template.name if self.template.name in PARSERS
+                            else self.model.cfg.model.prompt)
         self.own_questions = prompt is None
         self.gen_kwargs = {"max_new_tokens": max_new_tokens, "do_sample": do_sample}
         bucket = options.length_bucket if (options.static_cache or options.compile_mode) else None
@@ -244,6 +250,8 @@ class CheckpointBackend:
     def question(self) -> str:
         from affectllm.prompts import render_prompt
 
+        if self.trained is not None and self.trained.text:
+            return MEDIA_TAGS + self.trained.text
         # the subtitle reaches the model through the processor's own subtitle line
         return MEDIA_TAGS + render_prompt(self.template, cues=None, subtitle=None).strip()
 

@@ -88,3 +88,12 @@ def training_record(run_record: dict, state: TrainerState, evaluation: dict | No
     return {**run_record, "step": state.step, "samples_seen": state.samples_seen, "tokens_seen": state.tokens_seen,
             "eval": evaluation, "best": {"step": state.best_step, "score": state.best_score}
             if state.best_step else None}
+
+
+def training_questions(training_data, tokenizer) -> dict:
+    """What the training manifests ask and how long their answers are (``affectllm.questions``), for
+    ``training.json``: the checkpoint is asked the same question at inference."""
+    from affectllm.questions import summarize_questions
+
+    parts = getattr(training_data.dataset, "datasets", [training_data.dataset])  # a ConcatDataset of manifests
+    return summarize_questions((s for part in parts for s in part.samples), tokenizer)

@@ -29,7 +29,7 @@ from affectllm.training.dataset import ManifestDataset, TrainCollator, build_tra
 from affectllm.training.feature_cache import INDEX_FILE, FeatureCache, cache_signature
 from affectllm.training.loss import AnswerLoss
 from affectllm.training.optim import parameter_groups
-from affectllm.training.run_folder import BEST_DIR, open_run, save_final, training_record
+from affectllm.training.run_folder import BEST_DIR, open_run, save_final, training_questions, training_record
 from affectllm.training.run_log import RunLogger
 from affectllm.training.sampler import ShardSampler
 from affectllm.training.state import TrainerState, load_training_checkpoint, save_training_checkpoint
@@ -139,7 +139,8 @@ def setup(cfg: Config, resume: str | bool) -> SftRun:
         evaluator = GenerationEval(cfg, info)
     run = SftRun(cfg, info, run_dir, ckpt, skipped, model, training_data, data, loss_module, steps, state,
                  RunLogger(run_dir, cfg, info, total_steps, state.step), total_steps,
-                 {"data": training_data.sources, "config": config_to_dict(cfg)}, evaluator)
+                 {"data": training_data.sources, "config": config_to_dict(cfg),
+                  "questions": training_questions(training_data, model.tokenizer)}, evaluator)
     run.log.write(_describe(run))
     if info.is_main and ckpt is None:
         run.log.write("first sample, trained tokens in [[ ]]:\n" + label_view(dataset[0].sample, model.tokenizer))

@@ -35,7 +35,7 @@ from affectllm.training.grpo.setup import (PromptCollator, check_settings, disab
 from affectllm.training.optim import parameter_groups
 from affectllm.training.run_log import RunLogger
 from affectllm.training.sampler import ShardSampler
-from affectllm.training.run_folder import open_run, save_final, training_record
+from affectllm.training.run_folder import open_run, save_final, training_questions, training_record
 from affectllm.training.state import TrainerState, load_training_checkpoint, save_training_checkpoint
 from affectllm.training.steps import Steps, prepare_steps
 from affectllm.training.trainer import build_model, open_feature_cache
@@ -180,7 +180,8 @@ def finish_grpo(run: GrpoRun) -> dict[str, Any]:
     """The last training checkpoint and final/; the run's summary."""
     state, info, log = run.state, run.info, run.log
     save_training_checkpoint(run.run_dir, state, run.model, run.steps, info, run.cfg.train.keep_checkpoints)
-    record = {"stage": "grpo", "data": run.training_data.sources, "config": config_to_dict(run.cfg)}
+    record = {"stage": "grpo", "data": run.training_data.sources, "config": config_to_dict(run.cfg),
+              "questions": training_questions(run.training_data, run.model.tokenizer)}
     final = save_final(run.run_dir, run.model, run.steps, info, training_record(record, state, run.evals.get(state.step)))
     if state.dropped:
         log.write(f"{state.dropped} unusable prompts were replaced (broken media or a bad sample); run "
