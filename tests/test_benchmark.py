@@ -217,3 +217,29 @@ def test_explain_asks_the_question_the_checkpoint_was_trained_on(trained, tiny_c
     old_model = AffectLLM.from_checkpoint(old, trusted=trusted)
     old_model.explain(subtitle="the speaker is happy", max_new_tokens=2)
     assert "Describe the character's emotional cues" in prompt_of(old_model, "the speaker is happy")
+
+
+def test_lora_off_answers_are_capped_near_the_trained_answer_length(trained, tiny_checkpoint, capsys):
+    """Without its adapter the base LLM never learnt to stop: the row's answers stop at twice the longest trained
+    answer (at least 32 tokens) instead of 256, and the run says so before it starts; an explicit larger
+    --max-new-tokens is kept, with a note that it will be slow."""
+    d, final = trained, str(trained / "run" / "final")
+
+    def lora_off_answers(out, *extra) -> list[str]:
+        assert main(["benchmark", final, "--data", str(d / "meld_dev.jsonl"), "--out", str(out), "--adapter", "off",
+                     "--limit", "2", "--base", str(tiny_checkpoint / "base"), "--workers", "0", "--quiet",
+                     *extra]) == 0
+        folder = next((out / "predictions").iterdir())
+        return [json.loads(line)["raw_output"] for line in (folder / "MELD.jsonl").read_text().splitlines()]
+
+    capped = lora_off_answers(d / "bench_off")
+    err = capsys.readouterr().err
+    longest = json.loads((d / "run" / "final" / "training.json").read_text())["questions"]["answer_tokens"]["max"]
+    cap = max(32, 2 * longest)
+    assert f"{final} (LoRA off): without its adapter" in err and f"stop at {cap} tokens" in err
+    report = json.loads((d / "bench_off" / "report.json").read_text())
+    assert report["runs"][f"{final} (LoRA off)"]["max_new_tokens"] == cap
+    full = lora_off_answers(d / "bench_off_256", "--max-new-tokens", "256")
+    assert "expect every answer to run to --max-new-tokens 256" in capsys.readouterr().err
+    # the random base LLM never stops: its answers run to the limit either way
+    assert sum(map(len, capped)) * 256 / cap == pytest.approx(sum(map(len, full)), rel=0.5)

@@ -41,6 +41,7 @@ class ModelSpec:
     kind: str  # checkpoint | cues | baseline
     make_backend: Callable[[str | None], object] | None = None
     baseline: Baseline | None = None
+    max_new_tokens: int | None = None  # the answer limit, when the row sets its own (reported with the run)
 
 
 @dataclass
@@ -189,6 +190,8 @@ def run_benchmark(sources: list[DataSource], models: list[ModelSpec], out: str |
     runs: dict[str, dict[str, Any]] = {}
     for model in models:
         runs[model.name] = {"kind": model.kind}
+        if model.max_new_tokens:
+            runs[model.name]["max_new_tokens"] = model.max_new_tokens
         for ds in datasets:
             path = out / PREDICTIONS / slug(model.name) / f"{slug(ds.name)}.jsonl"
             info = _predict(model, ds, path, run)

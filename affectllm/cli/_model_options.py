@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Callable
 
+DEFAULT_MAX_NEW_TOKENS = 256
+
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     """Cue-path LLM, checkpoint prompt and base paths, batching, decoding, ASR."""
@@ -24,8 +26,9 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
                    help="checkpoint only: local faster-whisper model folder for the transcript (default: bundled tiny.en)")
     p.add_argument("--batch-size", type=int, default=8, help="clips per generation batch (default 8; 32-128 on a GPU)")
     p.add_argument("--workers", type=int, default=2, help="decoding worker processes (0: decode in the main process)")
-    p.add_argument("--max-new-tokens", type=int, default=256,
-                   help="checkpoint only: longest answer generated per input, in tokens (default 256)")
+    p.add_argument("--max-new-tokens", type=int, default=None,
+                   help=f"checkpoint only: longest answer generated per input, in tokens (default "
+                        f"{DEFAULT_MAX_NEW_TOKENS}; `benchmark` caps a checkpoint without its adapter lower)")
     p.add_argument("--sample", action="store_true", help="sample instead of greedy decoding")
     p.add_argument("--no-merge-lora", action="store_true", help="keep the LoRA adapter unmerged (merged is faster)")
     p.add_argument("--static-cache", action="store_true", help="fixed-shape KV cache (GPU)")
@@ -34,8 +37,10 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads in the main process")
 
 
-def backend_factory(args: argparse.Namespace, model: str, use_adapter: bool = True) -> Callable[[str | None], object]:
-    """``make_backend(device)`` for ``model`` ('cues' or a checkpoint folder) with the options in ``args``.
+def backend_factory(args: argparse.Namespace, model: str, use_adapter: bool = True,
+                    max_new_tokens: int | None = None) -> Callable[[str | None], object]:
+    """``make_backend(device)`` for ``model`` ('cues' or a checkpoint folder) with the options in ``args``
+    (``max_new_tokens``: the answer length when ``--max-new-tokens`` is not given; default 256).
 
     Checks the options and applies ``--threads`` now, so mistakes stop before any input is read."""
     from affectllm.caption.backends import load_backend
@@ -46,6 +51,9 @@ def backend_factory(args: argparse.Namespace, model: str, use_adapter: bool = Tr
 
     if args.batch_size < 1 or args.workers < 0:
         raise AffectLLMError("--batch-size must be >= 1 and --workers >= 0")
+    if args.max_new_tokens is not None and args.max_new_tokens < 1:
+        raise AffectLLMError(f"--max-new-tokens {args.max_new_tokens}: must be at least 1")
+    answer_tokens = args.max_new_tokens or max_new_tokens or DEFAULT_MAX_NEW_TOKENS
     if args.threads:
         import torch
 
@@ -56,7 +64,7 @@ def backend_factory(args: argparse.Namespace, model: str, use_adapter: bool = Tr
                                compile_mode=args.compile, use_adapter=use_adapter)
 
     def make_backend(device):
-        return load_backend(model, prompt, args.max_new_tokens, args.sample, args.llm, device, options,
+        return load_backend(model, prompt, answer_tokens, args.sample, args.llm, device, options,
                             base=base, trusted=tuple(trusted), asr=args.asr, whisper=args.whisper)
 
     return make_backend

@@ -18,6 +18,7 @@ from affectllm.cli._model_options import add_model_arguments, backend_factory
 from affectllm.cli.eval import add_scoring_arguments, scoring_options
 
 NAME = "benchmark"
+ADAPTER_OFF_MIN_TOKENS = 32  # enough for a label sentence or a short list, whatever the checkpoint recorded
 HELP = "Run models over prepared manifests, score each dataset with its official metric, write the paper table."
 
 
@@ -62,10 +63,35 @@ def model_specs(args: argparse.Namespace) -> list:
         name = model.rstrip("/")
         for use_adapter in {"on": (True,), "off": (False,), "both": (True, False)}[args.adapter]:
             label = name if use_adapter else f"{name} (LoRA off)"
-            specs.append(ModelSpec(label, "checkpoint", _once(backend_factory(args, model, use_adapter))))
+            limit = None if use_adapter else adapter_off_tokens(args, model, label)
+            specs.append(ModelSpec(label, "checkpoint", _once(backend_factory(args, model, use_adapter, limit)),
+                                   max_new_tokens=args.max_new_tokens or limit))
     baselines, _ = parse_baselines(args.baselines)
     specs += [ModelSpec(b.name, "baseline", baseline=b) for b in baselines]
     return specs
+
+
+def adapter_off_tokens(args: argparse.Namespace, model: str, label: str) -> int:
+    """The answer length for ``model`` without its adapter, said on stderr. The base LLM was never taught the
+    answer format, so a small one seldom stops and runs every answer to the limit (at 256 tokens, many times
+    the adapter row's time): without ``--max-new-tokens`` it gets twice its longest trained answer."""
+    from affectllm.checkpoint import read_training_record
+    from affectllm.cli._model_options import DEFAULT_MAX_NEW_TOKENS
+    from affectllm.questions import trained_answer_tokens
+
+    longest = trained_answer_tokens(read_training_record(model))
+    cap = min(DEFAULT_MAX_NEW_TOKENS, max(ADAPTER_OFF_MIN_TOKENS, 2 * longest) if longest else ADAPTER_OFF_MIN_TOKENS)
+    trained = (f"its longest trained answer is {longest} tokens" if longest else
+               "its training.json records no answer length")
+    if args.max_new_tokens is None:
+        print(f"affectllm benchmark: note: {label}: without its adapter a base LLM seldom stops on its own and "
+              f"runs every answer to the limit; {trained}, so these answers stop at {cap} tokens "
+              "(--max-new-tokens N sets the limit for every row)", file=sys.stderr)
+    elif args.max_new_tokens > cap:
+        print(f"affectllm benchmark: note: {label}: without its adapter a base LLM seldom stops on its own, so "
+              f"expect every answer to run to --max-new-tokens {args.max_new_tokens} ({trained}; {cap} would "
+              "do), which is slow", file=sys.stderr)
+    return cap
 
 
 def check_inputs(args: argparse.Namespace) -> None:
