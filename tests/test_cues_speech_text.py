@@ -33,11 +33,26 @@ def test_espeak_speech_is_transcribed_with_word_timings(spoken):
     assert cues["words"][-1]["end"] <= len(spoken) / 16000 + 0.1
 
 
-def test_a_tone_is_not_speech():
+def test_a_tone_is_not_speech_every_time():
+    """Sampling fallbacks made the same tone "Beep beep beep..." on one call and nothing on the next."""
     from affectllm.cues.speech import transcribe
 
-    cues = transcribe(tone(440, 2.0))
-    assert cues["present"] is False and cues["summary"] == "no speech recognised"
+    for _ in range(3):
+        cues = transcribe(tone(440, 2.0))
+        assert cues["present"] is False and cues["summary"] == "no speech recognised" and cues["confidence"] is None
+
+
+def test_words_in_another_language_are_marked_uncertain(spoken, tmp_path):
+    """The English-only model writes English-sounding words for German speech; their probabilities give it away."""
+    from affectllm.cues.speech import UNSURE_BELOW, transcribe
+
+    english = transcribe(spoken)
+    assert english["english_only"] and english["confidence"] > 0.75 and "uncertain" not in english["summary"]
+    german = transcribe(load_audio(speak(tmp_path / "de.wav", "Ich kann nicht glauben, dass du mir das schon wieder "
+                                         "angetan hast", voice="de")))
+    assert german["confidence"] is None or german["confidence"] < UNSURE_BELOW
+    if german["present"]:
+        assert german["summary"].endswith(f"(uncertain words, mean confidence {german['confidence']:.2f})")
 
 
 def test_lexical_affect_of_happy_words():

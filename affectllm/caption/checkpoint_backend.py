@@ -133,7 +133,7 @@ def transcribe_clip(clip, whisper: str | None = None) -> str:
         return ""
     from affectllm.cues.speech import transcribe
 
-    return transcribe(clip.audio, whisper, greedy_only=True)["text"]  # reproducible: resumed runs match
+    return transcribe(clip.audio, whisper)["text"]  # deterministic: resumed runs match
 
 
 def check_asr(whisper: str | None) -> None:
