@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from affectllm.cues.channels import RELIABILITY, above_chance
+from affectllm.cues.channels import RELIABILITY
 from affectllm.cues.cue_fusion import fuse
 from affectllm.cues.prosody_rules import voice_arousal
 
@@ -52,11 +52,10 @@ def test_weak_face_and_a_geometry_rule_cannot_outvote_strong_words():
                       movements=[("brow_height", 0.5)]))
     answer = fuse(c)
     assert answer.emotions == ["sad"]
-    text_w = above_chance(0.8, 7)
-    face_w = RELIABILITY["face"] * above_chance(0.25, 7) * 5 / 16
-    geometry_w = RELIABILITY["geometry"] * 0.5
-    surprise = text_w * 0.2 / 6 + face_w * 0.25 + geometry_w
-    assert answer.families["sadness"] == pytest.approx(text_w * 0.8 + face_w * 0.1, abs=1e-3)
+    # noisy-OR: each channel sees a family with probability trust x p (every frame holds the face)
+    face_t, geometry_t = RELIABILITY["face"], RELIABILITY["geometry"] * 0.5
+    surprise = 1 - (1 - 0.2 / 6) * (1 - face_t * 0.25) * (1 - geometry_t)
+    assert answer.families["sadness"] == pytest.approx(1 - (1 - 0.8) * (1 - face_t * 0.1), abs=1e-3)
     assert answer.families["surprise"] == pytest.approx(surprise, abs=1e-3)
     assert answer.explanation == (
         'Most likely sad. Evidence: the words "I miss her so much." read sad (text model p=0.80). '
@@ -98,8 +97,8 @@ def test_the_voice_strengthens_what_others_read_but_names_nothing_alone():
 
     without = fuse(cues(text_cue("sadness", 0.45)))
     with_voice = fuse(cues(text_cue("sadness", 0.45), voice=SLOW_SAD_VOICE))
-    gain = RELIABILITY["voice"] * 0.75 * 0.6  # weight x the low-arousal share of sadness
-    assert with_voice.families["sadness"] == pytest.approx(without.families["sadness"] + gain, abs=1e-3)
+    seen = RELIABILITY["voice"] * 0.75 * 0.6  # weight x the low-arousal share of sadness
+    assert with_voice.families["sadness"] == pytest.approx(1 - (1 - without.families["sadness"]) * (1 - seen), abs=1e-3)
     assert [ch.key for ch in with_voice.support] == ["text", "voice"]
     assert "slow speech (1.9 words/s), pitch falls 0.8 semitones/s, loudness falls 8 dB over the clip: " \
            "low arousal" in with_voice.explanation.split("Evidence:")[1]
@@ -162,3 +161,27 @@ def test_demo_shows_the_frames_behind_a_cited_face_cue():
     rec.explanation = "Most likely happy."
     assert cited_face_frames(rec) == {}
     assert all("cited" not in caption for _, caption in annotated_frames(frames, face, cited_face_frames(rec)))
+
+
+def test_neutral_words_do_not_outvote_a_face_that_reads_an_emotion():
+    """The acted clip: "Don't forget a jacket." reads neutral (p=0.91) while the face reads angry (p=0.47, top in
+    12/16 frames). Neutral words are the absence of evidence, not evidence against the face."""
+    c = cues(text_cue("neutral", 0.91, said="Don't forget a jacket."),
+             face_cue("angry", 0.47, rest={"neutral": 0.2}, share_top=12 / 16))
+    answer = fuse(c)
+    assert answer.emotions[0] == "angry"
+    assert answer.families["neutral"] < 0.5 <= 1 - answer.families["neutral"]
+    assert "the face reads angry" in answer.explanation.split("Disagreeing:")[0]
+    # the words alone, or a face at chance beside them, still say neutral
+    assert fuse(cues(text_cue("neutral", 0.91))).emotions == ["neutral"]
+    assert fuse(cues(text_cue("neutral", 0.91), face_cue("angry", 0.2))).emotions == ["neutral"]
+
+
+def test_words_heard_with_low_confidence_weigh_little_and_the_explanation_says_so():
+    angry_words = dict(text_cue("anger", 0.8, said="The Lapam leaked of him, I shrunk!"), source="transcript")
+    sure = fuse(cues(dict(angry_words, confidence=0.92)))
+    unsure = fuse(cues(dict(angry_words, confidence=0.38)))
+    assert sure.emotions[0] == "angry" and unsure.emotions == ["neutral"]
+    assert "the transcript is uncertain (mean word confidence 0.38" in unsure.explanation
+    half = fuse(cues(dict(angry_words, confidence=0.6)))  # halfway between unreadable (0.45) and clear (0.75)
+    assert half.families["anger"] == pytest.approx(0.5 * 0.8, abs=1e-3)

@@ -1,17 +1,18 @@
 """Each cue channel as evidence: a distribution over emotion families, a strength and a reliability.
 
-A channel's *strength* says how far this clip's reading is from no
-information (a 7-class score at chance is 0, a certain one is 1); its
-*reliability* is a fixed prior of how much the channel is worth when it is
-sure. Their product is the channel's weight in fusion, so a face read at
-p=0.25 (chance is 0.14) or a geometry rule alone carries little, and strong
-agreeing channels carry much.
+A channel's *trust* is its fixed *reliability* (how much the channel is worth
+when it reads the clip well) times its *quality* on this clip (the share of
+frames with a face, a transcript's word confidence, a movement's intensity):
+fusion takes its probabilities at that much of their word (``cue_fusion``). Its
+*strength* says how far this clip's reading is from no information (a 7-class
+score at chance is 0, a certain one is 1); trust x strength is the *weight* the
+explanation reports and the sentiment is averaged with.
 
 ========== ========= =========== ====================================================
 channel    modality  reliability  reads
 ========== ========= =========== ====================================================
 text       lexical   1.0          frozen MiniLM + the MELD-trained head (7 classes)
-said       lexical   0.2          emotion words said outright ("I am so frustrated")
+said       lexical   0.5          emotion words said outright ("I am so frustrated")
 face       visual    0.6          the 7-class expression model over the face frames
 geometry   visual    0.15         AU-like face movements (lip corners, brows, eyes)
 voice      acoustic  0.5          arousal from prosody rules (``prosody_rules``)
@@ -31,7 +32,7 @@ from affectllm.cues.prosody_rules import voice_arousal
 from affectllm.cues.text_head import CLASS_WORD, EMOTION_CLASSES
 from affectllm.emotions import default_vocabulary, extract_emotions
 
-RELIABILITY = {"text": 1.0, "said": 0.2, "face": 0.6, "geometry": 0.15, "voice": 0.5}
+RELIABILITY = {"text": 1.0, "said": 0.5, "face": 0.6, "geometry": 0.15, "voice": 0.5}
 # The expression model's classes as vocabulary families and words.
 EXPRESSION_FAMILY = {"angry": "anger", "disgust": "disgust", "fear": "fear", "happy": "joy", "sad": "sadness",
                      "surprise": "surprise", "neutral": "neutral"}
@@ -49,6 +50,9 @@ AROUSAL_WORD = {"anger": "angry", "joy": "excited", "fear": "tense", "surprise":
                 "fatigue": "tired", "calm": "calm"}
 CLASS_POLARITY = {"negative": ("anger", "disgust", "fear", "sadness"), "neutral": ("neutral",), "positive": ("joy",)}
 EMOTION_POLARITY_SHARE = 1 / 3  # chosen on MELD dev
+# Transcript confidence (mean Whisper word probability) -> how much the words count: clear English speech
+# from espeak-ng and RAVDESS reads about 0.9, German or French through the English-only model under 0.4.
+CONFIDENT_WORDS, UNREADABLE_WORDS = 0.75, 0.45
 SUPPORT_SHARE = 0.7  # a channel supports a family it gives at least this share of its own top family
 
 
@@ -65,6 +69,7 @@ class Channel:
     sentiment: dict[str, float] | None = None  # negative / neutral / positive, where the channel reads one
     frames: list[int] = field(default_factory=list)  # face-track indices behind a face cue
     reads: str = ""  # what the channel reads, when not one of its words ("low arousal")
+    quality: float = 1.0  # [0, 1]: how much of this clip the channel could read (transcript confidence...)
 
     @property
     def reading(self) -> str:
@@ -76,8 +81,13 @@ class Channel:
         return self.key == "voice"
 
     @property
+    def trust(self) -> float:
+        """How far this channel's probabilities are taken at their word in fusion: reliability x quality."""
+        return RELIABILITY[self.key] * self.quality
+
+    @property
     def weight(self) -> float:
-        return RELIABILITY[self.key] * self.strength
+        return self.trust * self.strength
 
     @property
     def top(self) -> str:
@@ -106,11 +116,21 @@ def _quoted(text: dict, limit: int = 60) -> str:
     return said if len(said) <= limit else said[:limit].rsplit(" ", 1)[0] + "..."
 
 
+def words_quality(text: dict) -> float:
+    """1 for given words (a subtitle); for a transcript, its mean word confidence mapped linearly from
+    CONFIDENT_WORDS and above (1) down to UNREADABLE_WORDS and below (0)."""
+    confidence = text.get("confidence")
+    if text.get("source") != "transcript" or confidence is None:
+        return 1.0
+    return min(1.0, max(0.0, (confidence - UNREADABLE_WORDS) / (CONFIDENT_WORDS - UNREADABLE_WORDS)))
+
+
 def text_channel(text: dict) -> Channel | None:
-    """The text head's reading (``text["model"]``), if the words were read by it."""
+    """The text head's reading (``text["model"]``), if the words were read by it, weighed by how well they were heard."""
     reading = text.get("model") if text.get("present") else None
     if not reading:
         return None
+    quality = words_quality(text)
     probs = reading["emotion_probs"]
     dist = {c: float(probs[c]) for c in EMOTION_CLASSES}  # MELD's class names are our family names
     top = max(dist, key=dist.get)
@@ -119,9 +139,12 @@ def text_channel(text: dict) -> Channel | None:
     polarity = {side: sum(dist[c] for c in classes) for side, classes in CLASS_POLARITY.items()}
     sentiment = {k: (1 - EMOTION_POLARITY_SHARE) * reading["sentiment_probs"][k] + EMOTION_POLARITY_SHARE * v
                  / max(sum(polarity.values()), 1e-9) for k, v in polarity.items()}
-    return Channel("text", "lexical", dist, above_chance(dist[top], len(dist)), dict(CLASS_WORD),
-                   f'the words "{_quoted(text)}" read {CLASS_WORD[top]} (text model p={dist[top]:.2f})',
-                   sentiment=sentiment)
+    phrase = f'the words "{_quoted(text)}" read {CLASS_WORD[top]} (text model p={dist[top]:.2f})'
+    if quality < 1.0:
+        phrase += (f", but the transcript is uncertain (mean word confidence {text['confidence']:.2f}: speech in "
+                   "another language or unclear), so the words weigh little")
+    return Channel("text", "lexical", dist, above_chance(dist[top], len(dist)), dict(CLASS_WORD), phrase,
+                   sentiment=sentiment, quality=quality)
 
 
 def said_channel(text: dict) -> Channel | None:
@@ -141,7 +164,8 @@ def said_channel(text: dict) -> Channel | None:
     listed = ", ".join(f'"{w}"' for w in said)
     return Channel("said", "lexical", {f: 1.0 / len(words) for f in words}, 1.0, words,
                    f"the emotion word{'s' if len(said) > 1 else ''} {listed} said outright",
-                   sentiment={s: float(s == side) for s in ("negative", "neutral", "positive")})
+                   sentiment={s: float(s == side) for s in ("negative", "neutral", "positive")},
+                   quality=words_quality(text))
 
 
 def face_channel(face: dict) -> Channel | None:
@@ -161,7 +185,7 @@ def face_channel(face: dict) -> Channel | None:
     neg = sum(float(mean[e]) for e in ("angry", "disgust", "fear", "sad"))
     return Channel("face", "visual", dist, strength, {EXPRESSION_FAMILY[e]: EXPRESSION_WORD[e] for e in EXPRESSIONS},
                    face_phrases(face, limit=0)[0], sentiment={"negative": neg, "neutral": 1 - pos - neg,
-                                                              "positive": pos}, frames=frames)
+                                                              "positive": pos}, frames=frames, quality=share)
 
 
 def geometry_channel(face: dict) -> Channel | None:
@@ -186,11 +210,12 @@ def geometry_channel(face: dict) -> Channel | None:
         return None
     total = sum(found.values())
     share = face["frames_with_face"] / max(face["frames"], 1)
+    strength = min(1.0, max(abs(v) for _, v in measures)) * share
     track = face.get("track", [])
     frames = [i for i, f in enumerate(track) if f.get("face") and any(
         describe_movement(name, f["au"][name]) and (f["au"][name] > 0) == (value > 0) for name, value in measures)]
-    return Channel("geometry", "visual", {f: v / total for f, v in found.items()},
-                   min(1.0, max(abs(v) for _, v in measures)) * share, words, "; ".join(phrases), frames=frames)
+    return Channel("geometry", "visual", {f: v / total for f, v in found.items()}, strength, words,
+                   "; ".join(phrases), frames=frames, quality=strength)
 
 
 def voice_channel(voice: dict) -> Channel | None:

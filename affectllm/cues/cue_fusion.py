@@ -1,13 +1,17 @@
 """The deterministic answer: channel evidence weighed by reliability -> emotions, sentiment and an explanation.
 
 Every channel (``affectllm.cues.channels``) gives a distribution over the
-vocabulary's emotion families and a weight (reliability x strength). A
-family's score is the weighted sum of the channels' probabilities for it (the
-voice only strengthens families another channel reads). An emotion is named
-only when its score reaches ``MIN_EVIDENCE``, so weak cues alone give
-"neutral", and a weak channel cannot outvote strong agreeing ones. The top
-family comes first; further families follow when they reach ``KEEP_RATIO`` of the
-top score (up to ``MAX_EMOTIONS``). Each family is named by the word a channel
+vocabulary's emotion families and a trust (reliability x how much of the clip it
+could read). Neutral is the absence of evidence, not a vote: each channel sees
+emotion family f with probability trust x p(f), an emotion's score is the chance
+that at least one channel sees it (a noisy-OR), and neutral's score is the chance
+that no channel sees any emotion. So neutral words, silence or no face leave an
+emotion that another channel sees clearly standing, while a channel that reads
+neutral with confidence and no other evidence still answers neutral (with a single
+channel the ranking is that channel's own). The voice's prosody rules only
+strengthen families another channel reads. An emotion is named only when its score
+reaches ``MIN_EVIDENCE`` and beats neutral's. The top family comes first; further
+families follow when they reach ``KEEP_RATIO`` of the top score (up to ``MAX_EMOTIONS``). Each family is named by the word a channel
 used for it, a word said outright first; words beyond the text and face
 classes (tired, calm, frustrated...) therefore appear only when a channel
 named them.
@@ -26,7 +30,8 @@ from affectllm.cues.channels import Channel, cue_channels
 from affectllm.cues.describe import clue_texts
 from affectllm.cues.prosody_rules import voice_arousal
 
-MIN_EVIDENCE = 0.03  # an emotion on top with a lower score is not named: the answer is neutral
+MIN_EVIDENCE = 0.15  # an emotion on top with a lower score is not named: the answer is neutral
+NEUTRAL_AT = 0.5  # neutral comes first when no channel sees any emotion with at least this chance
 KEEP_RATIO = 0.25  # further families are named when scoring at least this share of the top one
 MAX_EMOTIONS = 3
 WEAK_WEIGHT = 0.1  # a channel under this weight is cited as weak
@@ -60,36 +65,48 @@ class FusedAnswer:
         return [c for c in self.channels if c not in self.support]
 
 
+def _seen(score: float, evidence: float) -> float:
+    """Noisy-OR: the chance that ``score``'s channels or one more seeing with probability ``evidence`` see it."""
+    return 1.0 - (1.0 - score) * (1.0 - min(1.0, evidence))
+
+
 def family_scores(channels: list[Channel]) -> dict[str, float]:
-    """family -> sum of channel weight x probability; best first (ties by name).
+    """family -> score in [0, 1] (see the module docstring); best first (ties by name).
 
     A modulating channel (the voice: it says how aroused, not which emotion) only
     strengthens emotion families the other channels already read.
     """
-    scores: dict[str, float] = {"neutral": 0.0}
+    emotions: dict[str, float] = {}
+    nothing = 1.0  # the chance that no channel sees any emotion
     for c in channels:
-        if not c.modulates:
-            for family, p in c.dist.items():
-                scores[family] = scores.get(family, 0.0) + c.weight * p
-    read = {f for f, s in scores.items() if s > 0 and f != "neutral"}
+        if c.modulates:
+            continue
+        sees = {f: c.trust * p for f, p in c.dist.items() if f != "neutral"}
+        for family, evidence in sees.items():
+            emotions[family] = _seen(emotions.get(family, 0.0), evidence)
+        nothing *= 1.0 - min(1.0, sum(sees.values()))
+    read = {f for f, s in emotions.items() if s > 0}
     for c in channels:
         if c.modulates:
             for family in read & set(c.dist):
-                scores[family] += c.weight * c.dist[family]
+                emotions[family] = _seen(emotions[family], c.weight * c.dist[family])
+    scores = {"neutral": nothing, **emotions}
     return dict(sorted(scores.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def name_families(families: dict[str, float], channels: list[Channel]) -> list[tuple[str, str]]:
     """[(family, word)] to report: the top family, then those within KEEP_RATIO of it; neutral only on top.
 
-    A family is named by the words said outright for it, else by the word of its strongest channel.
-
-    An emotion on top with less than MIN_EVIDENCE is not named: nothing is strong, so the answer is neutral.
+    Neutral is on top when the chance that no channel sees an emotion reaches NEUTRAL_AT, or when the best
+    emotion has less than MIN_EVIDENCE; otherwise the best emotion is. A family is named by the words said
+    outright for it, else by the word of its strongest channel.
     """
-    ranked = list(families.items())
-    top_score = ranked[0][1]
-    if ranked[0][0] != "neutral" and top_score < MIN_EVIDENCE:
+    nothing = families.get("neutral", 1.0)
+    emotions = [(f, s) for f, s in families.items() if f != "neutral"]
+    if not emotions or emotions[0][1] < MIN_EVIDENCE:
         return [("neutral", "neutral")]
+    ranked = [("neutral", nothing)] + emotions if nothing >= NEUTRAL_AT else emotions
+    top_score = ranked[0][1]
     # A further family needs its share from channels of weight: weak ones and the voice only add to it.
     firm = family_scores([c for c in channels if c.weight >= WEAK_WEIGHT and not c.modulates])
     kept = [ranked[0][0]] + [f for f, s in ranked[1:] if f != "neutral" and s >= KEEP_RATIO * top_score

@@ -61,6 +61,7 @@ def extract_cues(clip: MediaClip, subtitle: str | None = None, whisper_model: st
         cues["text"] = text_cues(subtitle, source="subtitle")
     else:
         cues["text"] = text_cues(cues["speech"]["text"], words=words or None, source="transcript")
+        cues["text"]["confidence"] = cues["speech"].get("confidence")  # how far the heard words can be trusted
     timings["text"] = time.perf_counter() - t
     cues["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
     return cues
