@@ -180,3 +180,26 @@ def test_llm_is_opt_in_and_none_is_accepted_everywhere(media, tmp_path, capsys):
     assert main(["caption", str(media["speech"]), "--out", str(tmp_path / "p.jsonl"), "--llm", str(missing)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"--llm {missing}: not a local transformers model folder (no config.json)" in err[0]
+
+
+def test_drop_leaves_a_modality_out_and_says_so(media, tmp_path, capsys):
+    """`caption --drop`: each left-out cue says so, the others read as before (the channel ablations)."""
+    from affectllm.cli import main
+
+    out = tmp_path / "o.jsonl"
+    runs = {}
+    for drop in ("", "video", "audio", "text", "video,text"):
+        rc = main(["caption", str(media["face_speech"]), "--out", str(out), "--overwrite", "--quiet",
+                   "--workers", "0", *(["--drop", drop] if drop else [])])
+        assert rc == 0
+        runs[drop] = json.loads(out.read_text())
+    full = runs[""]["cues"]
+    assert full["face"]["present"] and full["text"]["present"] and full["voice"]["present"]
+    assert runs["video"]["cues"]["face"] == {"present": False, "left_out": True, "summary": "left out (--drop video)"}
+    assert runs["video"]["cues"]["text"]["text"] == full["text"]["text"]
+    assert not runs["audio"]["cues"]["voice"]["present"] and not runs["audio"]["cues"]["text"]["present"]
+    assert runs["text"]["cues"]["text"]["left_out"] and runs["text"]["cues"]["speech"]["text"] == full["speech"]["text"]
+    assert runs["text"]["emotions"] == ["happy"]  # the smiling face alone
+    assert not any(ch["channel"] in ("face", "geometry", "text", "said") for ch in runs["video,text"]["cue_channels"])
+    assert main(["caption", str(media["face_speech"]), "--out", str(out), "--drop", "smell"]) == 2
+    assert "--drop smell: not a modality; choose from video, audio, text" in capsys.readouterr().err

@@ -35,14 +35,14 @@ class CueCaptionBackend:
     """Adapts the cue path (``affectllm.cues.backend.CueBackend``) to the engine: clips decode in
     DataLoader workers, cue extraction and the reasoning LLM run in the main process."""
 
-    def __init__(self, llm: str | None = None):
+    def __init__(self, llm: str | None = None, drop=()):
         try:
             from affectllm.cues.backend import CueBackend
         except ImportError as err:
             raise AffectLLMError(f"--model cues: the cue path is not available in this install ({err}); "
                                  "install affectllm[cues] or pass a checkpoint folder") from None
 
-        self.backend = CueBackend(llm=llm)  # a bad --llm value is refused here
+        self.backend = CueBackend(llm=llm, drop=drop)  # a bad --llm or --drop value is refused here
         self.name = self.backend.model_name
         self._preparer = CuePreparer(self.backend.num_frames, DEFAULT_MAX_SIDE)
         # Load the text head and LLM now: loaded lazily at the first clip, a broken one would
@@ -76,16 +76,19 @@ class CueCaptionBackend:
 def load_backend(model: str | None, prompt=None, max_new_tokens: int = 256,
                  do_sample: bool = False, llm: str | None = None, device: str | None = None,
                  options: InferenceOptions = InferenceOptions(), base: dict[str, str] | None = None,
-                 trusted: tuple = (), asr: bool = True, whisper: str | None = None):
+                 trusted: tuple = (), asr: bool = True, whisper: str | None = None, drop=()):
     """The backend for ``--model``; ``device`` places a checkpoint's model (cues stay on CPU).
 
     ``prompt``: a template name or a PromptTemplate; ``base`` / ``trusted``: base model paths
     the user passed for a checkpoint (``affectllm.checkpoint``); ``asr`` / ``whisper``: transcribe
-    a checkpoint's inputs that have no subtitle (the cue path always transcribes)."""
+    a checkpoint's inputs that have no subtitle (the cue path always transcribes); ``drop``: modalities the cue
+    path leaves out (an ablation)."""
     if model in (None, "", "cues"):
-        return CueCaptionBackend(llm=llm)
+        return CueCaptionBackend(llm=llm, drop=drop)
     if not Path(model).is_dir():
         raise AffectLLMError(f"--model {model}: not 'cues' and not a checkpoint folder")
+    if drop:
+        raise AffectLLMError("--drop: leaving modalities out is implemented for the cue path (--model cues) only")
     from affectllm.caption.checkpoint_backend import CheckpointBackend
 
     return CheckpointBackend(model, prompt=prompt, max_new_tokens=max_new_tokens, do_sample=do_sample,

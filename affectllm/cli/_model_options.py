@@ -35,6 +35,9 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--compile", nargs="?", const="default", default=None, metavar="MODE",
                    help="static cache + torch.compile'd decode step (GPU; MODE default 'default')")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads in the main process")
+    p.add_argument("--drop", default="", metavar="MODALITY[,MODALITY]",
+                   help="cue path: leave modalities out to see what the others say alone (an ablation): video (no "
+                        "face), audio (no voice, no transcript), text (the words are not read)")
 
 
 def backend_factory(args: argparse.Namespace, model: str, use_adapter: bool = True,
@@ -59,12 +62,13 @@ def backend_factory(args: argparse.Namespace, model: str, use_adapter: bool = Tr
 
         torch.set_num_threads(args.threads)
     base, trusted = parse_base_arguments(args.base)
+    drop = tuple(m.strip() for m in args.drop.split(",") if m.strip())
     prompt = prompt_from_argument(args.prompt) if args.prompt else None  # the user named it: a file is allowed
     options = InferenceOptions(merge_lora=not args.no_merge_lora, static_cache=args.static_cache,
                                compile_mode=args.compile, use_adapter=use_adapter)
 
     def make_backend(device):
         return load_backend(model, prompt, answer_tokens, args.sample, args.llm, device, options,
-                            base=base, trusted=tuple(trusted), asr=args.asr, whisper=args.whisper)
+                            base=base, trusted=tuple(trusted), asr=args.asr, whisper=args.whisper, drop=drop)
 
     return make_backend

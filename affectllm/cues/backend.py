@@ -24,9 +24,11 @@ class CueBackend:
     """Caption media with the cue path (``llm``: None / "none" = no LLM, "smollm2" = bundled, or a local folder)."""
 
     def __init__(self, llm: str | None | bool = None, whisper: str | None = None, num_frames: int = NUM_FRAMES,
-                 max_new_tokens: int = 120):
+                 max_new_tokens: int = 120, drop=()):
+        from affectllm.cues.extract import check_drop
         from affectllm.cues.reasoner import CueReasoner
 
+        self.drop = check_drop(drop)  # modalities left out on purpose (an ablation)
         self.whisper = whisper
         self.num_frames = num_frames
         self.reasoner = CueReasoner(llm, max_new_tokens=max_new_tokens)
@@ -67,7 +69,7 @@ class CueBackend:
         path = str(clip.path) if clip.path is not None else None
         t = time.perf_counter()
         try:
-            cues = extract_cues(clip, subtitle=subtitle, whisper_model=self.whisper)
+            cues = extract_cues(clip, subtitle=subtitle, whisper_model=self.whisper, drop=self.drop)
             answer = self.reasoner.answer(cues, subtitle=subtitle or cues["speech"].get("text") or None)
         except AffectLLMError as err:
             return ResultRecord.failed(id, path, str(err), self.model_name)

@@ -3,15 +3,32 @@
 Extractors run only for the modalities present (no frames: no face cues; no
 audio: no prosody or transcript). A given subtitle replaces the transcript
 as the text analysed for lexical affect and read by the text head; the
-transcript is still kept.
+transcript is still kept. ``drop`` leaves modalities out on purpose (an ablation,
+``affectllm caption --drop``): ``video`` (no face), ``audio`` (no voice, no
+transcript) or ``text`` (the words are not read, though the voice still uses
+their timing); each left-out cue says so.
 """
 
 from __future__ import annotations
 
 import time
 
+from affectllm.errors import AffectLLMError
 from affectllm.media import MediaClip
-from affectllm.media.constants import SAMPLE_RATE
+from affectllm.media.constants import MODALITIES, SAMPLE_RATE
+
+
+def check_drop(drop) -> frozenset[str]:
+    """The modalities to leave out, checked (one line naming the bad one)."""
+    drop = frozenset(drop or ())
+    unknown = sorted(drop - set(MODALITIES))
+    if unknown:
+        raise AffectLLMError(f"--drop {unknown[0]}: not a modality; choose from {', '.join(MODALITIES)}")
+    return drop
+
+
+def _left_out(modality: str) -> dict:
+    return {"present": False, "left_out": True, "summary": f"left out (--drop {modality})"}
 
 
 def text_cues(text: str, words: list[dict] | None = None, source: str = "transcript") -> dict:
@@ -27,8 +44,9 @@ def text_cues(text: str, words: list[dict] | None = None, source: str = "transcr
     return out
 
 
-def extract_cues(clip: MediaClip, subtitle: str | None = None, whisper_model: str | None = None) -> dict:
-    """All cues of ``clip``; ``cues["timings_s"]`` says how long each extractor took."""
+def extract_cues(clip: MediaClip, subtitle: str | None = None, whisper_model: str | None = None,
+                 drop: frozenset[str] = frozenset()) -> dict:
+    """All cues of ``clip`` but the ``drop``ped modalities'; ``cues["timings_s"]`` says how long each extractor took."""
     from affectllm.cues.face import face_extractor
     from affectllm.cues.speech import transcribe
     from affectllm.cues.voice import prosody_cues
@@ -37,14 +55,18 @@ def extract_cues(clip: MediaClip, subtitle: str | None = None, whisper_model: st
     cues: dict = {"duration": round(float(clip.duration), 3), "has_video": clip.has_video, "has_audio": clip.has_audio}
 
     t = time.perf_counter()
-    if clip.has_video:
+    if "video" in drop:
+        cues["face"] = _left_out("video")
+    elif clip.has_video:
         cues["face"] = face_extractor()(clip.frames, clip.frame_times)
     else:
         cues["face"] = {"present": False, "frames": 0, "summary": "no video"}
     timings["face"] = time.perf_counter() - t
 
     words: list[dict] = []
-    if clip.has_audio:
+    if "audio" in drop:
+        cues["speech"], cues["voice"] = dict(_left_out("audio"), text="", words=[]), _left_out("audio")
+    elif clip.has_audio:
         t = time.perf_counter()
         cues["speech"] = transcribe(clip.audio, whisper_model)
         words = cues["speech"]["words"]
@@ -57,7 +79,9 @@ def extract_cues(clip: MediaClip, subtitle: str | None = None, whisper_model: st
         cues["voice"] = {"present": False, "summary": "no audio"}
 
     t = time.perf_counter()
-    if subtitle and subtitle.strip():
+    if "text" in drop:
+        cues["text"] = _left_out("text")
+    elif subtitle and subtitle.strip():
         cues["text"] = text_cues(subtitle, source="subtitle")
     else:
         cues["text"] = text_cues(cues["speech"]["text"], words=words or None, source="transcript")
