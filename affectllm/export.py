@@ -54,6 +54,7 @@ class ExportReport:
     outside: dict[str, str] = field(default_factory=dict)  # key -> absolute folder outside OUT (needs --base)
     merged: bool = False
     llm_origin: str = ""  # the base LLM's portable name, also when llm/ holds it merged
+    where: str = ""  # how the model card names the folder: as reached from where the export was made
 
     def load_hint(self) -> str:
         """The exact flags that load this export, or '' when it loads as it is."""
@@ -115,12 +116,14 @@ def _check_target(out: Path, overwrite: bool) -> None:
 
 
 def export_model(model, out: str | Path, merge: bool = False, copy_base: bool = False, overwrite: bool = False,
-                 training: dict[str, Any] | None = None, metrics: dict[str, Any] | None = None) -> ExportReport:
+                 training: dict[str, Any] | None = None, metrics: dict[str, Any] | None = None,
+                 card_name: str | None = None) -> ExportReport:
     """Write ``model`` (an AffectLLM) to ``out`` as described in the module docstring.
 
     ``merge`` folds the LoRA into the LLM *in place* (``model.llm`` becomes the merged model and
     ``model.cfg.model.lora.enabled`` false). ``training``: the run's ``training.json``; ``metrics``:
-    benchmark scores for the model card (e.g. the JSON ``affectllm benchmark`` writes)."""
+    benchmark scores for the model card (the ``report.json`` of ``affectllm benchmark``);
+    ``card_name``: what the card's snippets load (a hub id), by default ``out`` as seen from here."""
     from affectllm.model_card import render_card
     from affectllm.training.state import fsync_tree, replace_dir
 
@@ -164,7 +167,7 @@ def export_model(model, out: str | Path, merge: bool = False, copy_base: bool = 
         save_config(cfg, tmp / CHECKPOINT_CONFIG)
         if training is not None:
             write_training_record(tmp, training)
-        report = ExportReport(out, references, outside, bool(merged), origin)
+        report = ExportReport(out, references, outside, bool(merged), origin, card_name or _as_seen_from_here(out))
         (tmp / CARD_FILE).write_text(render_card(cfg, references, training, metrics, report))
         fsync_tree(tmp)
         replace_dir(tmp, out, unique_aside=True)
@@ -186,15 +189,30 @@ def _write_merged_llm(model, folder: Path) -> None:
     AutoTokenizer.from_pretrained(base_path).save_pretrained(folder)
 
 
+def _as_seen_from_here(out: Path) -> str:
+    """``out`` relative to the working directory when it lies under it, else absolute: the path that
+    loads it from where the user ran the export."""
+    try:
+        return out.relative_to(Path.cwd().absolute()).as_posix()
+    except ValueError:
+        return str(out)
+
+
 def read_metrics_file(path: str | Path) -> dict[str, Any]:
-    """Scores for the model card from a JSON file (``--metrics``); one line naming the file when unreadable."""
+    """Scores for the model card (``--metrics``): the ``report.json`` of ``affectllm benchmark --out DIR``
+    (DIR itself is taken for its report.json), or an older JSON object of scores; one line naming the file
+    when it is neither."""
     path = Path(path)
+    if path.is_dir():
+        path = path / "report.json"
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
-        raise AffectLLMError(f"--metrics {path}: no such file") from None
+        raise AffectLLMError(f"--metrics {path}: no such file; pass the report.json that "
+                             "`affectllm benchmark --out DIR` writes (DIR/report.json)") from None
     except (ValueError, OSError) as err:
-        raise AffectLLMError(f"--metrics {path}: not readable JSON ({err})") from None
+        raise AffectLLMError(f"--metrics {path}: not readable JSON ({err}); pass the report.json that "
+                             "`affectllm benchmark --out DIR` writes") from None
     if not isinstance(data, dict):
-        raise AffectLLMError(f"--metrics {path}: must hold a JSON object")
+        raise AffectLLMError(f"--metrics {path}: must hold a JSON object (the report.json of `affectllm benchmark`)")
     return data

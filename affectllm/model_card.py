@@ -8,9 +8,11 @@ record names is opened: a checkpoint is data, and its paths may point anywhere.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+from affectllm.card_metrics import is_benchmark_report, metric_in_words, path_in_words, report_tables
 from affectllm.config import Config
 from affectllm.model_sources import bundled_origin, is_bundled, looks_like_hub_id
 
@@ -54,17 +56,19 @@ def _scores(node: Any, prefix: str = "") -> list[tuple[str, float]]:
 
 
 def _benchmark_table(metrics: dict) -> list[str]:
-    """One row per model when the file holds ``{"models": {name: scores}}``, else one row per score."""
+    """An older metrics file (not a benchmark report.json): one row per model when it holds
+    ``{"models": {name: scores}}``, else one row per score."""
     models = metrics.get("models")
     if isinstance(models, dict) and all(isinstance(v, dict) for v in models.values()):
         rows = {name: dict(_scores(scores)) for name, scores in models.items()}
         columns = list(dict.fromkeys(c for r in rows.values() for c in r))
-        lines = ["| model | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+        lines = ["| model | " + " | ".join(map(path_in_words, columns)) + " |", "|---" * (len(columns) + 1) + "|"]
         lines += [f"| {name} | " + " | ".join(f"{r[c]:.4f}" if c in r else "" for c in columns) + " |"
                   for name, r in rows.items()]
         return lines
     rows = _scores(metrics)
-    lines = ["| metric | value |", "|---|---|"] + [f"| {k} | {v:.4f} |" for k, v in rows[:MAX_METRIC_ROWS]]
+    lines = ["| metric | value |", "|---|---|"] + [f"| {path_in_words(k)} | {v:.4f} |"
+                                                     for k, v in rows[:MAX_METRIC_ROWS]]
     if len(rows) > MAX_METRIC_ROWS:
         lines.append(f"| … {len(rows) - MAX_METRIC_ROWS} more in the metrics file | |")
     return lines
@@ -74,19 +78,23 @@ def _metrics_section(training: dict | None, metrics: dict | None) -> list[str]:
     lines = ["## Metrics", ""]
     evaluation = (training or {}).get("eval")
     if evaluation:
-        scores = ", ".join(f"{k} {v:.4f}" for k, v in evaluation.items()
+        task = str(evaluation.get("task"))
+        scores = ", ".join(f"{metric_in_words(task, k)} {v:.4f}" for k, v in evaluation.items()
                            if isinstance(v, float) and k not in ("score",))
         lines += [f"Scored during training on the held-out manifest at step {training.get('step')} "
-                  f"({evaluation.get('samples')} samples, task `{evaluation.get('task')}`): {scores}.", ""]
+                  f"({evaluation.get('samples')} samples, task `{task}`): {scores}.", ""]
         best = training.get("best")
         if best and best.get("score") is not None:
-            lines += [f"Best in-loop {evaluation.get('metric')}: {best['score']:.4f} at step {best['step']}.", ""]
-    if metrics:
+            lines += [f"Best in-loop {metric_in_words(task, str(evaluation.get('metric')))}: {best['score']:.4f} "
+                      f"at step {best['step']}.", ""]
+    if metrics and is_benchmark_report(metrics):
+        lines += report_tables(metrics)
+    elif metrics:
         title = metrics.get("benchmark") if isinstance(metrics.get("benchmark"), str) else "Benchmark scores"
         lines += [f"{title}:", ""] + _benchmark_table(metrics) + [""]
     if not evaluation and not metrics:
         lines += ["No scores were recorded with this export (train with `train.eval_manifest`, or pass "
-                  "`affectllm export --metrics FILE.json`).", ""]
+                  "`affectllm export --metrics DIR/report.json` after `affectllm benchmark --out DIR`).", ""]
     return lines
 
 
@@ -108,23 +116,25 @@ def render_card(cfg: Config, references: dict[str, str], training: dict | None, 
 
 
 def _use_section(report) -> list[str]:
-    """Title, one-paragraph description and how to load the export (with the --base flags it needs)."""
-    name = report.out.name
+    """Title, one-paragraph description and how to load the export (with the base folders it needs), named
+    as the folder is reached from where the export was made, so the snippet runs there as it stands."""
+    where = report.where or report.out.name
     flags = report.load_hint()
+    base = f", base={json.dumps(report.outside)}" if flags else ""
     lines = [
-        f"# {name}", "",
+        f"# {report.out.name}", "",
         "A multimodal emotion reasoning model made with affectllm: frozen encoders feed pooling and "
         "pre-fusion adapters into a LoRA-tuned causal LM, which answers with open-vocabulary emotions and "
         "an explanation of the evidence.", "",
         "## Use", "", "```python", "from affectllm import AffectLLM", "",
-        f"model = AffectLLM.from_pretrained(\"{name}\"" + (", base={...}" if flags else "") + ")",
-        "record = model.explain(\"clip.mp4\")            # or model.explain(subtitle=\"...\") for text",
+        f"model = AffectLLM.from_pretrained({json.dumps(where)}{base})",
+        "record = model.explain(subtitle=\"I can't believe you did this!\")  # or model.explain(\"clip.mp4\")",
         "print(record.emotions, record.explanation)", "```", "",
-        "```bash", f"affectllm caption clips/ --model {name} --out captions.jsonl" + (f" {flags}" if flags else ""),
+        "```bash", f"affectllm caption clips/ --model {where} --out captions.jsonl" + (f" {flags}" if flags else ""),
         "```", "",
         "The LLM alone (no media) loads with plain peft: "
-        f"`peft.AutoPeftModelForCausalLM.from_pretrained(\"{name}/adapter\")`"
-        + (f"; the merged LLM with transformers: `AutoModelForCausalLM.from_pretrained(\"{name}/llm\")`."
+        f"`peft.AutoPeftModelForCausalLM.from_pretrained(\"{where}/adapter\")`"
+        + (f"; the merged LLM with transformers: `AutoModelForCausalLM.from_pretrained(\"{where}/llm\")`."
            if report.merged else "."), "",
     ]
     if flags:

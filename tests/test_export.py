@@ -82,7 +82,7 @@ def test_export_merged_loads_with_plain_transformers_and_peft_from_another_folde
 
     card = (Path(moved) / "README.md").read_text()
     for text in ("## Use", "AffectLLM.from_pretrained", "## Training data", "train.jsonl", "## Recipe",
-                 "5 optimizer steps", "waf 0.5000", "merged into", "## Licence"):
+                 "5 optimizer steps", "closed-set weighted F1 0.5000", "merged into", "## Licence"):
         assert text in card, text
 
 
@@ -137,3 +137,46 @@ def test_hub_operations_offline_say_what_to_run(trained, tiny_checkpoint, monkey
     with pytest.raises(AffectLLMError, match=r"HF_HUB_OFFLINE is set; .* `hf upload me/affect DIR`"):
         model.push_to_hub("me/affect")
     assert os.environ["HF_HUB_OFFLINE"] == "1"
+
+
+def _card_python(card: str) -> str:
+    return card.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_card_reads_the_benchmark_report_and_its_snippet_runs_where_the_export_was_made(
+        trained, tiny_checkpoint, tmp_path, monkeypatch, capsys):
+    # the documented loop: benchmark (baselines alone are enough for a report) -> export --metrics report.json
+    samples = [{"id": f"u{i}", "messages": [{"role": "user", "content": "How does the speaker feel?"}],
+                "subtitle": text, "label": label, "valence": valence, "dataset": "MELD"}
+               for i, (text, label, valence) in enumerate([("I love it", "joy", 0.5), ("Go away", "anger", -0.5),
+                                                           ("Yay!", "joy", 0.5), ("Ugh", "anger", -0.5)])]
+    (tmp_path / "meld_dev.jsonl").write_text("".join(json.dumps(s) + "\n" for s in samples))
+    monkeypatch.chdir(tmp_path)
+    assert main(["benchmark", "--data", "meld_dev.jsonl", "--baselines", "majority", "--out", "bench",
+                 "--quiet"]) == 0
+    base = ["--base", str(tiny_checkpoint)]
+    assert main(["export", str(trained), "--out", "exports/card", "--copy-base",
+                 "--metrics", "bench/report.json"] + base) == 0
+    card = (tmp_path / "exports" / "card" / "README.md").read_text()
+    assert "**MELD** — 4 samples (`meld_dev.jsonl`)" in card
+    head = next(line for line in card.splitlines() if line.startswith("| model | hit rate"))
+    for words in ("hit rate (emotion wheel)", "closed-set weighted F1", "closed-set accuracy",
+                  "sentiment weighted F1", "sentiment accuracy"):
+        assert words in head, words
+    assert "details." not in card and "MELD/closed" not in card
+    assert "| majority | 0.500 | 0.333 | 0.500 |" in card  # half the samples are the majority class
+    # the snippet, as the card prints it, from the folder the export was made in
+    snippet = _card_python(card)
+    assert 'AffectLLM.from_pretrained("exports/card")' in snippet
+    capsys.readouterr()
+    exec(compile(snippet, "card", "exec"), {})
+    assert capsys.readouterr().out.startswith("[")  # print(record.emotions, ...)
+    # the folder itself names its report; the older shape still renders
+    assert main(["export", str(trained), "--out", "exports/old", "--metrics", "bench"] + base) == 0
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"models": {"trained": {"closed": {"waf": 0.55}, "hit_rate_official": 0.37}}}))
+    assert main(["export", str(trained), "--out", "exports/old", "--metrics", str(old), "--overwrite"] + base) == 0
+    card = (tmp_path / "exports" / "old" / "README.md").read_text()
+    assert "| model | closed-set weighted F1 | hit rate (emotion wheel, official) |" in card
+    assert main(["export", str(trained), "--out", "exports/x", "--metrics", "nowhere.json"] + base) == 2
+    assert "--metrics nowhere.json: no such file; pass the report.json" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""affectllm export CHECKPOINT --out DIR [--merge] [--copy-base] [--metrics FILE.json] [--base KEY=DIR|DIR]"""
+"""affectllm export CHECKPOINT --out DIR [--merge] [--copy-base] [--metrics BENCH/report.json] [--base KEY=DIR|DIR]"""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--merge", action="store_true", help="also write the LLM with the LoRA merged in (OUT/llm)")
     p.add_argument("--copy-base", action="store_true",
                    help="copy local base-model folders into OUT/base (hub and bundled models stay names)")
-    p.add_argument("--metrics", default=None, metavar="FILE.json", help="benchmark scores for the model card")
+    p.add_argument("--metrics", default=None, metavar="BENCH/report.json",
+                   help="the report.json that `affectllm benchmark --out BENCH` wrote (or BENCH itself): "
+                        "the model card gets a table per evaluation set")
     p.add_argument("--base", action="append", default=[], metavar="KEY=DIR|DIR",
                    help="use DIR for base model KEY, or trust the checkpoint's paths under DIR (repeatable); "
                         "checkpoints from `affectllm train` name the base models you trained from")
