@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from affectllm.errors import AffectLLMError
-from affectllm.media.constants import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS
+from affectllm.media.constants import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS, MODALITIES
 
 VIDEO_TAG, AUDIO_TAG = "<video>", "<audio>"
 MEDIA_TAG_RE = re.compile(re.escape(VIDEO_TAG) + "|" + re.escape(AUDIO_TAG))
@@ -154,6 +154,43 @@ def media_spec(sample: dict, where: str | None = None, question_optional: bool =
         raise ManifestError(f'{where}: the user turn has <audio> but "audios" is empty and {what} has no sound track; '
                             "add the audio file or remove the tag")
     return MediaSpec(video=video, audio=audio, see_video=bool(n_video), hear_audio=bool(n_audio))
+
+
+def check_drop(drop) -> frozenset[str]:
+    """The modalities to leave out, checked (one line naming the bad one)."""
+    drop = frozenset(drop or ())
+    unknown = sorted(drop - set(MODALITIES))
+    if unknown:
+        raise AffectLLMError(f"--drop {unknown[0]}: not a modality; choose from {', '.join(MODALITIES)}")
+    return drop
+
+
+def withhold(sample: dict, drop: frozenset[str] | tuple[str, ...]) -> dict:
+    """``sample`` without the ``drop``ped modalities (``video``, ``audio``, ``text``: an ablation), made exactly
+    like a sample that never had them: the files leave ``videos`` / ``audios`` and their tags leave the first
+    user turn; ``text`` empties the subtitle. A video left out whose own sound is heard keeps the sound (the
+    file moves to ``audios``), and audio left out from a video leaves it seen without sound (the media rule)."""
+    if not drop:
+        return sample
+    spec = media_spec(sample)
+    out = dict(sample)
+    removed = []
+    if "video" in drop and spec.video is not None:
+        out["videos"], removed = [], [VIDEO_TAG]
+        if spec.hear_audio and spec.audio is None and "audio" not in drop:
+            out["audios"] = [spec.video]  # the clip's own sound track, heard without its frames
+    if "audio" in drop:
+        out["audios"] = []
+        removed.append(AUDIO_TAG)
+    if "text" in drop:
+        out["subtitle"] = ""
+    if removed:
+        first = next(i for i, m in enumerate(out["messages"]) if m["role"] == "user")
+        turn = dict(out["messages"][first])
+        for tag in removed:
+            turn["content"] = turn["content"].replace(tag, "")
+        out["messages"] = [*out["messages"][:first], turn, *out["messages"][first + 1:]]
+    return out
 
 
 CONTEXT_TURN_KEYS = ("speaker", "text", "videos", "audios")

@@ -98,3 +98,25 @@ def test_the_demo_feeds_a_checkpoint_the_transcript(tiny_checkpoint, spoken):
     assert rec.extra["transcript"] == rec.cues["speech"]["text"]  # one ASR pass: the evidence view's transcript
     rec = engine.analyze(media_path=str(spoken), subtitle="Typed words.", kind="audio").record
     assert rec.error is None and "transcript" not in rec.extra
+
+
+@pytest.mark.parametrize("drop, tags, files, heard", [
+    ("audio", "<video>", (["v"], []), ["video", "text"]),  # seen without its sound, words still read
+    ("video", "<audio>", ([], ["v"]), ["audio", "text"]),  # its sound heard without the frames
+    ("text", "<video><audio>", (["v"], None), ["audio", "video"]),  # no subtitle, and no transcript instead
+])
+def test_drop_asks_a_checkpoint_exactly_a_sample_without_the_modality(tiny_checkpoint, media_files, tmp_path,
+                                                                     drop, tags, files, heard):
+    manifest = tmp_path / "m.jsonl"
+    clip = str(media_files["av"])
+    manifest.write_text(json.dumps({"id": "s", "videos": [clip], "subtitle": "fine, whatever",
+                                    "messages": [{"role": "user", "content": "<video><audio>How do they feel?"}]}) + "\n")
+    backend = CheckpointBackend(tiny_checkpoint, asr=True, drop=frozenset([drop]))
+    item = collect_inputs([str(manifest)])[0]
+    sample = backend.preparer().sample_for(item)
+    assert sample["messages"][0]["content"] == f"{tags}How do they feel?"
+    videos, audios = files
+    assert sample["videos"] == [clip if v == "v" else v for v in videos]
+    assert sample.get("audios") == (None if audios is None else [clip if a == "v" else a for a in audios])
+    assert sorted(backend.preparer().prepare(item).media) == sorted(heard)
+    assert backend.name.endswith(f"(without {drop})")

@@ -81,15 +81,16 @@ def load_backend(model: str | None, prompt=None, max_new_tokens: int = 256,
 
     ``prompt``: a template name or a PromptTemplate; ``base`` / ``trusted``: base model paths
     the user passed for a checkpoint (``affectllm.checkpoint``); ``asr`` / ``whisper``: transcribe
-    a checkpoint's inputs that have no subtitle (the cue path always transcribes); ``drop``: modalities the cue
-    path leaves out (an ablation)."""
+    a checkpoint's inputs that have no subtitle (the cue path always transcribes); ``drop``: modalities left out
+    (an ablation: the cue path does not read them, a checkpoint is asked without them)."""
     if model in (None, "", "cues"):
         return CueCaptionBackend(llm=llm, drop=drop)
     if not Path(model).is_dir():
         raise AffectLLMError(f"--model {model}: not 'cues' and not a checkpoint folder")
-    if drop:
-        raise AffectLLMError("--drop: leaving modalities out is implemented for the cue path (--model cues) only")
     from affectllm.caption.checkpoint_backend import CheckpointBackend
 
+    from affectllm.manifest import check_drop
+
     return CheckpointBackend(model, prompt=prompt, max_new_tokens=max_new_tokens, do_sample=do_sample,
-                             device=device, options=options, base=base, trusted=trusted, asr=asr, whisper=whisper)
+                             device=device, options=options, base=base, trusted=trusted, asr=asr, whisper=whisper,
+                             drop=check_drop(drop))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from affectllm.caption.inference import InferenceOptions, pad_left_to_bucket, prepare_for_inference
 from affectllm.caption.inputs import CaptionItem
-from affectllm.manifest import AUDIO_TAG, MEDIA_TAG_RE, VIDEO_TAG, media_spec
+from affectllm.manifest import AUDIO_TAG, MEDIA_TAG_RE, VIDEO_TAG, media_spec, withhold
 from affectllm.processor import inference_sample
 from affectllm.prompts import PromptTemplate
 from affectllm.questions import default_question
@@ -37,16 +37,20 @@ class CheckpointPreparer:
     """
 
     def __init__(self, processor, question: str, length_bucket: int | None = None, own_questions: bool = True,
-                 asr: bool = False, whisper: str | None = None):
+                 asr: bool = False, whisper: str | None = None, drop: frozenset[str] = frozenset()):
         self.processor = processor
         self.question = question
         self.length_bucket = length_bucket
         self.own_questions = own_questions
-        self.asr = asr
+        self.asr = asr and "text" not in drop  # words left out are not brought back by a transcript
         self.whisper = whisper
+        self.drop = drop
 
     def sample_for(self, item: CaptionItem) -> dict:
-        """The manifest-style sample the model is asked about ``item``."""
+        """The manifest-style sample the model is asked about ``item``, without the modalities left out."""
+        return withhold(self._asked(item), self.drop)
+
+    def _asked(self, item: CaptionItem) -> dict:
         if item.sample is not None and self.own_questions:
             return dict(item.sample)
         if item.sample is not None:  # --prompt replaces the entry's question; its media, tags and subtitle stay
@@ -205,13 +209,14 @@ class CheckpointBackend:
     input instead (manifest entries too); its answers are parsed with the parser of its ``name`` when
     one exists, else the checkpoint's own. ``asr``: transcribe the sound of inputs without a subtitle
     (``whisper``: a local faster-whisper folder; default the bundled tiny.en). ``base`` / ``trusted``:
-    base model paths passed explicitly (``affectllm.checkpoint``)."""
+    base model paths passed explicitly (``affectllm.checkpoint``). ``drop``: modalities every input is asked
+    without (``affectllm.manifest.withhold``: files and tags removed; an ablation)."""
 
     def __init__(self, checkpoint: str | Path | None = None, prompt: "str | PromptTemplate | None" = None,
                  max_new_tokens: int = 256, do_sample: bool = False, device: str | None = None,
                  options: InferenceOptions = InferenceOptions(), model=None, name: str | None = None,
                  base: dict[str, str] | None = None, trusted: tuple = (), asr: bool = True,
-                 whisper: str | None = None):
+                 whisper: str | None = None, drop: frozenset[str] = frozenset()):
         import torch
 
         from affectllm.checkpoint import load_checkpoint
@@ -227,6 +232,8 @@ class CheckpointBackend:
         self.name = name or str(checkpoint)
         if not options.use_adapter:
             self.name += " (LoRA off)"
+        if drop:
+            self.name += f" (without {', '.join(sorted(drop))})"
         self.template = load_prompt(prompt or self.model.cfg.model.prompt)
         # a checkpoint that records what it was trained on is asked that and read with that style's parser
         self.trained = None if prompt is not None else default_question(getattr(self.model, "training_record", None))
@@ -237,7 +244,7 @@ class CheckpointBackend:
         self.gen_kwargs = {"max_new_tokens": max_new_tokens, "do_sample": do_sample}
         bucket = options.length_bucket if (options.static_cache or options.compile_mode) else None
         self._preparer = CheckpointPreparer(self.model.processor, self.question(), bucket, self.own_questions,
-                                            asr=asr, whisper=whisper)
+                                            asr=asr, whisper=whisper, drop=frozenset(drop))
 
     def parser_for(self, item: CaptionItem) -> str:
         """The template whose parser reads the answer to ``item``: the entry's own style when it asked its own

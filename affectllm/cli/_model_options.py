@@ -36,8 +36,9 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
                    help="static cache + torch.compile'd decode step (GPU; MODE default 'default')")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads in the main process")
     p.add_argument("--drop", default="", metavar="MODALITY[,MODALITY]",
-                   help="cue path: leave modalities out to see what the others say alone (an ablation): video (no "
-                        "face), audio (no voice, no transcript), text (the words are not read)")
+                   help="leave modalities out to see what the others say alone (an ablation): video, audio, text (the "
+                        "words: no subtitle, no transcript); a checkpoint is asked without their files and tags, the "
+                        "cue path does not read them")
 
 
 def backend_factory(args: argparse.Namespace, model: str, use_adapter: bool = True,

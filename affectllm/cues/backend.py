@@ -25,7 +25,7 @@ class CueBackend:
 
     def __init__(self, llm: str | None | bool = None, whisper: str | None = None, num_frames: int = NUM_FRAMES,
                  max_new_tokens: int = 120, drop=()):
-        from affectllm.cues.extract import check_drop
+        from affectllm.manifest import check_drop
         from affectllm.cues.reasoner import CueReasoner
 
         self.drop = check_drop(drop)  # modalities left out on purpose (an ablation)

@@ -13,18 +13,8 @@ from __future__ import annotations
 
 import time
 
-from affectllm.errors import AffectLLMError
 from affectllm.media import MediaClip
-from affectllm.media.constants import MODALITIES, SAMPLE_RATE
-
-
-def check_drop(drop) -> frozenset[str]:
-    """The modalities to leave out, checked (one line naming the bad one)."""
-    drop = frozenset(drop or ())
-    unknown = sorted(drop - set(MODALITIES))
-    if unknown:
-        raise AffectLLMError(f"--drop {unknown[0]}: not a modality; choose from {', '.join(MODALITIES)}")
-    return drop
+from affectllm.media.constants import SAMPLE_RATE
 
 
 def _left_out(modality: str) -> dict:
