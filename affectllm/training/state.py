@@ -256,6 +256,8 @@ def load_training_checkpoint(ckpt: Path, model, steps, info: Rank) -> TrainerSta
         raise AffectLLMError(f"{ckpt} was written by {state.world_size} processes; resume with the same number "
                              f"(got {info.world_size}) or start a new output_dir with train.init_from={ckpt}")
     steps.load_state(ckpt, model)
+    if steps.schedule_note and info.is_main:
+        print(f"resuming {ckpt}: {steps.schedule_note}", flush=True)
     rng_file = ckpt / "rng" / f"rank_{info.rank:05d}.json"
     set_rng_state(json.loads(rng_file.read_text()))
     return state

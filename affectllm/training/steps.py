@@ -32,6 +32,7 @@ class Steps:
     zero3 = False  # weights partitioned across ranks (generation must keep every rank stepping)
     optimizer: torch.optim.Optimizer
     device: torch.device
+    schedule_note: str | None = None  # set by load_state when the resumed run's schedule differs from the saved one
 
     @property
     def lr(self) -> float:
@@ -91,6 +92,7 @@ class TorchSteps(Steps):
         saved = torch.load(ckpt / OPTIMIZER_FILE, map_location="cpu", weights_only=True)
         self.optimizer.load_state_dict(saved["optimizer"])
         self.scheduler.load_state_dict(saved["scheduler"])
+        self.schedule_note = self.scheduler.continue_after_resume()
 
 
 class DeepSpeedSteps(Steps):
@@ -141,6 +143,7 @@ class DeepSpeedSteps(Steps):
         if path is None:
             raise AffectLLMError(f"{ckpt}: DeepSpeed could not load its state from {ckpt / DEEPSPEED_DIR}")
         self._check_restored(model, ckpt)
+        self.schedule_note = self.scheduler.continue_after_resume()
 
     def _check_restored(self, model, ckpt: Path) -> None:
         """DeepSpeed skips module keys it does not recognise; make sure the fusion weights really came back."""
