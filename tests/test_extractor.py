@@ -4,6 +4,7 @@ import pytest
 
 from affectllm.emotions import extract_emotions, extract_mentions, extract_scored, load_vocabulary
 from affectllm.emotions.discourse import EVIDENCE, FINAL, INFERENCE, QUOTE, split_units, tokenize
+from affectllm.emotions.extract import SETTINGS, ExtractorSettings
 from affectllm.emotions.morphology import base_candidates
 from affectllm.errors import AffectLLMError
 
@@ -115,10 +116,12 @@ def test_negation_comparative_hedge_concealment(text, expected):
 
 
 def test_earlier_state_and_degree_hedges_weigh_less():
-    scored = {e.word: e.confidence for e in extract_scored("Her expression changes from serious and worried to relaxed and happy.")}
+    changed = "Her expression changes from serious and worried to relaxed and happy."
+    scored = {e.word: e.confidence for e in extract_scored(changed, keep_ratio=0.5)}
     assert list(scored) == ["worried", "relaxed", "happy"]
     assert scored["worried"] < scored["relaxed"] == scored["happy"]
-    turned = {e.word: e.confidence for e in extract_scored("His anger turns into sadness.")}
+    assert words(changed) == ["relaxed", "happy"]  # the shipped keep ratio lets the state she left go
+    turned = {e.word: e.confidence for e in extract_scored("His anger turns into sadness.", keep_ratio=0.5)}
     assert turned["angry"] == pytest.approx(0.75 * turned["sad"])
     hedged = {e.word: e.confidence for e in extract_scored("He is angry and slightly anxious.")}
     assert hedged["anxious"] == pytest.approx(0.8 * hedged["angry"])
@@ -178,7 +181,7 @@ def test_attribution_to_the_described_person(text, expected):
 
 def test_confidence_and_salience():
     scored = {e.word: e.confidence for e in extract_scored("He listens attentively. Therefore, he is anxious.")}
-    assert scored == {"anxious": pytest.approx(0.9)}
+    assert scored == {"anxious": pytest.approx(SETTINGS.final)}  # one concluding mention: its role's weight
     # a weak word alone is still what the text says
     assert words("He listens attentively.") == ["attentive"]
     both = {e.word: e.confidence for e in extract_scored("He listens attentively and is anxious.")}
@@ -209,3 +212,63 @@ def test_salience_column(tmp_path):
     csv.write_text("word,family,valence,forms,salience\nglum,sadness,-0.4,,1.5\n")
     with pytest.raises(AffectLLMError, match=r"v.csv:2: salience 1.5 of 'glum' outside \(0, 1\]"):
         load_vocabulary(csv)
+
+
+# ----------------------------------------------------------------------------- settings by cross-validation
+
+def test_folds_keep_a_clips_descriptions_together():
+    from affectllm.emotions.tuning import folds_by_clip
+
+    clips = [f"clip{i % 20}" for i in range(40)]  # every clip described twice (EMER v1 and v2)
+    folds = folds_by_clip(clips, k=5, seed=0)
+    assert folds == folds_by_clip(clips, k=5, seed=0) != folds_by_clip(clips, k=5, seed=1)
+    assert all(folds[i] == folds[i + 20] for i in range(20)) and sorted(set(folds)) == [0, 1, 2, 3, 4]
+    assert [folds.count(f) for f in range(5)] == [8] * 5
+
+
+def test_settings_are_chosen_on_the_training_folds_only():
+    """Each fold's settings come from the other folds' descriptions: the scorer never sees a held-out gold while
+    choosing; the held-out predictions are scored once, pooled."""
+    from affectllm.emotions.tuning import Description, cross_validate
+
+    texts = ["Therefore, he is angry.", "She smiles. Overall, she is happy.", "He sounds tense; he is anxious.",
+             "She cries. In summary, she is sad."]
+    descriptions = [Description(f"clip{i}", (f"gold{i}",), texts[i % 4]) for i in range(10)]
+    seen: list[set[str]] = []
+
+    def score(gold, pred):
+        seen.append({g[0] for g in gold})
+        return {"f1": len(gold) / 10, "precision": 1.0, "recall": 1.0}
+
+    grid = [ExtractorSettings(), ExtractorSettings(keep_ratio=0.5)]
+    cv = cross_validate(descriptions, score, k=5, seed=0, grid=grid)
+    assert len(cv.folds) == 5 and sum(f["held_out"] for f in cv.folds) == 10
+    from affectllm.emotions.tuning import folds_by_clip
+
+    fold_of = folds_by_clip([d.clip for d in descriptions], 5, 0)
+    calls = iter(seen)
+    for fold in range(5):
+        held_out = {f"gold{i}" for i, f in enumerate(fold_of) if f == fold}
+        choosing = next(calls)  # one scoring per distinct labelling on the training folds (both points agree)
+        assert choosing.isdisjoint(held_out) and len(choosing) == 10 - len(held_out)
+        assert next(calls) == held_out  # then the held-out fold, with the chosen settings
+    assert cv.shipped == ExtractorSettings()  # tied on every description: the grid's middle (first point here)
+
+
+def test_shipped_settings_are_the_cross_validated_choice():
+    """The shipped numbers are what cross-validation picks on all EMER folds, and the benchmark result reports
+    held-out folds (benchmarks/bench_extractor.py --emer-dir DIR reruns it)."""
+    import json
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from affectllm.emotions.tuning import GRID, PRECISION_FLOOR, grid_settings
+
+    result = json.loads((Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "extractor_cpu.json")
+                        .read_text())["cross_validation"]
+    assert result["shipped"] == asdict(SETTINGS)
+    assert result["folds"] == 5 and result["seed"] == 0 and result["grid_points"] == len(grid_settings()) == 10125
+    assert result["grid"] == {k: list(v) for k, v in GRID.items()} and result["precision_floor"] == PRECISION_FLOOR
+    held_out = result["held_out"]["discourse"]
+    assert {"f1", "precision", "recall"} <= set(held_out) and held_out["f1"] >= 0.80
+    assert all(SETTINGS.role_weight(role) > 0 for role in (FINAL, INFERENCE, EVIDENCE, QUOTE))

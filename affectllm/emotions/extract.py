@@ -12,18 +12,19 @@ character" from a description, as rules:
    (:mod:`affectllm.emotions.scope`), or belongs to the scene or another
    person (:mod:`affectllm.emotions.attribution`); "or"/"and" lists share
    the fate of their first member;
-4. weight each kept mention: role weight (``ROLE_WEIGHT``) x earlier-state /
-   hedge weight x the word's salience (vocabulary column; "interested",
-   "attentive" are weak); a word's confidence is the noisy-or of its
-   mentions with repeats damped (:func:`word_confidence`);
-5. keep the words whose confidence is at least ``KEEP_RATIO`` of the best
+4. weight each kept mention: its role's weight (``ExtractorSettings``) x
+   earlier-state / hedge weight x the word's salience (vocabulary column;
+   "interested", "attentive" are weak); a word's confidence is the noisy-or
+   of its mentions with repeats damped (:func:`word_confidence`);
+5. keep the words whose confidence is at least ``keep_ratio`` of the best
    word's, so a final conclusion dominates the evidence it summarises while
    a plain sentence keeps every emotion it names.
 
 The rules are general (sentence roles, scope, attribution, morphology); the
-five numbers (role weights, ``KEEP_RATIO``, ``REPEAT``) were chosen on the
-EMER development descriptions (``benchmarks/bench_extractor.py``), where
-nearby values score within about 0.02 F1.
+seven numbers of :data:`SETTINGS` (five role weights, ``keep_ratio``,
+``repeat``) are what 5-fold cross-validation by clip over the EMER
+descriptions picks (:mod:`affectllm.emotions.tuning`,
+``benchmarks/bench_extractor.py``, which reports held-out folds only).
 
 The first-generation extractor (every unnegated vocabulary word) stays
 selectable as ``method="lexicon"``.
@@ -31,18 +32,37 @@ selectable as ``method="lexicon"``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from affectllm.emotions.attribution import SELF, attribute
-from affectllm.emotions.discourse import CONCLUSION, EVIDENCE, FINAL, INFERENCE, QUOTE, split_units, tokenize
+from affectllm.emotions.discourse import CONCLUSION, EVIDENCE, FINAL, INFERENCE, split_units, tokenize
 from affectllm.emotions.lexicon import lexicon_emotions
 from affectllm.emotions.scope import comparative_less, displayed_not_felt, negated, state_weight, wish_not_feeling
 from affectllm.emotions.vocabulary import EmotionVocabulary, default_vocabulary
 from affectllm.errors import AffectLLMError
 
-ROLE_WEIGHT = {FINAL: 0.9, CONCLUSION: 0.45, INFERENCE: 0.7, EVIDENCE: 0.45, QUOTE: 0.25}
-KEEP_RATIO = 0.7
-REPEAT = 0.3  # a repeated mention adds this share of its weight (then this share of that...)
+
+
+@dataclass(frozen=True)
+class ExtractorSettings:
+    """The numbers of the discourse extractor: a weight per sentence role, the share of the best word's
+    confidence a word needs to be kept (``keep_ratio``) and how much a repeated mention adds (``repeat``:
+    this share of its weight, then this share of that ...). Chosen by cross-validation
+    (:mod:`affectllm.emotions.tuning`)."""
+
+    final: float = 0.6
+    conclusion: float = 0.45
+    inference: float = 0.6
+    evidence: float = 0.45
+    quote: float = 0.25
+    keep_ratio: float = 0.8
+    repeat: float = 0.5
+
+    def role_weight(self, role: str) -> float:
+        return getattr(self, role)  # the fields are named after the roles of affectllm.emotions.discourse
+
+
+SETTINGS = ExtractorSettings()
 # Tokens that may sit between two members of one list ("angry, or even furious"; "tense and slightly anxious").
 LIST_GAP = frozenset((",", "and", "or", "nor", "as", "well", "also", "even", "very", "quite", "slightly", "somewhat",
                       "a", "bit", "little", "more", "really", "extremely", "deeply", "highly", "any"))
@@ -64,6 +84,7 @@ class EmotionMention:
     role: str
     weight: float
     dropped: str = ""
+    strength: float = 1.0  # earlier-state / hedge weight x the word's salience: ``weight`` without its role
 
 
 @dataclass(frozen=True)
@@ -110,7 +131,8 @@ def _drop_reason(tokens: list[str], i: int, j: int, hit, floor: int) -> str:
     return "" if owner == SELF else owner
 
 
-def extract_mentions(text: str, vocabulary: EmotionVocabulary | None = None) -> list[EmotionMention]:
+def extract_mentions(text: str, vocabulary: EmotionVocabulary | None = None,
+                     settings: ExtractorSettings = SETTINGS) -> list[EmotionMention]:
     """Every vocabulary-word mention in ``text`` with its role, weight and (if any) why it is dropped."""
     vocab = vocabulary or default_vocabulary()
 
@@ -130,39 +152,51 @@ def extract_mentions(text: str, vocabulary: EmotionVocabulary | None = None) -> 
             role = unit.role
             if role in (FINAL, CONCLUSION, INFERENCE) and 0 <= i < unit.frame:
                 role = EVIDENCE  # premises of "Based on his smile, we can infer ..."
-            weight = ROLE_WEIGHT[role] * state_weight(tokens, i, j) * vocab.salience_of.get(word, 1.0)
-            out.append(EmotionMention(word, _label(tokens, i, j, word, vocab), role, weight, reason))
+            strength = state_weight(tokens, i, j) * vocab.salience_of.get(word, 1.0)
+            out.append(EmotionMention(word, _label(tokens, i, j, word, vocab), role,
+                                      settings.role_weight(role) * strength, reason, strength))
             prev = (j, reason)
     return out
 
 
-def word_confidence(weights: list[float]) -> float:
-    """Noisy-or of a word's mention weights, each repeat damped by ``REPEAT`` more than the one before:
+def word_confidence(weights: list[float], repeat: float = SETTINGS.repeat) -> float:
+    """Noisy-or of a word's mention weights, each repeat damped by ``repeat`` more than the one before:
     saying "excited" three times in the evidence does not outweigh one concluding "anger"."""
     miss, damp = 1.0, 1.0
     for w in sorted(weights, reverse=True):
         miss *= 1.0 - w * damp
-        damp *= REPEAT
+        damp *= repeat
     return 1.0 - miss
 
 
-def extract_scored(
-    text: str, vocabulary: EmotionVocabulary | None = None, keep_ratio: float = KEEP_RATIO
-) -> list[ExtractedEmotion]:
-    """Selected emotions of ``text`` with confidences, in order of first kept mention."""
+def select_emotions(mentions: list[EmotionMention], settings: ExtractorSettings = SETTINGS) -> list[ExtractedEmotion]:
+    """The words ``settings`` keep from a text's ``mentions`` (role weights applied here), with confidences,
+    in order of first kept mention."""
     weights: dict[str, list[float]] = {}
     label: dict[str, tuple[float, str]] = {}
-    for m in extract_mentions(text, vocabulary):
+    for m in mentions:
         if m.dropped:
             continue
-        weights.setdefault(m.word, []).append(m.weight)
-        if m.word not in label or m.weight > label[m.word][0]:
-            label[m.word] = (m.weight, m.label)
+        weight = settings.role_weight(m.role) * m.strength
+        weights.setdefault(m.word, []).append(weight)
+        if m.word not in label or weight > label[m.word][0]:
+            label[m.word] = (weight, m.label)
     if not weights:
         return []
-    conf = {w: word_confidence(ws) for w, ws in weights.items()}
-    cut = keep_ratio * max(conf.values())
+    conf = {w: word_confidence(ws, settings.repeat) for w, ws in weights.items()}
+    cut = settings.keep_ratio * max(conf.values())
     return [ExtractedEmotion(w, label[w][1], round(c, 4)) for w, c in conf.items() if c >= cut]
+
+
+def extract_scored(
+    text: str, vocabulary: EmotionVocabulary | None = None, keep_ratio: float | None = None,
+    settings: ExtractorSettings = SETTINGS,
+) -> list[ExtractedEmotion]:
+    """Selected emotions of ``text`` with confidences, in order of first kept mention (``keep_ratio``
+    replaces the settings' own)."""
+    if keep_ratio is not None:
+        settings = replace(settings, keep_ratio=keep_ratio)
+    return select_emotions(extract_mentions(text, vocabulary), settings)
 
 
 def extract_emotions(text: str, vocabulary: EmotionVocabulary | None = None, method: str = "discourse") -> list[str]:
