@@ -203,3 +203,12 @@ def test_drop_leaves_a_modality_out_and_says_so(media, tmp_path, capsys):
     assert not any(ch["channel"] in ("face", "geometry", "text", "said") for ch in runs["video,text"]["cue_channels"])
     assert main(["caption", str(media["face_speech"]), "--out", str(out), "--drop", "smell"]) == 2
     assert "--drop smell: not a modality; choose from video, audio, text" in capsys.readouterr().err
+
+
+def test_a_tone_is_sound_without_speech_not_a_voice(fusion_backend, media):
+    """A pure tone is pitched 100 % of the time: that is not a voice, and nothing is said to have been "voiced"."""
+    rec = fusion_backend.caption(str(media["no_face"]), id="tone")
+    assert rec.emotions == ["neutral"] and not any(ch["channel"] == "voice" for ch in rec.extra["cue_channels"])
+    assert rec.explanation.endswith("Nothing to read: no face was found and the sound holds no recognisable speech.")
+    acoustic = rec.reasoning["observations"].split("Acoustic clues: ")[1].splitlines()[0]
+    assert acoustic.startswith("sound without recognisable speech (pitch median 220 Hz") and "voiced" not in acoustic

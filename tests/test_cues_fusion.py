@@ -72,7 +72,8 @@ def test_nothing_strong_is_neutral():
     assert answer.emotions == ["neutral"] and answer.sentiment == "negative"
     assert answer.explanation.startswith("Most likely neutral: no cue points clearly to an emotion. "
                                          "Disagreeing: the face reads happy (p=0.22")
-    assert fuse(cues()).emotions == ["neutral"] and "No face, audible voice or words" in fuse(cues()).explanation
+    assert fuse(cues()).emotions == ["neutral"]
+    assert fuse(cues()).explanation.endswith("Nothing to read: there is no video and there is no sound.")
 
 
 SLOW_SAD_VOICE = {"present": True, "speaking_rate_wps": 1.9, "pitch_range_semitones": 5.0,
@@ -185,3 +186,18 @@ def test_words_heard_with_low_confidence_weigh_little_and_the_explanation_says_s
     assert "the transcript is uncertain (mean word confidence 0.38" in unsure.explanation
     half = fuse(cues(dict(angry_words, confidence=0.6)))  # halfway between unreadable (0.45) and clear (0.75)
     assert half.families["anger"] == pytest.approx(0.5 * 0.8, abs=1e-3)
+
+
+def test_every_named_emotion_is_cited_and_the_conclusion_agrees_with_its_valence():
+    """Words read disgusted (p=0.5) with sadness close behind (p=0.28): "sad" is named, so a cue is cited for it."""
+    probs = {"anger": 0.08, "disgust": 0.5, "fear": 0.04, "joy": 0.03, "neutral": 0.06, "sadness": 0.28,
+             "surprise": 0.01}
+    text = dict(text_cue("disgust", 0.5, said="It makes me sick."), model={
+        "emotion_probs": probs, "sentiment_probs": {"negative": 0.34, "neutral": 0.33, "positive": 0.33}})
+    answer = fuse(cues(text))
+    assert answer.emotions == ["disgusted", "sad"]
+    assert 'read disgusted (text model p=0.50), sad p=0.28' in answer.explanation.split("Evidence:")[1]
+    tone = {"positive": "positive", "negative": "negative", "neutral": "neutral"}
+    stated = answer.reasoning["conclusion"].split("overall tone is ")[1].split(" ")[0]
+    expected = "neutral" if abs(answer.valence) <= 0.1 else tone["positive" if answer.valence > 0 else "negative"]
+    assert stated == expected

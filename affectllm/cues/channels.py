@@ -219,7 +219,9 @@ def geometry_channel(face: dict) -> Channel | None:
 
 
 def voice_channel(voice: dict) -> Channel | None:
-    """Arousal from the prosody rules, spread over the families of that arousal."""
+    """Arousal from the prosody rules, spread over the families of that arousal (a voice: sound with speech)."""
+    if voice.get("speech") is False:
+        return None
     reading = voice_arousal(voice)
     if not reading.notable:
         return None

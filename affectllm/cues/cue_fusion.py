@@ -35,6 +35,7 @@ NEUTRAL_AT = 0.5  # neutral comes first when no channel sees any emotion with at
 KEEP_RATIO = 0.25  # further families are named when scoring at least this share of the top one
 MAX_EMOTIONS = 3
 WEAK_WEIGHT = 0.1  # a channel under this weight is cited as weak
+VALENCE_NEUTRAL = 0.1  # a valence this close to 0 states a neutral tone
 
 
 @dataclass
@@ -55,10 +56,20 @@ class FusedAnswer:
     def top_family(self) -> str:
         return self.named_families[0] if self.named_families else "neutral"
 
+    def backers(self, family: str) -> list[Channel]:
+        """The channels an explanation cites for ``family``: those that support it, else the one that gives it
+        the most evidence, so every emotion named has a cue behind it."""
+        found = [c for c in self.channels if c.supports(family)]
+        if found or family == "neutral":
+            return found
+        givers = [c for c in self.channels if not c.modulates and c.dist.get(family, 0.0) > 0]
+        return [max(givers, key=lambda c: c.trust * c.dist[family])] if givers else []
+
     @property
     def support(self) -> list[Channel]:
-        """Channels behind the answer: each supports one of the named families."""
-        return [c for c in self.channels if any(c.supports(f) for f in self.named_families)]
+        """Channels behind the answer: each backs one of the named families."""
+        behind = {id(c) for f in self.named_families for c in self.backers(f)}
+        return [c for c in self.channels if id(c) in behind]
 
     @property
     def against(self) -> list[Channel]:
@@ -155,13 +166,30 @@ def fuse(cues: dict) -> FusedAnswer:
     return answer
 
 
-def _cite(c: Channel, families: list[str]) -> str:
-    """A channel's phrase; when it backs a named family other than its own top, that family's share too."""
+def _cite(c: Channel, answer: FusedAnswer | None = None) -> str:
+    """A channel's phrase; for each named family it backs other than its own top, that family's share too."""
     text = c.phrase
-    backed = next((f for f in families if c.supports(f)), None)
-    if backed and backed != c.top and c.key in ("text", "face"):
-        text += f", {c.words[backed]} p={c.dist[backed]:.2f}"
+    for family in answer.named_families if answer is not None else []:
+        if family != c.top and family != "neutral" and c in answer.backers(family) and c.key in ("text", "face"):
+            text += f", {c.words[family]} p={c.dist[family]:.2f}"
     return text + ("; weak evidence" if c.weight < WEAK_WEIGHT else "")
+
+
+def tone(valence: float) -> str:
+    """The tone a valence states: negative, neutral (within VALENCE_NEUTRAL of 0) or positive."""
+    return "positive" if valence > VALENCE_NEUTRAL else "negative" if valence < -VALENCE_NEUTRAL else "neutral"
+
+
+def _nothing_found(cues: dict) -> str:
+    """What the clip lacked, as found: no channel read anything."""
+    face, speech, voice = (cues.get(k) or {} for k in ("face", "speech", "voice"))
+    missing = ["the video was left out" if face.get("left_out") else
+               "no face was found" if cues.get("has_video") else "there is no video"]
+    if not cues.get("has_audio") or not voice.get("present"):
+        missing.append("there is no audible sound" if cues.get("has_audio") else "there is no sound")
+    elif not speech.get("present"):
+        missing.append("the sound holds no recognisable speech")
+    return "Nothing to read: " + ", ".join(missing[:-1]) + (" and " if len(missing) > 1 else "") + missing[-1] + "."
 
 
 def explain(cues: dict, answer: FusedAnswer) -> tuple[dict[str, str], str]:
@@ -178,12 +206,12 @@ def explain(cues: dict, answer: FusedAnswer) -> tuple[dict[str, str], str]:
         head = "Most likely neutral: no cue points clearly to an emotion."
     parts = [head]
     if support:
-        parts.append("Evidence: " + "; ".join(_cite(c, answer.named_families) for c in support) + ".")
+        parts.append("Evidence: " + "; ".join(_cite(c, answer) for c in support) + ".")
     if against:
-        parts.append("Disagreeing: " + "; ".join(f"{_cite(c, [])} (points to {c.reading})"
+        parts.append("Disagreeing: " + "; ".join(f"{_cite(c)} (points to {c.reading})"
                                                    for c in against) + ".")
     if not answer.channels:
-        parts.append("No face, audible voice or words were found.")
+        parts.append(_nothing_found(cues))
     explanation = " ".join(parts)
 
     ranked = sorted(answer.channels, key=lambda c: -c.weight)
@@ -192,6 +220,6 @@ def explain(cues: dict, answer: FusedAnswer) -> tuple[dict[str, str], str]:
     if against and ranked[0] in support:
         interpretation += (f" The {ranked[0].key} channel outweighs "
                            + ", ".join(f"the {c.key} channel" for c in against) + ".")
-    leaning = {"positive": "positive", "negative": "negative"}.get(answer.sentiment, "neutral")
-    conclusion = f"The person most likely feels {listed}; the overall tone is {leaning} (valence {answer.valence:+.2f})."
+    conclusion = (f"The person most likely feels {listed}; the overall tone is {tone(answer.valence)} "
+                  f"(valence {answer.valence:+.2f}).")
     return {"observations": observations, "interpretation": interpretation, "conclusion": conclusion}, explanation

@@ -63,6 +63,10 @@ def extract_cues(clip: MediaClip, subtitle: str | None = None, whisper_model: st
         timings["speech"] = time.perf_counter() - t
         t = time.perf_counter()
         cues["voice"] = prosody_cues(clip.audio, SAMPLE_RATE, words=words or None)
+        if cues["voice"].get("present") and not cues["speech"]["present"]:
+            # a tone, music or noise is sound, not a voice: say so rather than describe its "voicing"
+            cues["voice"].update(speech=False, summary="sound without recognisable speech ("
+                                 + cues["voice"]["summary"].replace("voiced", "pitched") + ")")
         timings["voice"] = time.perf_counter() - t
     else:
         cues["speech"] = {"present": False, "text": "", "words": [], "summary": "no audio"}
