@@ -1,4 +1,4 @@
-"""Validate a manifest: `affectllm recipe check manifest.jsonl [--tokenizer DIR] [--no-probe] [--json]`.
+"""Validate a manifest: `affectllm recipe check manifest.jsonl [--tokenizer DIR|bundled:NAME] [--no-probe] [--json]`.
 
 Reports malformed lines, samples that break the manifest contract
 (``affectllm.manifest.media_spec``: the same rule training, captioning and the
@@ -8,7 +8,9 @@ benchmark apply, so a manifest that passes here loads there), malformed dialogue
 unreadable media (``affectllm.media``'s probe), empty targets, empty chains (a
 reasoning template whose target holds no reasoning, such as
 ``<think></think>`` or a bare ``Emotions: sad``), the label distribution and
-token-length statistics (whitespace tokens, or a local tokenizer). Warnings
+token-length statistics of what the model reads and writes: the dialogue context, the question with
+its ``Subtitle: "..."`` line, and the target (media placeholder runs left out: their length is the
+model's), in whitespace tokens or a tokenizer's (a folder, ``bundled:NAME`` or a cached hub id). Warnings
 (not errors) name tagged streams a file turns out not to have, such as
 ``<audio>`` on a video without an audio track: the tag is left out and the
 sample is used without sound. Exit code 1 when any error was found.
@@ -23,7 +25,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from affectllm.errors import AffectLLMError, MediaError
+from affectllm.conversation import context_block, expand_user_content
+from affectllm.errors import AffectLLMError, ConfigError, MediaError
 from affectllm.dimensions import sample_ratings
 from affectllm.manifest import ManifestError, check_context, media_spec
 
@@ -34,7 +37,9 @@ MAX_LISTED = 20
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("manifest", type=Path, help="manifest JSONL")
-    parser.add_argument("--tokenizer", help="local tokenizer folder for token counts (default: whitespace tokens)")
+    parser.add_argument("--tokenizer", metavar="DIR|bundled:NAME",
+                        help="tokenizer for token counts: a local folder, a bundled model (bundled:smollm2-135m-instruct) "
+                             "or a cached hub id (default: whitespace tokens)")
     parser.add_argument("--no-probe", action="store_true", help="only check that media exist and are non-empty")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
 
@@ -162,13 +167,39 @@ def _context_errors(sample: dict, where: str, files: _MediaFiles) -> list[str]:
 
 
 def _token_counter(tokenizer: str | None):
-    """Tokens in a text: whitespace tokens, or a local tokenizer's."""
+    """Tokens in a text: whitespace tokens, or the tokenizer of a folder, a bundled model or a cached hub id."""
     if not tokenizer:
         return lambda text: len(text.split())
     from transformers import AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(tokenizer)
+    from affectllm.config_paths import resolve_model_path
+
+    try:
+        folder = resolve_model_path(tokenizer, Path.cwd(), "tokenizer")
+        tok = AutoTokenizer.from_pretrained(folder)
+    except ConfigError as err:
+        reason = str(err).split(": ", 1)[-1].replace("'model.tokenizer'", "--tokenizer")
+        raise AffectLLMError(f"--tokenizer {tokenizer}: {reason}") from None
+    except (OSError, ValueError) as err:
+        raise AffectLLMError(f"--tokenizer {tokenizer}: no tokenizer could be loaded from {folder} "
+                             f"({' '.join(str(err).split())[:160]})") from None
     return lambda text: len(tok(text, add_special_tokens=False)["input_ids"])
+
+
+def seen_user_text(sample: dict) -> str:
+    """The user turns as the model reads them, media placeholder runs left out: the dialogue context, then
+    the first question with its subtitle line where it stands (``affectllm.conversation``), then later turns."""
+    users = [str(m.get("content", "")) for m in sample.get("messages") or []
+             if isinstance(m, dict) and m.get("role") == "user"]
+    subtitle = sample.get("subtitle") if isinstance(sample.get("subtitle"), str) else None
+    speaker = sample.get("speaker") if isinstance(sample.get("speaker"), str) else None
+    try:
+        turns = check_context(sample, "sample")
+        first = context_block(turns, [[] for _ in turns], {}, speaker) + expand_user_content(
+            users[0] if users else "", [], {}, subtitle)
+    except AffectLLMError:  # a malformed context or a reserved token, reported by the checks; the words still count
+        first = " ".join([*users[:1], subtitle or ""])
+    return " ".join([first, *users[1:]])
 
 
 def _token_stats(lengths: list[int], tokenizer: str | None) -> dict:
@@ -202,13 +233,13 @@ def check_manifest(path: Path, tokenizer: str | None = None, probe: bool = True)
         if not isinstance(sample, dict):
             errors.append(f"{where}: expected a JSON object, got {type(sample).__name__}")
             continue
-        user, target = _texts(sample)
+        _, target = _texts(sample)
         media_errors, media_warnings = _media_findings(sample, where, files)
         errors += (_id_errors(sample, where, seen) + _target_errors(sample, target, where) + media_errors
                    + _context_errors(sample, where, files))
         warnings += media_warnings
         labels.update(sample.get("emotions") or ["(none)"])
-        lengths.append(count_tokens(user) + count_tokens(target))
+        lengths.append(count_tokens(seen_user_text(sample)) + count_tokens(target))
     if n == 0:
         errors.append(f"{path}: no samples")
     return {"manifest": str(path), "samples": n, "errors": errors, "warnings": warnings,
