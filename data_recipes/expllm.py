@@ -1,12 +1,21 @@
 """ExpLLM's published facial-expression chains of thought, as targets over RAF-DB (or AffectNet-Kaggle) images.
 
+    affectllm recipe expllm --input ExpLLM-TMM --images RAF-DB --out expllm_raf_val.jsonl
     affectllm recipe expllm --input ExpLLM-TMM/data_list/anno_json/rafdb_emo_au_val_mini_description.json \\
         --images RAF-DB --out expllm_raf_val.jsonl
 
-Facts relied on (starhiking/ExpLLM-TMM, commit d34dd4a3b3c2ce0b3130b5b732f33a19b8a4c08c:
+Facts relied on (starhiking/ExpLLM-TMM, commit d34dd4a3b3c2ce0b3130b5b732f33a19b8a4c08c, and the
+folder listing and ``data_list/anno_json/readme.md`` at b76fad9d4466c98dcb6cb08a4f23dc2f25ebc30c:
 ``data_list/anno_json/rafdb_emo_au_val_mini_description.json``,
 ``data_list/anno_json/readme.md``, ``data_list/test/raf-db-gt_emo-des.txt``,
 ``datasets/facetask.py``):
+- The description files sit in ``data_list/anno_json/`` beside label-only
+  lists (``rafdb_train.json``, ``rafdb_valid.json``, ...); the repository holds
+  ``rafdb_emo_au_val_mini_description.json``, and its ``readme.md`` lists the
+  ``*_mini_description.json`` / ``*_description.json`` files of the other
+  splits. ``--input`` may be one file, the repository root, ``data_list/`` or
+  ``anno_json/``: every ``*description*.json`` in the first of those folders
+  holding one is read, ``--split`` picks by file name.
 - A JSON list of ``{"file_name", "emo", "au", "description"}``:
   ``file_name`` is relative to the image folder listed beside the JSON
   (``RAF-DB/basic/Image/aligned`` for RAF-DB, e.g. ``test_0001_aligned.jpg``;
@@ -40,7 +49,8 @@ from .rows import RowError, SourceRow, json_list_rows
 NAME = "expllm"
 ALIASES: dict[str, dict] = {}
 HELP = "ExpLLM's published AU descriptions (anno_json/*description*.json) as chain-of-thought targets over images"
-LAYOUT = ("ExpLLM-TMM data_list/anno_json/*_description.json ([{file_name, emo, au, description}]); "
+LAYOUT = ("ExpLLM-TMM/ (the repository) with data_list/anno_json/*_description.json "
+          "([{file_name, emo, au, description}]); "
           "--images RAF-DB root (basic/Image/aligned) or AffectNet-Kaggle root")
 STYLES = ("expllm", "think_answer", "affectgpt_hybrid")
 IMAGE_FOLDERS = (".", "basic/Image/aligned", "Image/aligned", "RAF-DB/basic/Image/aligned")
@@ -58,14 +68,19 @@ def _split_of(path: Path) -> str:
     return "train" if "train" in stem else "test" if "test" in stem else "valid" if "val" in stem else "all"
 
 
+ANNOTATION_FOLDERS = (".", "anno_json", "data_list/anno_json", "ExpLLM-TMM/data_list/anno_json")
+
+
 def _files(source: Path) -> list[Path]:
     if source.is_file():
         return [source]
-    found = sorted(source.glob("*description*.json")) if source.is_dir() else []
-    if not found:
-        raise AffectLLMError(f"{source}: no ExpLLM description JSON (*description*.json) found; point --input at "
-                             "one, e.g. data_list/anno_json/rafdb_emo_au_val_mini_description.json")
-    return found
+    for folder in (source / sub if sub != "." else source for sub in ANNOTATION_FOLDERS):
+        found = sorted(folder.glob("*description*.json")) if folder.is_dir() else []
+        if found:
+            return found
+    raise AffectLLMError(f"{source}: no ExpLLM description JSON (*description*.json) in it or its "
+                         "data_list/anno_json/; point --input at the ExpLLM-TMM repository or at one file, e.g. "
+                         "data_list/anno_json/rafdb_emo_au_val_mini_description.json")
 
 
 def _rows(files: list[Path], split: str) -> Iterator[SourceRow]:

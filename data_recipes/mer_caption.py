@@ -16,7 +16,8 @@ Two layouts:
 - The MER2025 release (``mercaptionplus_dataset.py`` of the same commit):
 - ``track2_train_<subset>.csv``: columns ``name, openset``; ``openset`` is a
   Python-list string of open-vocabulary labels ("['worried', 'tense']"); an
-  empty list means neutral (as AffectGPT's readers do).
+  empty list means neutral (as AffectGPT's readers do). The words are the
+  gold ``emotions`` as written ("teasing", "tender"): the evaluator maps them.
 - ``track3_train_<subset>.csv``: columns ``name, reason``: the multimodal
   emotion description (visual, acoustic and lexical cues, then the inferred
   state).
@@ -40,7 +41,7 @@ from pathlib import Path
 from affectllm.errors import AffectLLMError
 
 from .manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, add_common_arguments, convert, description_sections,
-                       emotion_words, find_media, label_valence, make_sample)
+                       find_media, label_valence, make_sample, open_vocabulary_words)
 from .rows import RowError, SourceRow, cell, csv_rows, split_list_cell
 from .mer import read_subtitles
 from .targets import Targets
@@ -114,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         description = descriptions.get(name, "")
         if not labels and not description:
             raise RowError("no open-vocabulary labels and no description")
-        emotions = emotion_words(labels)
+        emotions = open_vocabulary_words(labels)
         if not emotions:  # description-only subset: the gold labels are what the description names
             from affectllm.reasoning import parse_output
             emotions = parse_output("affectgpt_hybrid", description).emotions

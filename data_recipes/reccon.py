@@ -1,9 +1,12 @@
 """RECCON (recognising emotion cause in conversations): which span caused the target utterance's emotion.
 
-    affectllm recipe reccon --input RECCON/data/original_annotation --out reccon_dd_test.jsonl --split test
+    affectllm recipe reccon --input RECCON --out reccon_dd_test.jsonl --split test
 
 Facts relied on (declare-lab/RECCON ``README.md`` and
 ``data/original_annotation/*.json``, commit 579ea8a726f6705f7a3a02f7535b8f5595ec35aa):
+- The annotations sit in ``data/original_annotation/`` of the repository
+  (``data/subtask1/`` and ``data/subtask2/`` hold the derived task files);
+  ``--input`` may be the repository root, its ``data/`` or that folder.
 - ``dailydialog_{train,valid,test}.json`` and ``iemocap_test.json``: a dict
   ``dialogue id -> [[turn, ...]]`` (the turn list wrapped in one more list);
   each turn has ``turn`` (1-based), ``speaker``, ``utterance``, ``emotion``
@@ -43,7 +46,7 @@ from .rows import RowError, SourceRow, read_text
 NAME = "reccon"
 ALIASES: dict[str, dict] = {}
 HELP = "RECCON (dailydialog_<split>.json / iemocap_test.json cause spans), emotion_cause targets"
-LAYOUT = "RECCON/data/original_annotation/: dailydialog_{train,valid,test}.json, iemocap_test.json"
+LAYOUT = "RECCON/ (the repository) with data/original_annotation/: dailydialog_{train,valid,test}.json, iemocap_test.json"
 STYLES = ("emotion_cause",)
 SPLITS = ("train", "valid", "test")
 EVIDENCE, SPANS = "expanded emotion cause evidence", "expanded emotion cause span"
@@ -73,11 +76,17 @@ def _turn_lines(text: str, n_turns: int) -> list[int] | None:
     return lines if len(lines) == n_turns else None
 
 
+ANNOTATION_FOLDERS = (".", "original_annotation", "data/original_annotation", "RECCON/data/original_annotation")
+
+
 def _rows(root: Path, corpus: str, split: str):
     names = [f"{corpus}_{s}.json" for s in (SPLITS if split == "all" else (split,))]
-    found = [root / n for n in names if (root / n).is_file()]
+    folders = [root / sub if sub != "." else root for sub in ANNOTATION_FOLDERS]
+    found = next(([f / n for n in names if (f / n).is_file()] for f in folders
+                  if any((f / n).is_file() for n in names)), [])
     if not found:
-        raise AffectLLMError(f"{root}: none of {', '.join(names)} found; point --input at RECCON/data/original_annotation")
+        raise AffectLLMError(f"{root}: none of {', '.join(names)} found in it or its data/original_annotation/; "
+                             "point --input at the RECCON repository (or its data/original_annotation)")
     for path in found:
         text = read_text(path)
         try:

@@ -206,6 +206,13 @@ def test_reccon_wrapped_turns_latent_causes_and_types(tmp_path, capsys):
     assert f"dailydialog_test.json:{turn_starts[4]}: turn 2 of tr_10180: no 'expanded emotion cause span'" in err
     rc, rows, _ = recipe(capsys, "reccon", "--input", root, "--corpus", "iemocap", "--out", out)
     assert rc == 2
+    # the repository as cloned: data/original_annotation/ beside data/subtask1/ and data/subtask2/
+    repo = tmp_path / "RECCON"
+    write(repo / "data" / "original_annotation" / "dailydialog_test.json", path.read_text())
+    write(repo / "data" / "subtask1" / "fold1" / "dailydialog_qa_test_with_context.json", "[]")
+    for given in (repo, repo / "data"):
+        rc, rows, _ = recipe(capsys, "reccon", "--input", given, "--out", out)
+        assert rc == 0 and [r["id"] for r in rows] == ["reccon_test_tr_9708_2", "reccon_test_tr_10180_1"]
 
 
 # ---------------------------------------------------------------- AvaMERG

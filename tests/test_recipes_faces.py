@@ -113,3 +113,12 @@ def test_expllm_published_descriptions_become_chains(tmp_path, media, capsys):
                          "--out", out, "--style", "think_answer")
     parsed = parse_output("think_answer", target(rows[0]))
     assert parsed.emotions == ["sad"] and parsed.sections["interpretation"] == "The brow pattern signals distress."
+    # the repository as cloned: data_list/anno_json/ holds the description files beside label-only lists
+    repo = tmp_path / "ExpLLM-TMM"
+    write(repo / "data_list" / "anno_json" / anno.name, anno.read_text())
+    write(repo / "data_list" / "anno_json" / "rafdb_train.json", json.dumps([{"file_name": "x.jpg", "emo": "Fear"}]))
+    for given in (repo, repo / "data_list"):
+        rc, rows, _ = recipe(capsys, "expllm", "--input", given, "--images", raf, "--out", out)
+        assert rc == 0 and [r["id"] for r in rows] == ["expllm_test_0001_aligned", "expllm_test_0002_aligned"]
+    rc, _, err = recipe(capsys, "expllm", "--input", tmp_path / "raf", "--images", raf, "--out", out)
+    assert rc == 2 and "no ExpLLM description JSON (*description*.json) in it or its data_list/anno_json/" in err

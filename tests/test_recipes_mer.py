@@ -178,18 +178,20 @@ def test_emer_release_folder_v1_v2_and_chinese(tmp_path, mer2023_release, capsys
 def test_mer_caption_plus_descriptions_and_labels(tmp_path, media, capsys):
     root = tmp_path / "mer2025"
     write(root / "track2_train_mercaptionplus.csv",
-          "name,openset\nsample_a,\"['worried', 'tense']\"\nsample_b,[]\nsample_c,\"['happy']\"\n")
+          "name,openset\nsample_a,\"['worried', 'tense']\"\nsample_b,[]\nsample_c,\"['happy']\"\n"
+          "sample_d,\"['tender', 'calm']\"\n")
     write(root / "track3_train_mercaptionplus.csv",
           "name,reason\nsample_a,\"He frowns and speaks quickly. Therefore, his emotional state might be worried and tense.\"\n"
           "sample_b,The face is relaxed.\n")
     write(root / "subtitle_chieng.csv", "name,chinese,english\nsample_a,,Hurry up.\n")
-    for n in ("sample_a", "sample_b"):
+    for n in ("sample_a", "sample_b", "sample_d"):
         put(media["mp4"], root / "video" / f"{n}.mp4")
     out = tmp_path / "mc.jsonl"
     rc, rows, err = recipe(capsys, "mer-caption+", "--input", root, "--out", out)
-    assert rc == 0 and [r["id"] for r in rows] == ["sample_a", "sample_b"]
-    a, b = rows
+    assert rc == 0 and [r["id"] for r in rows] == ["sample_a", "sample_b", "sample_d"]
+    a, b, d = rows
     assert a["emotions"] == ["worried", "tense"] and b["emotions"] == ["neutral"]
+    assert d["emotions"] == ["tender", "calm"]  # as annotated, not our vocabulary's "affectionate"
     assert target(a) == "He frowns and speaks quickly. Therefore, his emotional state might be worried and tense."
     assert "Describe the character" in user_text(a) and a["subtitle"] == "Hurry up."
     assert "track2_train_mercaptionplus.csv:4: clip 'sample_c' not found" in err
@@ -203,7 +205,9 @@ def test_mer_caption_plus_descriptions_and_labels(tmp_path, media, capsys):
 
 def test_ovmerd_plus_process_folder(tmp_path, media, capsys):
     root = tmp_path / "dataset" / "ovmerdplus-process"
-    write(root / "ovlabel.csv", "name,openset\nsample_00000000,\"['angry', 'resentful']\"\nsample_00000007,[]\n")
+    # the annotators' words stay as written: "teasing" is not folded into "playful" (nor dropped beside it)
+    write(root / "ovlabel.csv", "name,openset\nsample_00000000,\"['angry', 'resentful', 'teasing', 'playful']\"\n"
+          "sample_00000007,[]\n")
     write(root / "subtitle_eng.csv", "name,sentence\nsample_00000000,You never listen to me.\nsample_00000007,\n")
     for n in ("sample_00000000", "sample_00000007"):
         put(media["mp4"], root / "video" / f"{n}.mp4")
@@ -211,10 +215,15 @@ def test_ovmerd_plus_process_folder(tmp_path, media, capsys):
     out = tmp_path / "ov.jsonl"
     rc, rows, err = recipe(capsys, "ov-merd+", "--input", tmp_path / "dataset", "--out", out)
     assert rc == 0, err
-    assert [(r["id"], r["emotions"]) for r in rows] == [("sample_00000000", ["angry", "resentful"]),
-                                                        ("sample_00000007", ["neutral"])]
+    assert [(r["id"], r["emotions"]) for r in rows] == [
+        ("sample_00000000", ["angry", "resentful", "teasing", "playful"]), ("sample_00000007", ["neutral"])]
     assert rows[0]["subtitle"] == "You never listen to me." and rows[0]["dataset"] == "ovmerd_plus"
-    assert target(rows[0]) == "The character's emotional state is angry, resentful."
+    assert target(rows[0]) == "The character's emotional state is angry, resentful, teasing, playful."
+    # the evaluator maps the words itself: an answer naming the same families scores in full
+    pred = tmp_path / "pred.jsonl"
+    pred.write_text(json.dumps({"id": "sample_00000000", "emotions": ["furious", "bitter", "playful"]}) + "\n")
+    assert main(["eval", "ov", "--pred", str(pred), "--gold", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["f1"] == pytest.approx(1.0)
     assert user_text(rows[0]).startswith("<video><audio>")
     assert_media_resolve(out, rows)
 
