@@ -114,18 +114,33 @@ def test_from_checkpoint_to_paper_table(trained, tiny_checkpoint, capsys):
     printed = capsys.readouterr().out
     report = json.loads((out / "report.json").read_text())
     final = str(d / "run" / "final")
-    names = [final, f"{final} (LoRA off)", "majority", "constant:joy", "constant:sadness", "constant:anger",
-             "constant:surprise"]
+    # the four labels are equally frequent and joy comes first: the majority row answers joy, so constant:joy
+    # would repeat it and is left out, and the footnote says so
+    names = [final, f"{final} (LoRA off)", "majority", "constant:sadness", "constant:anger", "constant:surprise"]
     assert list(report["models"]) == names
+    assert report["footnotes"] == ["majority on MELD: every sample answered 'joy' (its most frequent label) and "
+                                   "'positive' (its most frequent polarity); constant:joy would be the same answer "
+                                   "and is not repeated."]
+    assert report["footnotes"][0] in (out / "report.md").read_text()
     assert [(c["name"], c["metric"], c["main"]) for c in report["datasets"]] == [
         ("MELD", "hit_rate", True), ("MELD/closed", "waf", False), ("MELD/sentiment", "waf", False)]
     assert report["data"]["MELD"]["samples"] == 24 and report["suite"] == "auto"
     assert report["command"].startswith("affectllm benchmark ")
     # constant answers, scored by hand: 6 of 24 right, one class of four -> WAF = 6/24 * (2*0.25/1.25) = 0.1
-    const = report["models"]["constant:joy"]["details"]["MELD/closed"]
+    const = report["models"]["majority"]["details"]["MELD/closed"]
     assert const["acc"] == pytest.approx(0.25) and const["waf"] == pytest.approx(0.25 * 0.4)
     # sentiment: 12 positive and 12 negative utterances; joy -> positive: acc 0.5, WAF 0.5 * 2/3
-    assert report["models"]["constant:joy"]["details"]["MELD/sentiment"]["waf"] == pytest.approx(1 / 3)
+    assert report["models"]["majority"]["details"]["MELD/sentiment"]["waf"] == pytest.approx(1 / 3)
+    # what a paper reports beside the score: samples, per-class table, confusion matrix (also as a PNG), intervals
+    stats = report["models"]["majority"]["stats"]["MELD/closed"]
+    assert stats["counts"] == {"scored": 24, "skipped": 0, "missing_predictions": 0}
+    assert stats["per_class"]["joy"] == {"support": 6, "precision": 0.25, "recall": 1.0, "f1": 0.4}
+    assert stats["per_class"]["anger"] == {"support": 6, "precision": 0.0, "recall": 0.0, "f1": 0.0}
+    assert [row[stats["confusion"]["predicted"].index("joy")] for row in stats["confusion"]["matrix"]] == [6] * 4
+    assert (out / "confusion" / "majority" / "MELD_closed.png").read_bytes()[:4] == b"\x89PNG"
+    for entry in report["models"].values():
+        for column, (lo, hi) in entry["ci"].items():
+            assert lo <= entry["scores"][column] <= hi
     # the trained model reads the emotion word out of the utterance (better than any constant answer);
     # its base LLM alone answers noise
     scores = {name: entry["scores"]["MELD"] for name, entry in report["models"].items()}

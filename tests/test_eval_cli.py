@@ -82,6 +82,8 @@ def test_cli_report(tmp_path, capsys):
     assert main(["eval", "report", *preds, "--gold", *golds, "--out", str(out_dir)]) == 0
     markdown = capsys.readouterr().out
     assert "| good | 100.00 | 100.00 | 100.00 |" in markdown
+    # two samples per set: half's gap to good is within the paired interval, so it is marked, with the footnote
+    assert "| half | 50.00† | 33.33† | 41.67 |" in markdown and "† not clearly different from the column's best" in markdown
     table = json.loads((out_dir / "report.json").read_text())
     assert [d["metric"] for d in table["datasets"]] == ["f1", "waf"]
     # half: ov sample 1 right, sample 2 wrong -> P=R=F1=0.5; sentiment acc 1/2, WAF = (1*2/3 + 1*0)/2 = 1/3
@@ -112,3 +114,43 @@ def test_llm_extractor_is_deterministic(tmp_path):
     first = extractor("the person is happy")
     assert first == extractor("the person is happy")
     assert all(isinstance(w, str) and w for w in first)
+
+
+def test_cli_counts_intervals_per_class_and_confusion(tmp_path, capsys):
+    """Beside the score: samples scored and skipped, a per-class table and a confusion matrix (JSON and PNG), and
+    95 % percentile intervals equal to recomputing the score on each of 1,000 seeded resamples."""
+    import numpy as np
+
+    from affectllm.eval.classification import accuracy, weighted_f1
+
+    labels = ["joy", "joy", "joy", "anger", "anger", "sadness", "joy", "anger", "sadness", "joy"]
+    answers = ["joy", "joy", "anger", "anger", "joy", "sadness", "joy", "anger", "calm", "joy"]
+    gold = _write(tmp_path / "g.jsonl", [{"id": str(i), "label": x, "valence": 0.0 if i == 9 else (1.0 if x == "joy" else -1.0)}
+                                         for i, x in enumerate(labels)])
+    pred = _write(tmp_path / "p.jsonl", [{"id": str(i), "label": x, "sentiment": "positive" if x == "joy" else "negative"}
+                                         for i, x in enumerate(answers)])
+    assert _json_out(capsys, ["eval", "closed", "--pred", str(pred), "--gold", str(gold), "--json"]).keys() == {"waf", "acc"}
+    assert main(["eval", "closed", "--pred", str(pred), "--gold", str(gold), "--out", str(tmp_path / "r")]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("closed (default mode, 10 samples scored, 0 skipped, 0 without a prediction)")
+    assert "acc: 0.7000  (95 % CI" in text and "    joy: 5, 0.8000, 0.8000, 0.8000" in text
+    details = json.loads((tmp_path / "r" / "closed.json").read_text())
+    assert details["per_class"]["joy"] == {"support": 5, "precision": 0.8, "recall": 0.8, "f1": 0.8}
+    assert details["per_class"]["sadness"] == {"support": 2, "precision": 1.0, "recall": 0.5, "f1": 0.6667}
+    assert details["confusion"] == {"gold": ["joy", "anger", "sadness"], "predicted": ["joy", "anger", "sadness", "calm"],
+                                    "matrix": [[4, 1, 0, 0], [1, 2, 0, 0], [0, 0, 1, 1]]}
+    assert (tmp_path / "r" / "closed_confusion.png").read_bytes()[:4] == b"\x89PNG"
+    # the same draws, scored one resample at a time
+    rng, waf, acc = np.random.default_rng(0), [], []
+    for _ in range(10):
+        for row in rng.integers(0, 10, size=(100, 10)):
+            waf.append(weighted_f1([labels[i] for i in row], [answers[i] for i in row]))
+            acc.append(accuracy([labels[i] for i in row], [answers[i] for i in row]))
+    for key, values in (("waf", waf), ("acc", acc)):
+        assert details["ci"][key] == pytest.approx(list(np.percentile(values, [2.5, 97.5])), abs=1e-4)
+    # sentiment leaves the zero valence out, and says so
+    assert main(["eval", "sentiment", "--pred", str(pred), "--gold", str(gold), "--out", str(tmp_path / "r")]) == 0
+    assert "9 samples scored, 1 skipped" in capsys.readouterr().out
+    sentiment = json.loads((tmp_path / "r" / "sentiment.json").read_text())
+    assert sentiment["counts"] == {"scored": 9, "skipped": 1, "missing_predictions": 0}
+    assert sentiment["confusion"]["matrix"] == [[4, 1], [1, 3]]  # gold positive, negative by predicted

@@ -160,3 +160,31 @@ def test_extractor_agreement_on_realistic_explanations():
     print(f"extractor agreement: exact {exact}/{len(EXPLANATIONS)}, precision {precision:.3f}, recall {recall:.3f}")
     assert exact >= 24
     assert precision >= 0.9 and recall >= 0.9
+
+
+def test_wheel_intervals_recompute_the_score_on_each_resample():
+    """ov and basic intervals equal scoring each seeded resample from scratch (views left out where a resample
+    has no scorable gold, as on the full set); a sample whose gold maps nowhere is counted as skipped."""
+    import numpy as np
+
+    from affectllm.emotions import default_vocabulary
+    from affectllm.eval.open_vocab import VocabularySpace, hit_rate_scores, ov_scores
+
+    rng = random.Random(3)
+    words = ["happy", "sad", "angry", "worried", "calm", "surprised"]
+    gold = [[rng.choice(words)] for _ in range(29)] + [["blorp"]]  # the last maps to no family
+    pred = [rng.sample(words, rng.randint(1, 2)) for _ in range(30)]
+    g_recs = {str(i): {"emotions": g, "label": g[0]} for i, g in enumerate(gold)}
+    p_recs = {str(i): {"emotions": p} for i, p in enumerate(pred)}
+    ov, basic = evaluate("ov", g_recs, p_recs), evaluate("basic", g_recs, p_recs)
+    assert ov.details["counts"] == {"scored": 29, "skipped": 1, "missing_predictions": 0}
+    space = VocabularySpace(default_vocabulary(), empty_is_neutral=True)
+    draws = np.random.default_rng(0)
+    f1, hit = [], []
+    for _ in range(10):
+        for row in draws.integers(0, 30, size=(100, 30)):
+            f1.append(ov_scores([gold[i] for i in row], [pred[i] for i in row], space).ov()["f1"])
+            hit.append(hit_rate_scores([gold[i] for i in row], [pred[i] for i in row], space).basic()["hit_rate"])
+    assert ov.details["ci"]["f1"] == pytest.approx(list(np.percentile(f1, [2.5, 97.5])), abs=1e-4)
+    assert basic.details["ci"]["hit_rate"] == pytest.approx(list(np.percentile(hit, [2.5, 97.5])), abs=1e-4)
+    assert sum(row["support"] for row in basic.details["per_class"].values()) == 29

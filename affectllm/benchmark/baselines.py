@@ -7,6 +7,9 @@
   from the set being scored, so it is the best any single constant answer can do on accuracy;
 * ``constant:WORD``: every sample gets WORD (its polarity from the vocabulary's valence);
 * ``constants``: one ``constant:LABEL`` row per gold label of each dataset.
+
+With ``majority`` in the table, a constant that answers the dataset's majority label is the same row and
+is left out of that dataset (the table's footnote names the majority answer).
 """
 
 from __future__ import annotations
@@ -57,16 +60,27 @@ def label_baselines(gold: dict[str, dict[str, Any]]) -> list[Baseline]:
     return [Baseline(f"constant:{w}", w) for w, _ in Counter(w for w in gold_labels(gold) if w).most_common()]
 
 
+def majority_answer(gold: dict[str, dict[str, Any]]) -> tuple[str, str | None]:
+    """(the most frequent gold label, the most frequent polarity of the non-zero valences or None)."""
+    counts = Counter(w for w in gold_labels(gold) if w)
+    word = counts.most_common(1)[0][0] if counts else "neutral"
+    polarity = Counter("positive" if float(r["valence"]) > 0 else "negative" for r in gold.values()
+                       if isinstance(r.get("valence"), (int, float)) and r["valence"] != 0)
+    return word, (polarity.most_common(1)[0][0] if polarity else None)
+
+
+def repeats_majority(baseline: Baseline, gold: dict[str, dict[str, Any]]) -> bool:
+    """Whether ``baseline`` answers what the majority row answers on this dataset (``constant:neutral`` where
+    neutral is the most frequent label): the same row twice says nothing."""
+    return baseline.word is not None and baseline.word.lower().strip() == majority_answer(gold)[0].lower().strip()
+
+
 def baseline_records(baseline: Baseline, gold: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """One prediction record per gold sample."""
     word = baseline.word
     sentiment = None
     if word is None:
-        counts = Counter(w for w in gold_labels(gold) if w)
-        word = counts.most_common(1)[0][0] if counts else "neutral"
-        polarity = Counter("positive" if float(r["valence"]) > 0 else "negative" for r in gold.values()
-                           if isinstance(r.get("valence"), (int, float)) and r["valence"] != 0)
-        sentiment = polarity.most_common(1)[0][0] if polarity else None
+        word, sentiment = majority_answer(gold)
     out = []
     for sid in gold:
         rec: dict[str, Any] = {"id": sid, "emotions": [word], "model": baseline.name, "error": None}

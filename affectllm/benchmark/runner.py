@@ -2,7 +2,9 @@
 
     OUT/predictions/<model>/<dataset>.jsonl   result records, written through the caption engine
                                               (resumable by id, one writer per file, failed inputs retried)
-    OUT/report.md, report.json, report.png    the `affectllm eval report` table, plus the run's facts
+    OUT/report.md, report.json, report.png    the `affectllm eval report` table (95 % intervals, samples scored
+                                              and skipped, per-class tables), plus the run's facts
+    OUT/confusion/<model>/<column>.png        the confusion matrix of each closed-set and sentiment column
 
 Each model answers each manifest entry's own question (``affectllm.caption``: its turns, subtitle
 and media; a transcript when it has no subtitle). Gold is the manifest itself: ``label`` for hit rate
@@ -16,21 +18,22 @@ from __future__ import annotations
 import json
 import os
 import platform
-import re
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from affectllm.benchmark.baselines import Baseline, baseline_records, label_baselines
+from affectllm.benchmark.baselines import (Baseline, baseline_records, label_baselines, majority_answer,
+                                           repeats_majority)
 from affectllm.benchmark.suites import DataSource, extra_tasks, gold_tasks
 from affectllm.dimensions import VAD_DIMENSIONS
 from affectllm.errors import AffectLLMError
-from affectllm.eval.report import ReportCell, report_chart, report_markdown, report_table
+from affectllm.eval.report import ReportCell, confusion_charts, report_chart, report_markdown, report_table, slug
 from affectllm.eval.tasks import EvalOptions, evaluate
 
 PREDICTIONS = "predictions"
+CONFUSION = "confusion"
 
 
 @dataclass
@@ -52,11 +55,6 @@ class BenchmarkDataset:
     gold: dict[str, dict[str, Any]]  # id -> manifest sample, in manifest order (the first --limit)
     items: list  # CaptionItem per gold sample
     notes: list[str] = field(default_factory=list)
-
-
-def slug(name: str) -> str:
-    """A file-name-safe form of a model or dataset name."""
-    return re.sub(r"[^A-Za-z0-9._+-]+", "_", name).strip("_") or "model"
 
 
 def load_dataset(source: DataSource, limit: int | None = None) -> BenchmarkDataset:
@@ -174,6 +172,36 @@ def run_benchmark(sources: list[DataSource], models: list[ModelSpec], out: str |
     ``facts`` (suite, command, notes) are stored in the JSON as given."""
     out = Path(out)
     datasets = [load_dataset(s, limit) for s in sources]
+    data_info = _data_info(datasets)
+    _dry_score(datasets, options)
+    run = {"batch_size": batch_size, "workers": workers, "overwrite": overwrite, "progress": progress}
+    cells: list[ReportCell] = []
+    runs: dict[str, dict[str, Any]] = {}
+    footnotes = _majority_footnotes(datasets, models, per_label_baselines)
+    rows = [(model, ds) for model in models for ds in datasets]
+    if per_label_baselines:
+        rows += [(ModelSpec(b.name, "baseline", baseline=b), ds) for ds in datasets for b in label_baselines(ds.gold)]
+    with_majority = any(m.baseline is not None and m.baseline.word is None for m in models)
+    for model, ds in rows:
+        if with_majority and model.baseline is not None and repeats_majority(model.baseline, ds.gold):
+            continue  # the majority row already answers this (its footnote says so)
+        entry = runs.setdefault(model.name, {"kind": model.kind})
+        if model.max_new_tokens:
+            entry["max_new_tokens"] = model.max_new_tokens
+        path = out / PREDICTIONS / slug(model.name) / f"{slug(ds.name)}.jsonl"
+        entry[ds.name] = _predict(model, ds, path, run)
+        cells += _score(model, ds, path, options, entry[ds.name])
+    table = report_table(cells, footnotes)
+    mode = "official" if options.wheel_dir else "default"
+    report = {**(facts or {}), "mode": mode + ("-strict" if options.strict else ""), "data": data_info,
+              **table, "runs": runs,
+              "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, python {platform.python_version()}"}
+    _write_report(out, report, table, f"affectllm benchmark ({(facts or {}).get('suite', '')}, {mode} mode)")
+    return report
+
+
+def _data_info(datasets: list[BenchmarkDataset]) -> dict[str, Any]:
+    """Per dataset: manifest, samples, tasks, samples each task scores, and a note for those it cannot."""
     data_info: dict[str, Any] = {}
     for ds in datasets:
         scored = {t: len(task_gold(ds.gold, t)) for t in ds.tasks}
@@ -184,32 +212,27 @@ def run_benchmark(sources: list[DataSource], models: list[ModelSpec], out: str |
                 what = {"sentiment": "a valence", "ov": "gold emotions"}.get(task, "a label")
                 data_info[ds.name].setdefault("notes", []).append(
                     f"{task}: {len(ds.gold) - n} of {len(ds.gold)} samples have no {what} and are not scored")
-    _dry_score(datasets, options)
-    run = {"batch_size": batch_size, "workers": workers, "overwrite": overwrite, "progress": progress}
-    cells: list[ReportCell] = []
-    runs: dict[str, dict[str, Any]] = {}
-    for model in models:
-        runs[model.name] = {"kind": model.kind}
-        if model.max_new_tokens:
-            runs[model.name]["max_new_tokens"] = model.max_new_tokens
-        for ds in datasets:
-            path = out / PREDICTIONS / slug(model.name) / f"{slug(ds.name)}.jsonl"
-            info = _predict(model, ds, path, run)
-            cells += _score(model, ds, path, options, info)
-            runs[model.name][ds.name] = info
-    if per_label_baselines:
-        for ds in datasets:
-            for baseline in label_baselines(ds.gold):
-                spec = ModelSpec(baseline.name, "baseline", baseline=baseline)
-                path = out / PREDICTIONS / slug(spec.name) / f"{slug(ds.name)}.jsonl"
-                info = _predict(spec, ds, path, run)
-                cells += _score(spec, ds, path, options, info)
-                runs.setdefault(spec.name, {"kind": "baseline"})[ds.name] = info
-    table = report_table(cells)
-    mode = "official" if options.wheel_dir else "default"
-    report = {**(facts or {}), "mode": mode + ("-strict" if options.strict else ""), "data": data_info,
-              **table, "runs": runs,
-              "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, python {platform.python_version()}"}
+    return data_info
+
+
+def _majority_footnotes(datasets: list[BenchmarkDataset], models: list[ModelSpec], per_label: bool) -> list[str]:
+    """What the majority row answers on each dataset, and which constant rows it stands for."""
+    if not any(m.baseline is not None and m.baseline.word is None for m in models):
+        return []
+    notes = []
+    for ds in datasets:
+        word, polarity = majority_answer(ds.gold)
+        constants = [m.baseline for m in models if m.baseline is not None and m.baseline.word is not None]
+        constants += label_baselines(ds.gold) if per_label else []
+        same = sorted({b.name for b in constants if repeats_majority(b, ds.gold)})
+        notes.append(f"majority on {ds.name}: every sample answered '{word}' (its most frequent label)"
+                     + (f" and '{polarity}' (its most frequent polarity)" if polarity else "")
+                     + (f"; {', '.join(same)} would be the same answer and is not repeated" if same else "") + ".")
+    return notes
+
+
+def _write_report(out: Path, report: dict[str, Any], table: dict[str, Any], title: str) -> None:
+    """report.json, report.md, report.png, and confusion/<model>/<column>.png for each confusion matrix."""
     try:
         text = json.dumps(report, indent=1, allow_nan=False, ensure_ascii=False)
     except ValueError:
@@ -217,5 +240,5 @@ def run_benchmark(sources: list[DataSource], models: list[ModelSpec], out: str |
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.md").write_text(report_markdown(table), encoding="utf-8")
     (out / "report.json").write_text(text + "\n", encoding="utf-8")
-    report_chart(table, out / "report.png", title=f"affectllm benchmark ({(facts or {}).get('suite', '')}, {mode} mode)")
-    return report
+    report_chart(table, out / "report.png", title=title)
+    confusion_charts(table, out / CONFUSION)

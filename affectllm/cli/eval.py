@@ -82,6 +82,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         p.add_argument("--pred", required=True, help="prediction JSONL (result records or {id, emotions})")
         if task != "grounding":
             p.add_argument("--gold", required=True, help="gold JSONL")
+            p.add_argument("--out", metavar="DIR",
+                           help=f"also write DIR/{task}.json (scores, samples scored and skipped, 95 %% bootstrap "
+                                "intervals, per-class table, confusion matrix) and, for closed-set and sentiment, "
+                                f"DIR/{task}_confusion.png")
         add_scoring_arguments(p, task)
     p = sub.add_parser("report", help="one table across datasets (markdown + JSON) and a bar chart")
     p.add_argument("results", nargs="+", help="prediction JSONL files, named after their dataset's gold file")
@@ -144,7 +148,7 @@ def run(args) -> int:
 
     options = scoring_options(args)
     if args.task == "report":
-        from affectllm.eval.report import build_report, report_chart, report_markdown, report_table
+        from affectllm.eval.report import build_report, confusion_charts, report_chart, report_markdown, report_table
 
         if hasattr(options.extractor, "prefetch"):
             _prefetch(options.extractor, (r for path in args.results for r in read_jsonl(path, "prediction").values()), args.source)
@@ -157,6 +161,7 @@ def run(args) -> int:
             (out / "report.md").write_text(markdown, encoding="utf-8")
             (out / "report.json").write_text(json.dumps(table, indent=2), encoding="utf-8")
             report_chart(table, out / "report.png")
+            confusion_charts(table, out / "confusion")
         print(_strict_json(table) if args.json else markdown, end="" if not args.json else "\n")
         return 0
 
@@ -166,11 +171,39 @@ def run(args) -> int:
     result = evaluate(args.task, gold, pred, options)
     for note in result.notes:
         print(f"affectllm eval {args.task}: note: {note}", file=sys.stderr)
+    if getattr(args, "out", None):
+        _write_details(Path(args.out), args.task, result)
     if args.json:
         print(_strict_json(result.scores))
     else:
-        print(f"{args.task} ({result.mode} mode, {result.samples} samples)")
-        for key, value in result.scores.items():
-            for name, v in (value.items() if isinstance(value, dict) else [(None, value)]):
-                print(f"  {key if name is None else f'{key}.{name}'}: {_shown(v)}")
+        print(_describe(args.task, result), end="")
     return 0
+
+
+def _describe(task: str, result) -> str:
+    """The text report: scores with their 95 % intervals, samples scored and skipped, the per-class table."""
+    counts = result.details.get("counts", {})
+    lines = [f"{task} ({result.mode} mode, {counts.get('scored', result.samples)} samples scored, "
+             f"{counts.get('skipped', 0)} skipped, {counts.get('missing_predictions', 0)} without a prediction)"]
+    ci = result.details.get("ci", {})
+    for key, value in result.scores.items():
+        for name, v in (value.items() if isinstance(value, dict) else [(None, value)]):
+            band = f"  (95 % CI {ci[key][0]:.4f}-{ci[key][1]:.4f})" if name is None and ci.get(key) else ""
+            lines.append(f"  {key if name is None else f'{key}.{name}'}: {_shown(v)}{band}")
+    per_class = result.details.get("per_class") or {}
+    if per_class:
+        fields = list(next(iter(per_class.values())))
+        lines.append("  per class: " + ", ".join(fields))
+        lines += [f"    {label}: " + ", ".join(_shown(row[f]) for f in fields) for label, row in per_class.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _write_details(out: Path, task: str, result) -> None:
+    """OUT/TASK.json with everything the text report shows (and the confusion matrix), OUT/TASK_confusion.png."""
+    out.mkdir(parents=True, exist_ok=True)
+    data = {"task": task, "mode": result.mode, "scores": result.scores, **result.details, "notes": result.notes}
+    (out / f"{task}.json").write_text(_strict_json(data) + "\n", encoding="utf-8")
+    if result.details.get("confusion"):
+        from affectllm.eval.confusion import confusion_chart
+
+        confusion_chart(result.details["confusion"], out / f"{task}_confusion.png", title=f"{task} ({result.mode} mode)")

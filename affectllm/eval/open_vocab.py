@@ -76,13 +76,16 @@ class WheelSpace:
 
 @dataclass
 class ViewScores:
-    """Scores on one view; ``scored`` samples had a non-empty mapped gold set."""
+    """Scores on one view; ``scored`` samples had a non-empty mapped gold set. ``per_sample``: for every
+    sample, None when it is not scored on this view, else its (precision, recall) for ``ov`` or (hit,) for
+    ``basic`` (what the bootstrap of ``affectllm.eval.uncertainty`` resamples)."""
 
     scored: int = 0
     precision: float = 0.0
     recall: float = 0.0
     f1: float = 0.0
     hit_rate: float = 0.0
+    per_sample: list[tuple[float, ...] | None] = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -117,17 +120,20 @@ def ov_scores(
     for view in range(space.n_views):
         p_sum = r_sum = 0.0
         scored = 0
+        per_sample: list[tuple[float, ...] | None] = []
         for g_items, p_items in zip(gold, pred):
             g = space.map_set(g_items, view)
             if not g:
+                per_sample.append(None)
                 continue
             scored += 1
             p = pred_space.map_set(p_items, view) or _empty_prediction(space, view)
-            if p:
-                common = len(g & p)
-                p_sum += common / len(p)
-                r_sum += common / len(g)
-        vs = ViewScores(scored=scored)
+            common = len(g & p)
+            precision, recall = (common / len(p), common / len(g)) if p else (0.0, 0.0)
+            p_sum += precision
+            r_sum += recall
+            per_sample.append((precision, recall))
+        vs = ViewScores(scored=scored, per_sample=per_sample)
         if scored:
             vs.precision, vs.recall = p_sum / scored, r_sum / scored
             total = vs.precision + vs.recall
@@ -145,13 +151,17 @@ def hit_rate_scores(
     for view in range(space.n_views):
         hits = 0
         scored = 0
+        per_sample: list[tuple[float, ...] | None] = []
         for g_items, p_items in zip(gold_labels, pred):
             g = space.map_set(g_items, view)
             if not g:
+                per_sample.append(None)
                 continue
             scored += 1
-            hits += len(g & (pred_space.map_set(p_items, view) or _empty_prediction(space, view)))
-        vs = ViewScores(scored=scored, hit_rate=hits / scored if scored else 0.0)
+            hit = len(g & (pred_space.map_set(p_items, view) or _empty_prediction(space, view)))
+            hits += hit
+            per_sample.append((float(hit),))
+        vs = ViewScores(scored=scored, hit_rate=hits / scored if scored else 0.0, per_sample=per_sample)
         views.append(vs)
     return _finish(views, space)
 

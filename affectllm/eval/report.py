@@ -12,6 +12,7 @@ with a single gold file every prediction file is scored against it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,9 @@ from typing import Any
 from affectllm.errors import AffectLLMError
 from affectllm.eval.samples import read_jsonl
 from affectllm.eval.tasks import MAIN_METRIC, EvalOptions, EvalResult, evaluate
+from affectllm.eval.uncertainty import RESAMPLES, SEED, difference_interval
+
+WITHIN_MARK = "†"
 
 
 @dataclass
@@ -75,22 +79,41 @@ def column_name(dataset: str, task: str, main: bool) -> str:
     return dataset if main else f"{dataset}/{task}"
 
 
-def report_table(cells: list[ReportCell]) -> dict[str, Any]:
+def report_table(cells: list[ReportCell], footnotes: list[str] | None = None) -> dict[str, Any]:
     """JSON form: the columns (``datasets``: name, dataset, task, metric, main), and per model each column's
-    score (``scores``), its full scores (``details``) and the mean over its main columns."""
+    score (``scores``), its full scores (``details``), its samples, intervals, per-class table and confusion
+    matrix (``stats``), the 95 % interval of its main score (``ci``), the columns where it is not clearly
+    different from the column's best (``within_best``) and the mean over its main columns."""
     columns: dict[str, dict[str, Any]] = {}
     models: dict[str, dict[str, Any]] = {}
+    resampled: dict[str, dict[str, Any]] = {}
     for c in cells:
         name = column_name(c.dataset, c.result.task, c.main)
-        columns.setdefault(name, {"name": name, "dataset": c.dataset, "task": c.result.task,
-                                  "metric": MAIN_METRIC[c.result.task], "main": c.main})
-        models.setdefault(c.model, {"scores": {}, "details": {}})
-        models[c.model]["scores"][name] = c.result.main
-        models[c.model]["details"][name] = c.result.scores
+        metric = MAIN_METRIC[c.result.task]
+        columns.setdefault(name, {"name": name, "dataset": c.dataset, "task": c.result.task, "metric": metric,
+                                  "main": c.main})
+        entry = models.setdefault(c.model, {"scores": {}, "details": {}, "stats": {}, "ci": {}, "within_best": []})
+        entry["scores"][name] = c.result.main
+        entry["details"][name] = c.result.scores
+        entry["stats"][name] = c.result.details
+        entry["ci"][name] = (c.result.details.get("ci") or {}).get(metric)
+        if metric in c.result.resampled:
+            resampled.setdefault(name, {})[c.model] = c.result.resampled[metric]
+    for name, by_model in resampled.items():
+        best = max(by_model, key=lambda m: models[m]["scores"][name])
+        for model, values in by_model.items():
+            gap = difference_interval(by_model[best], values)
+            if model != best and gap is not None and gap[0] <= 0 <= gap[1]:
+                models[model]["within_best"].append(name)
     for entry in models.values():
         vals = [v for name, v in entry["scores"].items() if columns[name]["main"]]
         entry["mean"] = sum(vals) / len(vals) if vals else None
-    return {"datasets": list(columns.values()), "models": models}
+    return {"datasets": list(columns.values()), "models": models, "footnotes": list(footnotes or [])}
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a model, dataset or column name."""
+    return re.sub(r"[^A-Za-z0-9._+-]+", "_", name).strip("_") or "model"
 
 
 def _percent(value: float | None) -> str:
@@ -98,12 +121,28 @@ def _percent(value: float | None) -> str:
 
 
 def report_markdown(table: dict[str, Any]) -> str:
+    """The table (a dagger marks a score not clearly different from its column's best), its footnotes, and
+    the 95 % intervals of the scores as a second table."""
     names = [d["name"] for d in table["datasets"]]
     head = ["model"] + [f"{d['name']} ({d['metric']})" for d in table["datasets"]] + ["mean"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for model, entry in table["models"].items():
-        row = [model] + [_percent(entry["scores"].get(n)) for n in names] + [_percent(entry["mean"])]
-        lines.append("| " + " | ".join(row) + " |")
+        within = set(entry.get("within_best") or ())
+        row = [model] + [_percent(entry["scores"].get(n)) + (WITHIN_MARK if n in within else "") for n in names]
+        lines.append("| " + " | ".join(row + [_percent(entry["mean"])]) + " |")
+    notes = list(table.get("footnotes") or [])
+    if any(entry.get("within_best") for entry in table["models"].values()):
+        notes.insert(0, f"{WITHIN_MARK} not clearly different from the column's best score: the 95 % paired "
+                        f"bootstrap interval of the difference ({RESAMPLES:,} resamples of the samples, seed {SEED}) "
+                        "includes 0.")
+    lines += [""] + notes if notes else []
+    if any(v for entry in table["models"].values() for v in (entry.get("ci") or {}).values()):
+        lines += ["", f"95 % bootstrap intervals (percentiles of {RESAMPLES:,} resamples, seed {SEED}):", "",
+                  "| model | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]
+        for model, entry in table["models"].items():
+            cis = [(entry.get("ci") or {}).get(n) for n in names]
+            lines.append("| " + " | ".join([model] + [f"{_percent(c[0])}–{_percent(c[1])}" if c else "–"
+                                                       for c in cis]) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -122,7 +161,11 @@ def report_chart(table: dict[str, Any], png_path: str | Path, title: str = "affe
         entry = table["models"][model]
         values = [100 * entry["scores"].get(n, 0.0) for n in names[:-1]] + [100 * (entry["mean"] or 0.0)]
         xs = [j + (i - (len(models) - 1) / 2) * width for j in range(len(names))]
-        ax.bar(xs, values, width, label=model)
+        cis = [(entry.get("ci") or {}).get(n) for n in names[:-1]] + [None]
+        # the 95 % interval as an error bar where there is one (none on the mean)
+        errors = [[v - 100 * c[0] if c else 0.0 for v, c in zip(values, cis)],
+                  [100 * c[1] - v if c else 0.0 for v, c in zip(values, cis)]]
+        ax.bar(xs, values, width, label=model, yerr=[[max(0.0, e) for e in row] for row in errors], capsize=2)
     ax.set_xticks(range(len(names)))
     ax.set_xticklabels(names, rotation=20, ha="right")
     ax.set_ylabel("score (%)")
@@ -135,3 +178,13 @@ def report_chart(table: dict[str, Any], png_path: str | Path, title: str = "affe
     fig.savefig(png_path, dpi=100)
     plt.close(fig)
     return png_path
+
+
+def confusion_charts(table: dict[str, Any], folder: str | Path) -> list[Path]:
+    """``folder/<model>/<column>.png`` for every confusion matrix in the table (closed-set and sentiment)."""
+    from affectllm.eval.confusion import confusion_chart
+
+    return [confusion_chart(stats["confusion"], Path(folder) / slug(model) / f"{slug(column)}.png",
+                            title=f"{model} on {column}")
+            for model, entry in table["models"].items() for column, stats in entry["stats"].items()
+            if stats.get("confusion")]

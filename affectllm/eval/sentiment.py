@@ -38,6 +38,14 @@ def prediction_polarity(rec: dict[str, Any] | None, emotions: list[str], vocabul
 
 def sentiment_scores(gold_valence: Sequence[float], pred_sentiment: Sequence[str], strict: bool = False) -> dict[str, float]:
     """``{"waf", "acc"}`` over samples with non-zero gold valence."""
+    y_true, y_pred = polarity_pairs(gold_valence, pred_sentiment, strict)
+    return {"waf": weighted_f1(y_true, y_pred), "acc": accuracy(y_true, y_pred)}
+
+
+def polarity_pairs(gold_valence: Sequence[float], pred_sentiment: Sequence[str],
+                   strict: bool = False) -> tuple[list[bool], list[bool | None]]:
+    """(gold is positive, prediction is positive) per sample with non-zero gold valence, as scored (strict:
+    None for a prediction that is neither positive nor negative)."""
     y_true, y_pred = [], []
     for valence, sentiment in zip(gold_valence, pred_sentiment):
         valence = float(valence)
@@ -55,4 +63,4 @@ def sentiment_scores(gold_valence: Sequence[float], pred_sentiment: Sequence[str
             y_pred.append(value > 0 if value != 0 else None)
         else:
             y_pred.append(value > 0)
-    return {"waf": weighted_f1(y_true, y_pred), "acc": accuracy(y_true, y_pred)}
+    return y_true, y_pred

@@ -40,7 +40,8 @@ from affectllm.eval.dimensional import vad_scores
 from affectllm.eval.grounding import grounding_scores
 from affectllm.eval.open_vocab import LabelSpace, VocabularySpace, WheelSpace, hit_rate_scores, ov_scores
 from affectllm.eval.samples import EmotionExtractor, prediction_emotions
-from affectllm.eval.sentiment import prediction_polarity, sentiment_scores
+from affectllm.eval.sentiment import polarity_pairs, prediction_polarity, sentiment_scores
+from affectllm.eval.uncertainty import classification_details, open_vocab_details
 from affectllm.eval.wheel import load_official_wheels, parse_label_list
 
 TASKS = ("ov", "basic", "sentiment", "vad", "closed", "grounding", "cause-span", "cause-pair")
@@ -66,6 +67,9 @@ class EvalResult:
     samples: int
     missing_predictions: int = 0
     notes: list[str] = field(default_factory=list)
+    # samples scored and skipped, 95 % intervals, per-class table, confusion (affectllm.eval.uncertainty)
+    details: dict[str, Any] = field(default_factory=dict)
+    resampled: dict[str, Any] = field(default_factory=dict, repr=False)  # each score over the resamples
 
     @property
     def main(self) -> float:
@@ -149,12 +153,9 @@ def evaluate(task: str, gold: dict[str, dict[str, Any]], pred: dict[str, dict[st
         return _wheel_task(task, gold, ids, [emotions_of(r) for r in recs], options, vocab, mode, missing, notes)
 
     if task == "sentiment":
-        keep = [sid for sid in ids if _number(_need(gold, sid, "valence"), sid, "valence") != 0]
-        if not keep:
-            raise AffectLLMError("sentiment: every gold valence is 0; the reference drops those, so nothing is left to score")
-        golds = [float(gold[sid]["valence"]) for sid in ids]
-        polar = [prediction_polarity(r, emotions_of(r) if r is not None and r.get("sentiment") is None else [], vocab) for r in recs]
-        return EvalResult(task, sentiment_scores(golds, polar, strict=options.strict), mode, len(keep), missing, notes)
+        polar = [prediction_polarity(r, emotions_of(r) if r is not None and r.get("sentiment") is None else [], vocab)
+                 for r in recs]
+        return _sentiment_task(gold, ids, polar, options, mode, missing, notes)
 
     if task == "vad":
         def emotion_valence(rec):
@@ -162,17 +163,44 @@ def evaluate(task: str, gold: dict[str, dict[str, Any]], pred: dict[str, dict[st
             return sum(vals) / len(vals) if vals else 0.0
 
         scores, vad_notes = vad_scores(gold, ids, recs, emotion_valence)
-        return EvalResult(task, scores, mode, len(ids), missing, notes + vad_notes)
+        return _detailed(EvalResult(task, scores, mode, len(ids), missing, notes + vad_notes), {}, {})
 
     if task in ("cause-span", "cause-pair"):
         scores, cause_notes = cause_scores(task, gold, ids, recs)
-        return EvalResult(task, scores, mode, len(ids), missing, notes + cause_notes)
+        return _detailed(EvalResult(task, scores, mode, len(ids), missing, notes + cause_notes), {}, {})
 
     # closed-set classification
     golds = [str(_need(gold, sid, "label")) for sid in ids]
     classes = sorted({g.lower().strip() for g in golds})
     preds = [_closed_label(r, emotions_of(r) if r is not None else [], classes, vocab) for r in recs]
-    return EvalResult(task, closed_set_scores(golds, preds), mode, len(ids), missing, notes)
+    result = EvalResult(task, closed_set_scores(golds, preds), mode, len(ids), missing, notes)
+    return _detailed(result, *classification_details([g.lower().strip() for g in golds],
+                                                     [str(x).lower().strip() for x in preds]))
+
+
+def _sentiment_task(gold: dict[str, dict[str, Any]], ids: list[str], polar: list[str], options: EvalOptions,
+                    mode: str, missing: int, notes: list[str]) -> EvalResult:
+    """Sentiment WAF / accuracy of the predicted polarities ``polar``, aligned with ``ids``; zero valences skipped."""
+    keep = [sid for sid in ids if _number(_need(gold, sid, "valence"), sid, "valence") != 0]
+    if not keep:
+        raise AffectLLMError("sentiment: every gold valence is 0; the reference drops those, so nothing is left to score")
+    golds = [float(gold[sid]["valence"]) for sid in ids]
+    result = EvalResult("sentiment", sentiment_scores(golds, polar, strict=options.strict), mode, len(keep), missing,
+                        notes)
+    y_true, y_pred = polarity_pairs(golds, polar, strict=options.strict)
+    named = {True: "positive", False: "negative", None: "neither"}
+    return _detailed(result, *classification_details([named[t] for t in y_true], [named[x] for x in y_pred]),
+                     skipped=len(ids) - len(keep))
+
+
+def _detailed(result: EvalResult, details: dict[str, Any], resampled: dict[str, Any], skipped: int = 0) -> EvalResult:
+    """``result`` with its details; counts default to every sample scored (``skipped``: left out by the task)."""
+    counts = details.pop("counts", {"scored": result.samples, "skipped": skipped})
+    counts["skipped"] = max(counts["skipped"], skipped)
+    counts["missing_predictions"] = result.missing_predictions
+    result.details = {"counts": counts, **details}
+    result.resampled = resampled
+    return result
 
 
 def _wheel_task(task: str, gold: dict[str, dict[str, Any]], ids: list[str], preds: list[list[str]],
@@ -190,7 +218,9 @@ def _wheel_task(task: str, gold: dict[str, dict[str, Any]], ids: list[str], pred
         scores = result.basic()
     if result.skipped_views:
         notes.append(f"views {result.skipped_views} had no scorable gold sample and are left out of the mean")
-    return EvalResult(task, scores, mode, len(ids), missing, notes)
+    labels = [str(g[0]).lower().strip() if g else "" for g in golds] if task == "basic" else None
+    return _detailed(EvalResult(task, scores, mode, len(ids), missing, notes),
+                     *open_vocab_details(result.views, result.skipped_views, task, labels))
 
 
 def _examples(ids, shown: int = 3) -> str:
