@@ -135,7 +135,8 @@ def report_markdown(table: dict[str, Any]) -> str:
         notes.insert(0, f"{WITHIN_MARK} not clearly different from the column's best score: the 95 % paired "
                         f"bootstrap interval of the difference ({RESAMPLES:,} resamples of the samples, seed {SEED}) "
                         "includes 0.")
-    lines += [""] + notes if notes else []
+    for note in notes:  # one paragraph each
+        lines += ["", note]
     if any(v for entry in table["models"].values() for v in (entry.get("ci") or {}).values()):
         lines += ["", f"95 % bootstrap intervals (percentiles of {RESAMPLES:,} resamples, seed {SEED}):", "",
                   "| model | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]
