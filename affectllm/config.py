@@ -150,7 +150,10 @@ class TrainConfig:
     keep_checkpoints: int = 2
     log_every: int = 10
     deepspeed: str | None = None  # ZeRO json (train/ds/...) or None for plain torch
-    tensorboard: bool = True
+    # per-step scalars besides metrics.jsonl: tensorboard, wandb (offline unless WANDB_MODE is set), or none
+    report_to: list[Literal["tensorboard", "wandb", "none"]] | Literal["tensorboard", "wandb", "none"] = field(
+        default_factory=lambda: ["tensorboard"])
+    tensorboard: bool | None = None  # older switch for TensorBoard: false takes it out of report_to, true adds it
     init_from: str | None = None  # checkpoint whose fusion/adapter weights start this run (stage 2 from stage 1)
     log_sample_ids: bool = False  # each rank writes the sample ids of every step to OUTPUT_DIR/samples/
     grpo: GRPOSettings = field(default_factory=GRPOSettings)  # used when stage is grpo

@@ -1,6 +1,7 @@
 """What a run leaves beside its checkpoints: resolved config, environment, per-step metrics.
 
-Only rank 0 draws the progress bar and writes metrics.jsonl / TensorBoard events;
+Only rank 0 draws the progress bar and writes metrics.jsonl and the ``train.report_to``
+reporters (TensorBoard events, wandb; ``affectllm.training.reporters``);
 with ``train.log_sample_ids`` every rank records which samples it trained on.
 
 metrics.jsonl is append-only (``affectllm.append_log``): one fsynced line per step, a
@@ -23,6 +24,7 @@ from typing import Any
 from affectllm.append_log import LogAppender, read_log
 from affectllm.config import Config, save_config
 from affectllm.distributed import Rank
+from affectllm.training.reporters import Reporters, check_reporters
 
 METRICS_FILE = "metrics.jsonl"
 
@@ -74,19 +76,16 @@ class RunLogger:
         self.log_every = max(1, cfg.train.log_every)
         self.bar = tqdm(total=total_steps, initial=start_step, desc="training", unit="step",
                         disable=not info.is_main, dynamic_ncols=True)
-        self.writer = None
+        self.reporters = None
         self.samples_file = None
         self.metrics: LogAppender | None = None
+        check_reporters(cfg.train)
         if info.is_main:
             read_log(run_dir / METRICS_FILE, "step", METRICS_FILE, repair=True)  # cut a line torn by a kill
             self.metrics = LogAppender(run_dir / METRICS_FILE, "step")
-            if cfg.train.tensorboard:
-                try:
-                    from torch.utils.tensorboard import SummaryWriter
-
-                    self.writer = SummaryWriter(str(run_dir / "tensorboard"), purge_step=start_step + 1)
-                except ImportError:
-                    self.bar.write("tensorboard is not installed; metrics go to metrics.jsonl only")
+            self.reporters = Reporters(cfg, run_dir, start_step)
+            for note in self.reporters.notes:
+                self.bar.write(note)
         if cfg.train.log_sample_ids:
             folder = run_dir / "samples"
             folder.mkdir(parents=True, exist_ok=True)
@@ -107,17 +106,21 @@ class RunLogger:
             return
         step = record["step"]
         self.metrics.write(record)
-        if self.writer is not None:
-            for key in ("loss", "lr", "grad_norm", "tokens_per_s", "samples_per_s", "eval_loss"):
-                if record.get(key) is not None:
-                    self.writer.add_scalar(f"train/{key}" if key != "eval_loss" else "eval/loss", record[key], step)
-            for key, value in (record.get("eval") or {}).items():
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    self.writer.add_scalar(f"eval/{key}", value, step)
+        scalars = {f"train/{key}" if key != "eval_loss" else "eval/loss": record[key]
+                   for key in ("loss", "lr", "grad_norm", "tokens_per_s", "samples_per_s", "eval_loss")
+                   if record.get(key) is not None}
+        scalars.update({f"eval/{key}": value for key, value in (record.get("eval") or {}).items()
+                        if isinstance(value, (int, float)) and not isinstance(value, bool)})
+        self.scalars(scalars, step)
         self.bar.update(step - self.bar.n)
         if step % self.log_every == 0 or step == self.bar.total:
             self.bar.set_postfix(loss=f"{record['loss']:.4f}", lr=f"{record['lr']:.2e}",
                                  tok_s=f"{record['tokens_per_s']:.0f}", smp_s=f"{record['samples_per_s']:.2f}")
+
+    def scalars(self, values: dict[str, float], step: int) -> None:
+        """Named scalars of ``step`` to the ``train.report_to`` reporters (rank 0; elsewhere nothing)."""
+        if self.reporters is not None:
+            self.reporters.scalars(values, step)
 
     def write(self, text: str) -> None:
         if self.info.is_main:
@@ -127,7 +130,7 @@ class RunLogger:
         self.bar.close()
         if self.metrics is not None:
             self.metrics.close()
-        if self.writer is not None:
-            self.writer.close()
+        if self.reporters is not None:
+            self.reporters.close()
         if self.samples_file is not None:
             self.samples_file.close()

@@ -235,15 +235,13 @@ def _std(total: float, squares: float, count: float) -> float:
 
 
 def _log_rewards(log: RunLogger, record: dict) -> None:
-    """The GRPO scalars RunLogger does not know about, in TensorBoard."""
-    if log.writer is None:
-        return
-    step = record["step"]
-    for key in ("reward", "reward_std", "kl", "clip_fraction", "completion_tokens", "finished"):
-        log.writer.add_scalar(f"grpo/{key}", record[key], step)
+    """The GRPO scalars RunLogger does not know about, to the run's reporters (TensorBoard, wandb)."""
+    scalars = {f"grpo/{key}": record[key]
+               for key in ("reward", "reward_std", "kl", "clip_fraction", "completion_tokens", "finished")}
     for name, value in record["rewards"].items():
-        log.writer.add_scalar(f"grpo/reward_{name}", value, step)
-        log.writer.add_scalar(f"grpo/reward_{name}_std", record["rewards_std"][name], step)
+        scalars[f"grpo/reward_{name}"] = value
+        scalars[f"grpo/reward_{name}_std"] = record["rewards_std"][name]
+    log.scalars(scalars, record["step"])
 
 
 def _evaluate(run: GrpoRun, step: int) -> dict:
