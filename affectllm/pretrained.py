@@ -45,12 +45,13 @@ class AffectLLM(AffectModel):
         return save_checkpoint(self, path)
 
     def save_pretrained(self, path: str | Path, merge: bool = False, copy_base: bool = False,
-                        overwrite: bool = False, metrics: dict | None = None):
+                        overwrite: bool = False, metrics: dict | None = None, card_name: str | None = None):
         """Export to ``path`` (``affectllm.export``): portable base references, the peft adapter, fusion
         weights, tokenizer, model card; ``merge`` folds the LoRA into the LLM in place and writes it as a
-        plain transformers folder. Returns the :class:`affectllm.export.ExportReport`."""
+        plain transformers folder; ``card_name`` is what the card's snippets load (default: ``path`` as seen from
+        the working directory). Returns the :class:`affectllm.export.ExportReport`."""
         return export_model(self, path, merge=merge, copy_base=copy_base, overwrite=overwrite,
-                            training=getattr(self, "training_record", None), metrics=metrics)
+                            training=getattr(self, "training_record", None), metrics=metrics, card_name=card_name)
 
     def push_to_hub(self, repo_id: str, private: bool = True, merge: bool = False, copy_base: bool = False,
                     metrics: dict | None = None) -> str:
@@ -65,7 +66,7 @@ class AffectLLM(AffectModel):
         api = HfApi()
         with tempfile.TemporaryDirectory(prefix="affectllm-push-") as tmp:
             report = self.save_pretrained(Path(tmp) / repo_id.split("/")[-1], merge=merge, copy_base=copy_base,
-                                          metrics=metrics)
+                                          metrics=metrics, card_name=repo_id)  # the card loads it from the hub
             if report.outside:
                 raise AffectLLMError(f"push_to_hub {repo_id}: base models {', '.join(report.outside.values())} are "
                                      "local folders nobody else has; push with copy_base=True (or name hub models)")

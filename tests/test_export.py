@@ -114,8 +114,9 @@ def test_export_without_copy_names_the_flag_and_loads_with_it(trained, tiny_chec
 
 def test_save_pretrained_and_explain(trained, tiny_checkpoint, media_files, tmp_path):
     model = AffectLLM.from_checkpoint(trained, trusted=[tiny_checkpoint])
-    report = model.save_pretrained(tmp_path / "api", copy_base=True)
+    report = model.save_pretrained(tmp_path / "api", copy_base=True, card_name="me/affect")  # as push_to_hub names it
     assert report.outside == {} and (tmp_path / "api" / "base" / "vision_encoder" / "config.json").is_file()
+    assert 'AffectLLM.from_pretrained("me/affect")' in (tmp_path / "api" / "README.md").read_text()
     loaded = AffectLLM.from_pretrained(tmp_path / "api")
     # with a subtitle given, nothing is transcribed: the answer depends on the weights alone
     record = loaded.explain(media_files["av"], subtitle="fine, whatever", max_new_tokens=8)
