@@ -2,8 +2,8 @@
 write, and what `affectllm eval` reads. One JSON object per line.
 
 :data:`RECORD_FIELDS` is the whole schema: every top-level key a record can have, its JSON type, who
-writes it and what it holds; the README's table is rendered from it (:func:`schema_markdown`, checked by
-the tests). The first keys are the dataclass's own fields; the others live in ``extra`` in Python, are
+writes it and what it holds; the table of docs/data.md is rendered from it (:func:`schema_markdown`,
+checked by the tests). The first keys are the dataclass's own fields; the others live in ``extra`` in Python, are
 written at the top level of the JSON by :meth:`ResultRecord.to_dict`, and read as attributes as well
 (``record.raw_output``, ``record.transcript``; ``None`` when the record has none).
 
@@ -116,7 +116,7 @@ EXTRA_KEYS = RECORD_KEYS - set(ResultRecord.__dataclass_fields__)
 
 
 def schema_markdown() -> str:
-    """The README's table of :data:`RECORD_FIELDS`."""
+    """The table of :data:`RECORD_FIELDS` in docs/data.md."""
     lines = ["| key | type | written by | holds |", "|---|---|---|---|"]
     lines += [f"| `{f.key}` | {f.type} | {f.written_by} | {f.holds} |" for f in RECORD_FIELDS]
     return "\n".join(lines) + "\n"

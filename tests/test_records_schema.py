@@ -1,5 +1,5 @@
 """One record schema: `affectllm.records.RECORD_FIELDS` lists every top-level key a result record can have,
-the README's table is that list, and the records real writers produce hold no key outside it. Also what
+the table of docs/data.md is that list, and the records real writers produce hold no key outside it. Also what
 `recipe check` counts as the text a model reads."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from affectllm.records import RECORD_FIELDS, RECORD_KEYS, ResultRecord, schema_m
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_readme_table_is_the_schema_and_the_readme_stands_alone():
+def test_docs_table_is_the_schema_and_the_readme_stands_alone():
+    assert schema_markdown() in (REPO / "docs" / "data.md").read_text(encoding="utf-8")
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert schema_markdown() in readme
-    assert "DESIGN.md" not in readme
+    assert "DESIGN.md" not in readme and "../shared" not in readme
     assert set(ResultRecord.__dataclass_fields__) - {"extra"} <= RECORD_KEYS
     assert len(RECORD_KEYS) == len(RECORD_FIELDS)
 
