@@ -1,4 +1,4 @@
-"""The `affectllm eval` CLI contract (README, "Evaluation"), `eval report`, and the optional LLM extractor."""
+"""The `affectllm eval` CLI contract (docs/evaluation.md), `eval report`, and the optional LLM extractor."""
 
 import json
 from pathlib import Path

@@ -50,7 +50,7 @@ def _wheel_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _strict_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--strict", action="store_true", help="sane variant of the reference's quirks (see README, Evaluation)")
+    p.add_argument("--strict", action="store_true", help="sane variant of the reference's quirks (see docs/evaluation.md)")
 
 
 def _source_flags(p: argparse.ArgumentParser) -> None:
