@@ -13,7 +13,7 @@ channel    modality  reliability  reads
 ========== ========= =========== ====================================================
 text       lexical   1.0          frozen MiniLM + the MELD-trained head (7 classes)
 said       lexical   0.5          emotion words said outright ("I am so frustrated")
-face       visual    0.6          the 7-class expression model over the face frames
+face       visual    0.6          the 7-class expression model at the face's peak
 geometry   visual    0.15         AU-like face movements (lip corners, brows, eyes)
 voice      acoustic  0.5          arousal from prosody rules (``prosody_rules``)
 ========== ========= =========== ====================================================
@@ -169,20 +169,23 @@ def said_channel(text: dict) -> Channel | None:
 
 
 def face_channel(face: dict) -> Channel | None:
-    """The expression model over the face frames: mean probabilities, damped by missing faces and disagreement."""
+    """The expression model's calibrated probabilities at the face's peak (its most expressive frames; the
+    plain mean for cue dicts without a peak reading), damped by missing faces and by disagreement between
+    the frames read."""
     if not face.get("present"):
         return None
     from affectllm.cues.describe import face_phrases
 
-    mean = face["expression_mean"]
-    dist = {EXPRESSION_FAMILY[e]: float(mean[e]) for e in EXPRESSIONS}
+    probs = face.get("expression_peak") or face["expression_mean"]
+    dist = {EXPRESSION_FAMILY[e]: float(probs[e]) for e in EXPRESSIONS}
     top_expr = face["dominant_expression"]
     share = face["frames_with_face"] / max(face["frames"], 1)
-    strength = above_chance(float(mean[top_expr]), len(EXPRESSIONS)) * share * face.get("dominant_share", 1.0)
+    agreement = face.get("peak_agreement", face.get("dominant_share", 1.0))
+    strength = above_chance(float(probs[top_expr]), len(EXPRESSIONS)) * share * agreement
     frames = [i for i, f in enumerate(face.get("track", []))
               if f.get("face") and max(f["expression"], key=f["expression"].get) == top_expr]
-    pos = float(mean["happy"])
-    neg = sum(float(mean[e]) for e in ("angry", "disgust", "fear", "sad"))
+    pos = float(probs["happy"])
+    neg = sum(float(probs[e]) for e in ("angry", "disgust", "fear", "sad"))
     return Channel("face", "visual", dist, strength, {EXPRESSION_FAMILY[e]: EXPRESSION_WORD[e] for e in EXPRESSIONS},
                    face_phrases(face, limit=0)[0], sentiment={"negative": neg, "neutral": 1 - pos - neg,
                                                               "positive": pos}, frames=frames, quality=share)

@@ -41,8 +41,13 @@ def face_phrases(face: dict, limit: int = 2) -> list[str]:
         return []
     out = []
     dom = face["dominant_expression"]
-    out.append(f"the face reads {dom} (p={face['expression_mean'][dom]:.2f}, top in "
-               f"{round(face['dominant_share'] * face['frames_with_face'])}/{face['frames_with_face']} face frames)")
+    n = face["frames_with_face"]
+    top = face.get("dominant_top_frames", round(face["dominant_share"] * n))
+    if "expression_peak" in face:  # read at its most expressive frames (face_peak)
+        out.append(f"the face reads {dom} (p={face['expression_peak'][dom]:.2f} at its peak, top in {top}/{n} face "
+                   "frames)")
+    else:
+        out.append(f"the face reads {dom} (p={face['expression_mean'][dom]:.2f}, top in {top}/{n} face frames)")
     for m in face.get("movements", [])[:limit]:
         out.append(m["text"].split(" in ")[0])
     return out
