@@ -43,7 +43,8 @@ class FaceCueExtractor:
         self.mesh = FaceMeshModel()
         self.expression = ExpressionClassifier()
 
-    def _confirmed(self, frame: np.ndarray, faces: list[FaceDetection]) -> tuple[FaceDetection, FaceMesh] | None:
+    def confirm(self, frame: np.ndarray, faces: list[FaceDetection]) -> tuple[FaceDetection, FaceMesh] | None:
+        """The largest of ``faces`` the mesh confirms, with its mesh; None when it confirms none."""
         # Largest first: the speaker usually fills more of the frame than bystanders.
         for face in sorted(faces, key=lambda f: -f.size):
             mesh = self.mesh(frame, face)
@@ -55,7 +56,7 @@ class FaceCueExtractor:
         """The face to read in one (H, W, 3) uint8 RGB frame, its mesh, and how it was found:
         "detector", "padded" (the detector on the frame in black borders) or "whole-image" (a face crop the
         mesh confirms without a detection); None when there is no face."""
-        found = self._confirmed(frame, self.near(frame) or self.far(frame))
+        found = self.confirm(frame, self.near(frame) or self.far(frame))
         if found:
             return (*found, "detector")
         pad = round(PAD_SHARE * max(frame.shape[:2]))
@@ -63,7 +64,7 @@ class FaceCueExtractor:
         # Boxes moved back into the frame: the crops for the mesh and the expression model fill the
         # outside with black, the same pixels the padded frame has there.
         shifted = [FaceDetection(f.box - pad, f.keypoints - pad, f.score) for f in self.near(padded)]
-        found = self._confirmed(frame, shifted)
+        found = self.confirm(frame, shifted)
         if found:
             return (*found, "padded")
         h, w = frame.shape[:2]
