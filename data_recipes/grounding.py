@@ -67,7 +67,7 @@ def face_verdict(face: dict, families: set[str], gold_valence: float) -> tuple[s
     dominant = vocab.normalize(face["dominant_expression"]) or face["dominant_expression"]
     if vocab.family(dominant) in families:
         return "support", phrase
-    lean = sum(p * (vocab.valence(vocab.normalize(e) or e) or 0.0) for e, p in face["expression_mean"].items())
+    lean = sum(p * (vocab.valence(vocab.normalize(e) or e) or 0.0) for e, p in (face.get("expression_peak") or face["expression_mean"]).items())
     verdict = _verdict(lean, gold_valence, FACE_LEAN)
     if verdict == "against" and abs(lean) >= FACE_LEAN:
         phrase += f", which leans {_side(lean)}"
