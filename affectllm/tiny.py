@@ -57,8 +57,8 @@ def _bert_vocab() -> list[str]:
             + sorted(set(_CORPUS_WORDS)))
 
 
-def write_tiny_base(out: Path, hidden: int = 64, seed: int = 0) -> dict[str, Path]:
-    """Save the four tiny base models under ``out``; returns their folders by role."""
+def write_tiny_base(out: Path, hidden: int = 64, seed: int = 0, audio: bool = True) -> dict[str, Path]:
+    """Save the four tiny base models under ``out`` (three without ``audio``); returns their folders by role."""
     import torch
     from transformers import (BertConfig, BertModel, BertTokenizerFast, Qwen2Config, Qwen2ForCausalLM,
                               SiglipImageProcessor, SiglipVisionConfig, SiglipVisionModel,
@@ -66,7 +66,7 @@ def write_tiny_base(out: Path, hidden: int = 64, seed: int = 0) -> dict[str, Pat
     from transformers.utils import logging
 
     torch.manual_seed(seed)
-    paths = {k: out / k for k in ("llm", "audio", "vision", "text")}
+    paths = {k: out / k for k in ("llm", "audio", "vision", "text") if audio or k != "audio"}
 
     tok = _train_tokenizer()
     llm_cfg = Qwen2Config(vocab_size=len(tok), hidden_size=hidden, intermediate_size=2 * hidden,
@@ -86,8 +86,9 @@ def write_tiny_base(out: Path, hidden: int = 64, seed: int = 0) -> dict[str, Pat
                                 # at the default 0.02 the sinusoidal positions drown the audio content
                                 init_std=0.5,
                                 decoder_start_token_id=1, pad_token_id=0, bos_token_id=1, eos_token_id=2)
-    WhisperModel(whisper_cfg).save_pretrained(paths["audio"])
-    WhisperFeatureExtractor(feature_size=80, chunk_length=5).save_pretrained(paths["audio"])
+    if audio:
+        WhisperModel(whisper_cfg).save_pretrained(paths["audio"])
+        WhisperFeatureExtractor(feature_size=80, chunk_length=5).save_pretrained(paths["audio"])
 
     vision_cfg = SiglipVisionConfig(hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=2,
                                     num_attention_heads=4, image_size=32, patch_size=8)
@@ -120,14 +121,23 @@ def tiny_config(paths: dict[str, Path], prefusion: str = "mix", pooling: str = "
     )
 
 
-def init_tiny(out: str | Path, prefusion: str = "mix", pooling: str = "qformer", seed: int = 0) -> Path:
-    """Write base models to OUT/base and an affectllm checkpoint to OUT."""
+def init_tiny(out: str | Path, prefusion: str = "mix", pooling: str = "qformer", seed: int = 0,
+              audio_encoder: str | None = None) -> Path:
+    """Write base models to OUT/base and an affectllm checkpoint to OUT.
+
+    ``audio_encoder`` replaces the tiny random Whisper with a real one: a local folder, a hub id or a bundled
+    model (``bundled:whisper-tiny.en``), resolved like ``model.audio_encoder`` in a config."""
     import torch
 
     from affectllm.checkpoint import save_checkpoint
+    from affectllm.config_paths import resolve_model_path
     from affectllm.model import AffectModel
 
     out = Path(out)
-    paths = write_tiny_base(out / "base", seed=seed)
+    # resolved first, so a wrong name stops before anything is written
+    audio = resolve_model_path(audio_encoder, Path.cwd(), "audio_encoder") if audio_encoder else None
+    paths = write_tiny_base(out / "base", seed=seed, audio=audio is None)
+    if audio:
+        paths["audio"] = Path(audio)
     torch.manual_seed(seed)
     return save_checkpoint(AffectModel.from_config(tiny_config(paths, prefusion, pooling)), out)

