@@ -15,3 +15,8 @@ class MediaError(AffectLLMError):
 
 class FeatureCountError(AffectLLMError):
     """Placeholder tokens and media features disagree in number."""
+
+
+class SetupError(AffectLLMError):
+    """The backend cannot caption anything (a model that failed to load in the background): the run stops
+    before its first record is written, instead of writing an error record per input."""

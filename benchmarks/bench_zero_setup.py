@@ -74,7 +74,7 @@ def probe_predictions(train_manifest: Path, dev_manifest: Path) -> tuple[list[st
 
     train, dev = read_text_examples(train_manifest), read_text_examples(dev_manifest)
     features = SentenceFeatures()
-    hidden = features.encoder.model.config.hidden_size
+    hidden = features.encoder.hidden_size
     last = slice((features.layers - 1) * hidden, features.layers * hidden)  # the sentence embedding: last layer's mean
 
     def embed(examples):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from affectllm.caption.inference import InferenceOptions
-from affectllm.errors import AffectLLMError
+from affectllm.caption.loader import setup_failure
+from affectllm.errors import AffectLLMError, SetupError
 from affectllm.media.constants import DEFAULT_MAX_SIDE
 
 
@@ -45,9 +46,23 @@ class CueCaptionBackend:
         self.backend = CueBackend(llm=llm, drop=drop)  # a bad --llm or --drop value is refused here
         self.name = self.backend.model_name
         self._preparer = CuePreparer(self.backend.num_frames, DEFAULT_MAX_SIDE)
-        # Load the text head and LLM now: loaded lazily at the first clip, a broken one would
-        # become an error record for every clip instead of one setup error before the run.
-        self.backend.load()
+        # The models load in background threads while the first clip decodes and its first cues are read;
+        # ready() raises a load that failed as one setup error before the first record (loaded lazily at the
+        # first clip instead, a broken one would become an error record for every clip).
+        self.backend.start_loading()
+        self._ready = False
+
+    def ready(self) -> None:
+        """Wait for the models; a load that failed is a SetupError (the same line a failed load at start gives)."""
+        if self._ready:
+            return
+        try:
+            self.backend.preload.wait()
+        except AffectLLMError as err:
+            raise SetupError(str(err)) from None
+        except Exception as err:
+            raise SetupError(setup_failure(err)) from None
+        self._ready = True
 
     def preparer(self) -> CuePreparer:
         return self._preparer
@@ -70,6 +85,7 @@ class CueCaptionBackend:
             if clip is None:
                 clip = MediaClip(path=None)
             out.append(self.backend.caption_clip(clip, it.id, subtitle=it.subtitle))
+        self.ready()  # after the first clip's cues, so the loads overlap them; before any record is kept
         return out
 
 

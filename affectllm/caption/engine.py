@@ -9,6 +9,7 @@ its id already exists (in OUT or in any part file of a sharded run).
 from __future__ import annotations
 
 import collections
+import itertools
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -21,6 +22,7 @@ from affectllm.caption.inputs import CaptionItem
 from affectllm.caption.loader import PreparedBatch, Preparer, failure_message, prepare_batch, prepared_batches
 from affectllm.caption.parts import done_ids, done_marker, part_path, remove_parts
 from affectllm.distributed import Rank
+from affectllm.errors import SetupError
 from affectllm.caption.writer import RecordWriter, read_records
 from affectllm.records import ResultRecord
 
@@ -125,6 +127,8 @@ def _pipelined_records(backend, preparer: Preparer, work: PreparedBatch) -> dict
     try:
         records.update({r.id: r for r in backend.caption_batch(work.good, work.batch)})
         return records
+    except SetupError:
+        raise  # no clip can be captioned: the run stops rather than fail every record
     except Exception as err:
         if len(work.good) == 1:
             it = work.good[0]
@@ -155,6 +159,17 @@ def _plain_records(backend, items: list[CaptionItem]) -> dict[str, ResultRecord]
         msg = failure_message(err)
         records.update({it.id: ResultRecord.failed(it.id, it.path, msg, backend.name) for it in good})
     return records
+
+
+def _captioned(batches: Iterator[PreparedBatch], backend, preparer: Preparer | None,
+               summary: CaptionSummary) -> Iterator[tuple[PreparedBatch, dict[str, ResultRecord]]]:
+    """Each decoded batch with its records (the model's stage timed)."""
+    for work in _timed(batches, summary):
+        t = time.perf_counter()
+        records = (_pipelined_records(backend, preparer, work) if preparer is not None
+                   else _plain_records(backend, work.items))
+        summary.stages["model"] += time.perf_counter() - t
+        yield work, records
 
 
 def _timed(batches: Iterator[PreparedBatch], summary: CaptionSummary) -> Iterator[PreparedBatch]:
@@ -208,8 +223,6 @@ def run_captioning(items: list[CaptionItem], backend: CaptionBackend, out: str |
     rank = rank or Rank()
     out = Path(out)
     plan = plan or plan_captioning(items, out, rank, overwrite, retry_failed)
-    if plan.overwrite and not rank.sharded:
-        remove_parts(out)  # an older sharded run's parts would otherwise be merged back in
     todo = plan.todo
     summary = CaptionSummary(inputs=len(plan.mine), skipped=len(plan.mine) - len(todo), retried=plan.retried)
     marker = done_marker(out, rank.rank, rank.world_size)
@@ -224,14 +237,16 @@ def run_captioning(items: list[CaptionItem], backend: CaptionBackend, out: str |
     bar = tqdm(total=len(todo), unit="clip", disable=not progress, file=sys.stderr, dynamic_ncols=True,
                desc=f"rank {rank.rank}/{rank.world_size}" if rank.sharded else "caption")
     try:
+        captioned = _captioned(batches, backend, preparer, summary)
+        # The first batch is captioned before OUT is touched: a backend that loads its models while it
+        # decodes raises a SetupError here, and the output is left as it was.
+        first = next(captioned, None)
+        if plan.overwrite and not rank.sharded:
+            remove_parts(out)  # an older sharded run's parts would otherwise be merged back in
         if not plan.overwrite:
             read_records(plan.own, repair=True)  # a torn tail is cut only now, when this run is about to append
         with RecordWriter(plan.own, overwrite=plan.overwrite) as writer:
-            for work in _timed(batches, summary):
-                t = time.perf_counter()
-                records = (_pipelined_records(backend, preparer, work) if preparer is not None
-                           else _plain_records(backend, work.items))
-                summary.stages["model"] += time.perf_counter() - t
+            for work, records in itertools.chain([first] if first else [], captioned):
                 t = time.perf_counter()
                 for it in work.items:
                     rec = records.get(it.id) or ResultRecord.failed(it.id, it.path, "backend returned no record",

@@ -17,7 +17,7 @@ from typing import Callable
 
 from affectllm.caption.engine import CaptionSummary, plan_captioning, run_captioning
 from affectllm.caption.inputs import CaptionItem
-from affectllm.caption.loader import failure_message
+from affectllm.caption.loader import setup_failure
 from affectllm.caption.lock import OutputLock
 from affectllm.caption.parts import MergeResult, all_shards_done, list_parts, merge_parts, part_path, remove_parts
 from affectllm.distributed import Rank, barrier, caption_rank, join_caption_group, leave_group
@@ -56,7 +56,7 @@ def load_backend_or_fail(make_backend: Callable[[str | None], object], rank: Ran
     except AffectLLMError:
         raise
     except Exception as err:
-        raise AffectLLMError(f"the model could not be loaded, nothing was captioned ({failure_message(err)})") from None
+        raise AffectLLMError(setup_failure(err)) from None
 
 
 def _account(summary: CaptionSummary, out: Path, items: list[CaptionItem]) -> None:

@@ -44,6 +44,11 @@ def failure_message(err: BaseException) -> str:
     return " ".join(text.split()) or type(err).__name__
 
 
+def setup_failure(err: BaseException) -> str:
+    """The one line for a model that failed to load (not a user mistake the error itself explains)."""
+    return f"the model could not be loaded, nothing was captioned ({failure_message(err)})"
+
+
 def prepare_batch(items: list[CaptionItem], preparer: Preparer) -> PreparedBatch:
     start = time.perf_counter()
     out = PreparedBatch(items)

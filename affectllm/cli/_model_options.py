@@ -49,7 +49,6 @@ def backend_factory(args: argparse.Namespace, model: str, use_adapter: bool = Tr
     Checks the options and applies ``--threads`` now, so mistakes stop before any input is read."""
     from affectllm.caption.backends import load_backend
     from affectllm.caption.inference import InferenceOptions
-    from affectllm.checkpoint import parse_base_arguments
     from affectllm.errors import AffectLLMError
     from affectllm.prompts import prompt_from_argument
 
@@ -62,7 +61,11 @@ def backend_factory(args: argparse.Namespace, model: str, use_adapter: bool = Tr
         import torch
 
         torch.set_num_threads(args.threads)
-    base, trusted = parse_base_arguments(args.base)
+    base, trusted = {}, []
+    if args.base:  # affectllm.checkpoint imports torch: the cue path, which has no --base, need not wait for it
+        from affectllm.checkpoint import parse_base_arguments
+
+        base, trusted = parse_base_arguments(args.base)
     drop = tuple(m.strip() for m in args.drop.split(",") if m.strip())
     prompt = prompt_from_argument(args.prompt) if args.prompt else None  # the user named it: a file is allowed
     options = InferenceOptions(merge_lora=not args.no_merge_lora, static_cache=args.static_cache,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
 from affectllm.cli._model_options import add_model_arguments, backend_factory
 
@@ -54,7 +55,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.inputs:
         raise AffectLLMError("no PATH given: name media files, folders, globs or a manifest (or use --merge)")
     read_records(out)  # an OUT that is not a file of records is refused first, untouched, whatever fails later
-    quiet_libraries()
+    cues = args.model in ("", "cues")
+    quiet_libraries(load=not cues)  # the cue path may never import transformers
+    if cues:
+        # The cue models load and run in threads side by side (affectllm.cues.preload), each native library
+        # with its own OpenMP pool (CTranslate2, torch): workers that spin while idle, the default, take the
+        # cores the other threads need. Read when the libraries load, so before any of them is imported.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     make_backend = backend_factory(args, args.model)
     items = collect_inputs(args.inputs, args.follow_links)
     if not items:

@@ -4,9 +4,11 @@
     b = CueBackend()                      # cue fusion only (the default); llm="PATH" adds a local instruct LLM
     rec = b.caption("clip.mp4", id="clip")
 
-Models load lazily, once per process (module-level caches), so captioning
-many clips pays for loading once; ``load()`` loads them up front. The
-record's ``model`` names what answered: "cue-fusion" or the LLM.
+Models load once per process (module-level caches), so captioning many
+clips pays for loading once: lazily at first use, up front with ``load()``,
+or in background threads with ``start_loading()`` (``affectllm.cues.preload``),
+which the caption engine uses so a cold caption loads them while the first
+clip decodes. The record's ``model`` names what answered: "cue-fusion" or the LLM.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class CueBackend:
         self.whisper = whisper
         self.num_frames = num_frames
         self.reasoner = CueReasoner(llm, max_new_tokens=max_new_tokens)
+        self.preload = None  # the background loads, once start_loading() has begun them
 
     @property
     def model_name(self) -> str:
@@ -41,12 +44,20 @@ class CueBackend:
         llm = self.reasoner.llm_name
         return FUSION_MODEL if llm is None else f"{llm} over cues ({FUSION_MODEL} fallback)"
 
-    def load(self) -> None:
-        """Load the text head and the LLM (if any) now: a broken install fails before the first clip."""
-        from affectllm.cues.text_head import default_text_head
+    def start_loading(self) -> None:
+        """Start loading the cue models this backend reads (the face graphs, Whisper, librosa's pitch tracker,
+        the text head) in background threads and return; the LLM, if any, loads now. A caption that needs a
+        model still loading waits for it; :meth:`load` waits for all of them."""
+        from affectllm.cues.preload import ModelPreload, cue_model_loads
 
-        default_text_head()
+        if self.preload is None:
+            self.preload = ModelPreload(cue_model_loads(self.whisper, self.drop))
         self.reasoner.load()
+
+    def load(self) -> None:
+        """Load every cue model and the LLM (if any) now: a broken install fails before the first clip."""
+        self.start_loading()
+        self.preload.wait()
 
     def caption(self, path: str, id: str, subtitle: str | None = None) -> ResultRecord:
         """One media file -> a result record; bad media gives a failed record, not an exception."""
@@ -67,6 +78,9 @@ class CueBackend:
         from affectllm.cues.extract import extract_cues
 
         path = str(clip.path) if clip.path is not None else None
+        if self.preload is not None:
+            # face_extractor() has no load lock (Whisper and the text head do): a second copy must not load
+            self.preload.join("face")
         t = time.perf_counter()
         try:
             cues = extract_cues(clip, subtitle=subtitle, whisper_model=self.whisper, drop=self.drop)

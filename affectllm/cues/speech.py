@@ -18,12 +18,12 @@ French read by espeak-ng), so the text channel weighs the words by it.
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from affectllm.cues.bundled_models import whisper_model_dir
+from affectllm.cues.preload import load_once
 from affectllm.errors import AffectLLMError
 from affectllm.media.constants import SAMPLE_RATE
 
@@ -35,9 +35,10 @@ UNSURE_BELOW = 0.6  # mean word probability under which the transcript is called
 MAX_COMPRESSION_RATIO = 2.4  # Whisper's own threshold: text this repetitive is a decoding loop, not speech
 
 
-@lru_cache(maxsize=None)
+@load_once
 def whisper_model(path: str | None = None):
-    """A faster-whisper model from a local folder (default: bundled tiny.en), loaded once per process."""
+    """A faster-whisper model from a local folder (default: bundled tiny.en), loaded once per process (a caller
+    that comes while a background thread loads it waits for that load)."""
     from faster_whisper import WhisperModel
 
     folder = Path(path) if path else whisper_model_dir()
@@ -73,8 +74,10 @@ def transcribe(audio: np.ndarray, model_path: str | None = None) -> dict:
                           "probability": round(float(w.probability), 3)})
     text = " ".join(t for t in texts if t)
     confidence = round(float(np.mean([w["probability"] for w in words])), 3) if words else None
+    # speech_s: what the voice-activity filter kept, words or not (speech it could not read still is speech)
     out = {"present": bool(words), "text": text, "words": words, "language": info.language,
-           "english_only": english_only, "confidence": confidence, "duration": round(len(audio) / SAMPLE_RATE, 3)}
+           "english_only": english_only, "confidence": confidence, "duration": round(len(audio) / SAMPLE_RATE, 3),
+           "speech_s": round(float(info.duration_after_vad), 2)}
     out["summary"] = f'says: "{text}"' if text else "no speech recognised"
     if confidence is not None and confidence < UNSURE_BELOW:
         out["summary"] += f" (uncertain words, mean confidence {confidence:.2f})"

@@ -24,13 +24,13 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from affectllm.cues.preload import load_once
 from affectllm.errors import AffectLLMError
 
 EMOTION_CLASSES = ("anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise")
@@ -73,12 +73,11 @@ class SentenceFeatures:
 
     def __init__(self, encoder_dir: str | Path | None = None):
         from affectllm.cues.bundled_models import minilm_dir
-        from affectllm.encoders.text import TextEncoder
+        from affectllm.cues.minilm import MiniLMEncoder
 
-        self.encoder = TextEncoder(str(encoder_dir or minilm_dir()), max_tokens=MAX_TOKENS)
-        cfg = self.encoder.model.config
-        self.layers = cfg.num_hidden_layers + 1
-        self.dim = self.layers * cfg.hidden_size + len(LEXICON_FEATURES)
+        self.encoder = MiniLMEncoder(encoder_dir or minilm_dir(), max_tokens=MAX_TOKENS)
+        self.layers = self.encoder.layers + 1
+        self.dim = self.layers * self.encoder.hidden_size + len(LEXICON_FEATURES)
 
     @torch.no_grad()
     def __call__(self, texts: list[str], lexicals: list[dict], progress: bool = False) -> torch.Tensor:
@@ -95,7 +94,7 @@ class SentenceFeatures:
         for start in tqdm(range(0, len(order), BATCH), desc="MiniLM features", unit="batch", disable=not progress):
             idx = order[start:start + BATCH]
             inputs = self.encoder.preprocess([texts[i] or "." for i in idx])
-            hidden = self.encoder.model(**inputs, output_hidden_states=True).hidden_states
+            hidden = self.encoder.hidden_states(inputs)
             mask = inputs["attention_mask"][..., None].float()
             means = [nn.functional.normalize((h * mask).sum(1) / mask.sum(1), dim=-1) for h in hidden]
             out[idx, : self.dim - len(LEXICON_FEATURES)] = torch.cat(means, dim=-1)
@@ -216,9 +215,10 @@ def readings(net: TextHeadNet, features: torch.Tensor) -> list[TextReading]:
             for a, b in zip(pe, ps)]
 
 
-@lru_cache(maxsize=None)
+@load_once
 def text_head(path: str | None = None) -> TextHead:
-    """The head at ``path`` (default: the bundled MELD head), loaded once per process."""
+    """The head at ``path`` (default: the bundled MELD head), loaded once per process (a caller that comes
+    while a background thread loads it waits for that load)."""
     return TextHead(path or HEAD_FILE)
 
 

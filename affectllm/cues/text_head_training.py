@@ -21,22 +21,10 @@ import torch
 from torch import nn
 
 from affectllm.cues.text_head import EMOTION_CLASSES, SENTIMENT_CLASSES, SentenceFeatures, TextHeadNet, readings
+from affectllm.cues.text_head_config import HeadTraining
 from affectllm.errors import AffectLLMError
 
 IGNORE = -100  # sentiment target of an example without a sentiment
-
-
-@dataclass(frozen=True)
-class HeadTraining:
-    """How the head trains (defaults: the shipped head's settings, chosen on MELD dev)."""
-
-    seed: int = 0
-    epochs: int = 20
-    hidden: int = 128
-    lr: float = 1e-3
-    weight_decay: float = 1e-2
-    batch_size: int = 64
-    sentiment_weight: float = 0.5  # the sentiment loss's share beside the emotion loss
 
 
 @dataclass

@@ -82,6 +82,8 @@ class DemoEngine:
         self.backend = load_backend(self.model, llm=llm, base=paths, trusted=tuple(trusted), asr=False)
         # the cue path reads its cues itself; a checkpoint answers from features, so the demo reads them
         self.backend_reads_cues = isinstance(self.backend, CueCaptionBackend)
+        if self.backend_reads_cues:
+            self.backend.ready()  # its models load in the background: a broken install stops the demo here
         self.name = self.backend.name
 
     def analyze(self, media_path: str | None = None, text: str | None = None, subtitle: str | None = None,
