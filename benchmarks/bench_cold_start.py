@@ -5,8 +5,8 @@
 
 The baseline is the code at COMMIT (default: the parent of the commit that made the cold path fast),
 checked out with `git worktree add` into a temporary folder and run with PYTHONPATH pointing at it;
-each of its runs first checks that `affectllm` and `affectllm.cues` really come from that folder.
-"current" is this checkout. Runs alternate (baseline, current, baseline, ...) so a change in the
+before the runs, a check that `affectllm` and `affectllm.cues` really come from that folder.
+"current" is this checkout, or the code at --current COMMIT checked out the same way. Runs alternate (baseline, current, baseline, ...) so a change in the
 machine's load hits both alike; the medians, the user+system CPU seconds, the load average and the
 ratio are written. Without --clip a 6-s clip is made: scikit-image's astronaut photograph held still,
 with espeak-ng saying a sentence (``affectllm.media.synthetic.write_face_clip``).
@@ -123,17 +123,21 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--baseline", default=BASELINE_COMMIT, help="commit to compare with ('none': current only)")
+    ap.add_argument("--current", default=None, help="commit to measure as 'current' (default: this checkout as it is)")
     ap.add_argument("--clip", default=None, help="clip to caption (default: make the 6-s face clip)")
     ap.add_argument("--out", default=str(REPO / "benchmarks/results/cold_start_cpu.json"))
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="cold_") as tmp:
         tmp = Path(tmp)
         clip = Path(args.clip) if args.clip else make_clip(tmp)
+        commits = {"baseline": None if args.baseline == "none" else args.baseline, "current": args.current}
         sides: dict[str, Path | None] = {"current": None}
-        if args.baseline != "none":
-            sides = {"baseline": tmp / "base", **sides}
-            subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(sides["baseline"]),
-                            args.baseline], check=True, capture_output=True)
+        for name, commit in commits.items():
+            if commit:
+                sides[name] = tmp / name
+                subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(sides[name]), commit],
+                               check=True, capture_output=True)
+        sides = dict(sorted(sides.items()))  # baseline first in every round
         try:
             for code in sides.values():
                 check_code(code)
@@ -143,15 +147,17 @@ def main() -> None:
                     runs[name].append(one_run(code, clip, tmp))
                     print(f"run {i + 1}/{args.runs} {name}: {runs[name][-1]['wall_s']:.2f} s", file=sys.stderr)
         finally:
-            if args.baseline != "none":
-                subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(sides["baseline"])],
-                               check=False, capture_output=True)
+            for code in sides.values():
+                if code is not None:
+                    subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(code)],
+                                   check=False, capture_output=True)
     report(runs, args)
 
 
 def report(runs: dict[str, list[dict]], args: argparse.Namespace) -> None:
     result = {"what": "cold single-clip `affectllm caption CLIP --out OUT --quiet`, a fresh process per run",
               "clip": args.clip or "6-s astronaut photo clip with espeak-ng speech", "baseline_commit": args.baseline,
+              "current_commit": args.current or "working tree",
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                           "load_avg_at_end": [round(x, 2) for x in os.getloadavg()]},
               **{name: summarise(r) for name, r in runs.items()}}
