@@ -142,12 +142,12 @@ def replace_dir(tmp: Path, final: Path, unique_aside: bool = False) -> None:
     after the rename, so a crash at any point leaves a complete copy on disk. Aside is ``.old-NAME`` (inside a
     run folder, where resume looks for it) or, with ``unique_aside`` (a folder the user chose, whose
     neighbours are theirs), a new uniquely named folder."""
-    aside = None
+    # in a run folder, .old-NAME is ours: a copy an interrupted re-save left is removed once the new one is in
+    aside = None if unique_aside else final.with_name(OLD_PREFIX + final.name)
     if final.exists():
         if unique_aside:  # an empty folder of ours: renaming a folder onto an empty one replaces it
             aside = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
         else:
-            aside = final.with_name(OLD_PREFIX + final.name)
             shutil.rmtree(aside, ignore_errors=True)
         os.replace(final, aside)
     os.replace(tmp, final)
