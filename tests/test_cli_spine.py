@@ -86,12 +86,13 @@ def test_version_and_help_for_every_flag(capsys):
 
 
 @pytest.mark.parametrize("task,flags", [
-    ("ov", {"--pred", "--gold", "--wheel-dir", "--level", "--strict", "--source", "--extractor",
+    ("ov", {"--pred", "--gold", "--out", "--wheel-dir", "--level", "--strict", "--source", "--extractor",
             "--extractor-decoding", "--json"}),
-    ("sentiment", {"--pred", "--gold", "--strict", "--source", "--extractor", "--extractor-decoding", "--json"}),
-    ("vad", {"--pred", "--gold", "--source", "--extractor", "--extractor-decoding", "--json"}),
+    ("sentiment", {"--pred", "--gold", "--out", "--strict", "--source", "--extractor", "--extractor-decoding",
+                   "--json"}),
+    ("vad", {"--pred", "--gold", "--out", "--source", "--extractor", "--extractor-decoding", "--json"}),
     ("grounding", {"--pred", "--json"}),
-    ("cause-span", {"--pred", "--gold", "--json"}),
+    ("cause-span", {"--pred", "--gold", "--out", "--json"}),
 ])
 def test_each_eval_task_shows_only_its_own_flags(task, flags, capsys):
     import re
