@@ -38,7 +38,7 @@ def caption_ua(ckpt: str, dev: Path, out: Path, drop: str = "") -> dict:
         "--max-new-tokens", "24", "--workers", "0", *(["--drop", drop] if drop else []))
     row = unweighted_accuracy(out, dev)
     row["seconds"] = round(time.perf_counter() - t, 1)
-    row["command"] = f"affectllm caption DEV --model CKPT" + (f" --drop {drop}" if drop else "")
+    row["command"] = "affectllm caption DEV --model CKPT" + (f" --drop {drop}" if drop else "")
     return row
 
 
