@@ -98,9 +98,9 @@ def test_the_voice_strengthens_what_others_read_but_names_nothing_alone():
 
     without = fuse(cues(text_cue("sadness", 0.45)))
     with_voice = fuse(cues(text_cue("sadness", 0.45), voice=SLOW_SAD_VOICE))
-    seen = RELIABILITY["voice"] * 0.75 * 0.6  # weight x the low-arousal share of sadness
+    seen = RELIABILITY["prosody"] * 0.75 * 0.6  # weight x the low-arousal share of sadness
     assert with_voice.families["sadness"] == pytest.approx(1 - (1 - without.families["sadness"]) * (1 - seen), abs=1e-3)
-    assert [ch.key for ch in with_voice.support] == ["text", "voice"]
+    assert [ch.key for ch in with_voice.support] == ["text", "prosody"]
     assert "slow speech (1.9 words/s), pitch falls 0.8 semitones/s, loudness falls 8 dB over the clip: " \
            "low arousal" in with_voice.explanation.split("Evidence:")[1]
 
@@ -201,3 +201,25 @@ def test_every_named_emotion_is_cited_and_the_conclusion_agrees_with_its_valence
     stated = answer.reasoning["conclusion"].split("overall tone is ")[1].split(" ")[0]
     expected = "neutral" if abs(answer.valence) <= 0.1 else tone["positive" if answer.valence > 0 else "negative"]
     assert stated == expected
+
+
+VOICE_CLASSES = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
+
+
+def voice_cue(top: str, p: float, speech: bool = True) -> dict:
+    probs = {c: (p if c == top else (1 - p) / 7) for c in VOICE_CLASSES}
+    cue = {"present": True, "model": {"present": True, "top": top, "probs": probs}, **SLOW_SAD_VOICE}
+    return cue if speech else dict(cue, speech=False)
+
+
+def test_a_voice_that_sounds_angry_beats_neutral_words_and_replaces_the_prosody_rules():
+    """RAVDESS: the sentence is neutral by design ("Kids are talking by the door"); the voice carries the emotion."""
+    words = text_cue("neutral", 0.85, said="Kids are talking by the door.")
+    answer = fuse(cues(words, voice=voice_cue("angry", 0.6)))
+    assert answer.emotions[0] == "angry"
+    assert "the voice sounds angry (voice model p=0.60)" in answer.explanation.split("Disagreeing:")[0]
+    assert [c.key for c in answer.channels if c.key in ("voice", "prosody")] == ["voice"]
+    assert answer.families["anger"] == pytest.approx(1 - (1 - 0.15 / 6) * (1 - RELIABILITY["voice"] * 0.6), abs=1e-3)
+    # a voice the head finds near chance leaves the neutral words standing; a sound without speech is no voice
+    assert fuse(cues(words, voice=voice_cue("angry", 0.15))).emotions == ["neutral"]
+    assert not any(c.key == "voice" for c in fuse(cues(words, voice=voice_cue("angry", 0.9, speech=False))).channels)

@@ -15,7 +15,8 @@ text       lexical   1.0          frozen MiniLM + the MELD-trained head (7 class
 said       lexical   0.5          emotion words said outright ("I am so frustrated")
 face       visual    0.6          the 7-class expression model at the face's peak
 geometry   visual    0.15         AU-like face movements (lip corners, brows, eyes)
-voice      acoustic  0.5          arousal from prosody rules (``prosody_rules``)
+voice      acoustic  0.7          the learned voice head (RAVDESS-trained, 8 classes): how it is said
+prosody    acoustic  0.5          arousal from prosody rules (``prosody_rules``), when the head has no reading
 ========== ========= =========== ====================================================
 
 The text head and the said words read the same words: the head already
@@ -32,7 +33,7 @@ from affectllm.cues.prosody_rules import voice_arousal
 from affectllm.cues.text_head import CLASS_WORD, EMOTION_CLASSES
 from affectllm.emotions import default_vocabulary, extract_emotions
 
-RELIABILITY = {"text": 1.0, "said": 0.5, "face": 0.6, "geometry": 0.15, "voice": 0.5}
+RELIABILITY = {"text": 1.0, "said": 0.5, "face": 0.6, "geometry": 0.15, "voice": 0.7, "prosody": 0.5}
 # The expression model's classes as vocabulary families and words.
 EXPRESSION_FAMILY = {"angry": "anger", "disgust": "disgust", "fear": "fear", "happy": "joy", "sad": "sadness",
                      "surprise": "surprise", "neutral": "neutral"}
@@ -49,6 +50,13 @@ LOW_AROUSAL = {"sadness": 0.6, "fatigue": 0.25, "calm": 0.15}
 AROUSAL_WORD = {"anger": "angry", "joy": "excited", "fear": "tense", "surprise": "surprised", "sadness": "sad",
                 "fatigue": "tired", "calm": "calm"}
 CLASS_POLARITY = {"negative": ("anger", "disgust", "fear", "sadness"), "neutral": ("neutral",), "positive": ("joy",)}
+# The voice head's RAVDESS classes as vocabulary families and words, and their polarity.
+VOICE_FAMILY = {"neutral": "neutral", "calm": "calm", "happy": "joy", "sad": "sadness", "angry": "anger",
+                "fearful": "fear", "disgust": "disgust", "surprised": "surprise"}
+VOICE_WORD = {"neutral": "neutral", "calm": "calm", "happy": "happy", "sad": "sad", "angry": "angry",
+              "fearful": "fearful", "disgust": "disgusted", "surprised": "surprised"}
+VOICE_POLARITY = {"negative": ("angry", "disgust", "fearful", "sad"), "neutral": ("neutral", "surprised"),
+                  "positive": ("calm", "happy")}
 EMOTION_POLARITY_SHARE = 1 / 3  # chosen on MELD dev
 # Transcript confidence (mean Whisper word probability) -> how much the words count: clear English speech
 # from espeak-ng and RAVDESS reads about 0.9, German or French through the English-only model under 0.4.
@@ -77,8 +85,8 @@ class Channel:
 
     @property
     def modulates(self) -> bool:
-        """The voice reads arousal, not an emotion: it strengthens what other channels read (see cue_fusion)."""
-        return self.key == "voice"
+        """The prosody rules read arousal, not an emotion: they strengthen what other channels read (see cue_fusion)."""
+        return self.key == "prosody"
 
     @property
     def trust(self) -> float:
@@ -222,21 +230,37 @@ def geometry_channel(face: dict) -> Channel | None:
 
 
 def voice_channel(voice: dict) -> Channel | None:
-    """Arousal from the prosody rules, spread over the families of that arousal (a voice: sound with speech)."""
-    if voice.get("speech") is False:
+    """The learned voice head's reading (``voice["model"]``): how it is said, over RAVDESS's 8 emotions."""
+    reading = voice.get("model") or {}
+    if not voice.get("present") or not reading.get("present") or voice.get("speech") is False:
+        return None
+    probs = reading["probs"]
+    dist = {VOICE_FAMILY[c]: float(p) for c, p in probs.items()}
+    top = max(probs, key=probs.get)
+    polarity = {side: sum(float(probs[c]) for c in classes) for side, classes in VOICE_POLARITY.items()}
+    return Channel("voice", "acoustic", dist, above_chance(float(probs[top]), len(probs)),
+                   {VOICE_FAMILY[c]: VOICE_WORD[c] for c in probs},
+                   f"the voice sounds {VOICE_WORD[top]} (voice model p={float(probs[top]):.2f})", sentiment=polarity)
+
+
+def prosody_channel(voice: dict) -> Channel | None:
+    """Arousal from the prosody rules, spread over the families of that arousal (a voice: sound with speech);
+    only when the voice head has no reading (it reads the same voice, and more)."""
+    if voice.get("speech") is False or (voice.get("model") or {}).get("present"):
         return None
     reading = voice_arousal(voice)
     if not reading.notable:
         return None
     dist = HIGH_AROUSAL if reading.arousal > 0 else LOW_AROUSAL
     level = "high" if reading.arousal > 0 else "low"
-    return Channel("voice", "acoustic", dict(dist), min(1.0, abs(reading.arousal)), dict(AROUSAL_WORD),
+    return Channel("prosody", "acoustic", dict(dist), min(1.0, abs(reading.arousal)), dict(AROUSAL_WORD),
                    f"{', '.join(reading.phrases)}: {level} arousal", reads=f"{level} arousal")
 
 
 def cue_channels(cues: dict) -> list[Channel]:
     """Every channel that has something to say about ``cues`` (text first, then face, then voice)."""
     text, face = cues.get("text") or {}, cues.get("face") or {}
+    voice = cues.get("voice") or {}
     found = [text_channel(text), said_channel(text), face_channel(face), geometry_channel(face),
-             voice_channel(cues.get("voice") or {})]
+             voice_channel(voice), prosody_channel(voice)]
     return [c for c in found if c is not None and c.strength > 0]
