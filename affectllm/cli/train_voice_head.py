@@ -23,8 +23,7 @@ HELP = "Train the cue path's voice head (frozen Whisper-encoder and prosody feat
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from affectllm.cues.voice_features import FEATURE_SETS
-    from affectllm.cues.voice_head_training import VoiceTraining
+    from affectllm.cues.voice_head_config import FEATURE_SETS, VoiceTraining
 
     d = VoiceTraining()
     p.add_argument("--train", required=True, help="manifest with one audio clip + label (+ speaker) per line")
@@ -39,6 +38,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"hidden width of the head, 0 for a linear head (default {d.hidden})")
     p.add_argument("--lr", type=float, default=d.lr, help=f"peak one-cycle AdamW learning rate (default {d.lr:g})")
     p.add_argument("--weight-decay", type=float, default=d.weight_decay, help=f"AdamW weight decay (default {d.weight_decay:g})")
+    p.add_argument("--input-dropout", type=float, default=d.input_dropout,
+                   help=f"share of input features dropped while training (default {d.input_dropout:g})")
     p.add_argument("--folds", type=int, default=d.folds,
                    help=f"speaker folds of the training set for the temperature and fold scores, 0 for none (default {d.folds})")
     p.add_argument("--whisper", default=None, help="faster-whisper model folder (default: the bundled tiny.en)")
@@ -54,8 +55,10 @@ def run(args: argparse.Namespace) -> int:
                                                     speaker_folds, training_info)
     from affectllm.errors import AffectLLMError
 
-    if args.epochs < 1 or args.hidden < 0 or args.lr <= 0 or args.weight_decay < 0 or args.folds < 0:
-        raise AffectLLMError("--epochs must be >= 1, --hidden and --folds >= 0, --lr positive and --weight-decay >= 0")
+    if args.epochs < 1 or args.hidden < 0 or args.lr <= 0 or args.weight_decay < 0 or args.folds < 0 \
+            or not 0 <= args.input_dropout < 1:
+        raise AffectLLMError("--epochs must be >= 1, --hidden and --folds >= 0, --lr positive, --weight-decay >= 0 "
+                             "and --input-dropout in [0, 1)")
     out = Path(args.out)
     if out.suffix != ".safetensors":
         raise AffectLLMError(f"--out {out}: name the head file *.safetensors")
@@ -63,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     train = read_voice_examples(args.train)
     dev = read_voice_examples(args.dev) if args.dev else None
     cfg = VoiceTraining(features=args.features, seed=args.seed, epochs=args.epochs, hidden=args.hidden, lr=args.lr,
-                        weight_decay=args.weight_decay, folds=args.folds)
+                        weight_decay=args.weight_decay, input_dropout=args.input_dropout, folds=args.folds)
     if cfg.folds:
         speaker_folds(train.speakers, cfg.folds)  # too few speakers: say so before the features are computed
     x = featurize(train, cfg.features, args.whisper, progress=not args.quiet)

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from affectllm.cues.voice_head_config import FEATURE_SETS
 from affectllm.media.constants import SAMPLE_RATE
 
-FEATURE_SETS = ("whisper", "prosody", "both")
 FRAME = 320  # samples per analysis frame (20 ms: one Whisper encoder frame)
 SILENCE_BELOW_PEAK_DB = 35.0  # frames this far under the loudest frame are silence
 SILENCE_FLOOR_DB = -75.0  # ... and so is anything under this level (quiet recordings peak near -55 dBFS)

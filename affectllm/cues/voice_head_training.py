@@ -28,26 +28,11 @@ import torch
 from torch import nn
 
 from affectllm.cues.voice_head import VOICE_CLASSES, VoiceHeadNet, probabilities
+from affectllm.cues.voice_head_config import VoiceTraining
 from affectllm.errors import AffectLLMError
 
 TEMPERATURES = tuple(round(0.5 + 0.05 * i, 2) for i in range(71))  # 0.5 .. 4.0
 ECE_BINS = 10
-
-
-@dataclass(frozen=True)
-class VoiceTraining:
-    """How the head trains (defaults: the shipped head's settings, chosen by speaker folds over RAVDESS 01-12)."""
-
-    features: str = "both"
-    seed: int = 0
-    epochs: int = 60
-    hidden: int = 64
-    lr: float = 1e-3
-    weight_decay: float = 1e-2
-    batch_size: int = 32
-    dropout: float = 0.3
-    input_dropout: float = 0.2
-    folds: int = 6  # speaker folds for the temperature and the fold scores (0: none)
 
 
 @dataclass
