@@ -68,4 +68,5 @@ def test_recipe_check_counts_the_subtitle_line_and_names_bundled_tokenizers(tmp_
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.endswith("--tokenizer bundled:no-such-model: unknown bundled model "
                                                  "'bundled:no-such-model'; bundled models: "
-                                                 "bundled:smollm2-135m-instruct, bundled:all-minilm-l6-v2")
+                                                 "bundled:smollm2-135m-instruct, bundled:all-minilm-l6-v2, "
+                                                 "bundled:whisper-tiny.en")
