@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -72,7 +72,6 @@ class VoiceReading:
     probs: dict[str, float]  # over VOICE_CLASSES, sums to 1 (uniform when not present)
     sound_s: float  # seconds of sound the reading rests on
     note: str = ""  # why there is no reading, when there is none
-    extra: dict = field(default_factory=dict)
 
     @property
     def top(self) -> str | None:
