@@ -17,6 +17,9 @@ from affectllm.media import MediaClip
 from affectllm.media.constants import SAMPLE_RATE
 
 
+MIN_SPEECH_S = 0.3  # seconds of voice activity that make a sound a voice, even when no word was read
+
+
 def _left_out(modality: str) -> dict:
     return {"present": False, "left_out": True, "summary": f"left out (--drop {modality})"}
 
@@ -32,6 +35,14 @@ def text_cues(text: str, words: list[dict] | None = None, source: str = "transcr
         out["model"] = head.read([out["text"]], [out])[0].to_dict()
         out["model"]["name"] = head.name
     return out
+
+
+def voice_reading(audio) -> dict:
+    """The learned voice head's reading of ``audio`` (how it is said, whatever the words), with the head's name."""
+    from affectllm.cues.voice_head import default_voice_head
+
+    head = default_voice_head()
+    return {**head.read(audio).to_dict(), "name": head.name}
 
 
 def extract_cues(clip: MediaClip, subtitle: str | None = None, whisper_model: str | None = None,
@@ -63,7 +74,9 @@ def extract_cues(clip: MediaClip, subtitle: str | None = None, whisper_model: st
         timings["speech"] = time.perf_counter() - t
         t = time.perf_counter()
         cues["voice"] = prosody_cues(clip.audio, SAMPLE_RATE, words=words or None)
-        if cues["voice"].get("present") and not cues["speech"]["present"]:
+        cues["voice"]["model"] = voice_reading(clip.audio)
+        heard = cues["speech"]["present"] or cues["speech"]["speech_s"] >= MIN_SPEECH_S
+        if cues["voice"].get("present") and not heard:
             # a tone, music or noise is sound, not a voice: say so rather than describe its "voicing"
             cues["voice"].update(speech=False, summary="sound without recognisable speech ("
                                  + cues["voice"]["summary"].replace("voiced", "pitched") + ")")
