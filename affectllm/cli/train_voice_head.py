@@ -3,13 +3,15 @@
 Trains the cue path's voice head (frozen Whisper tiny.en encoder layers and
 prosodic/spectral statistics + a small head for RAVDESS's 8 emotions) on
 labelled clips, with its temperature chosen on speaker folds of the training
-set. The shipped head was made with:
+set. The shipped head was made with (the full --trained-on text is in
+affectllm/cues/data/VOICE_HEAD_NOTICE.md):
 
     affectllm recipe ravdess --input ../shared/data/ravdess --split train --out ravdess_train.jsonl
     affectllm recipe ravdess --input ../shared/data/ravdess --actors 13-16 --out ravdess_dev.jsonl
     affectllm train-voice-head --train ravdess_train.jsonl --dev ravdess_dev.jsonl \\
-        --out affectllm/cues/data/voice_head.safetensors --licence CC-BY-NC-SA-4.0 \\
-        --trained-on "RAVDESS speech, actors 01-12"
+        --out affectllm/cues/data/voice_head.safetensors \\
+        --licence "CC BY-NC-SA 4.0 (https://creativecommons.org/licenses/by-nc-sa/4.0/)" \\
+        --trained-on "RAVDESS speech, actors 01-12 (...)"
 """
 
 from __future__ import annotations
