@@ -11,9 +11,8 @@ The network is Whisper's encoder as the paper describes it (Radford et al.
 convolutions with GELU (the second with stride 2: 3000 mel frames of 10 ms ->
 1500 encoder frames of 20 ms), the sinusoidal position encodings, then
 pre-layer-norm transformer blocks (self-attention, a 4x GELU MLP) and a final
-layer norm. ``model.bin``'s layout (version, spec name, revision, then per
-variable its name, rank, dims, dtype id and bytes) is CTranslate2's
-serialisation, ``ctranslate2/specs/model_spec.py`` ``_serialize`` (4.x).
+layer norm. ``model.bin`` is read by ``affectllm.encoders.whisper_ct2``, which owns CTranslate2's
+serialisation.
 
     layers = whisper_layers()                     # loaded once per process
     hidden = layers(log_mel_30s(audio)[None])     # (layers + 1, 1, 1500, 384): conv output, block 1..n
@@ -22,7 +21,6 @@ serialisation, ``ctranslate2/specs/model_spec.py`` ``_serialize`` (4.x).
 from __future__ import annotations
 
 import re
-import struct
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,43 +33,16 @@ from affectllm.media.constants import SAMPLE_RATE
 
 WINDOW_S = 30  # Whisper reads 30-s windows; a shorter clip is padded with silence, as in training
 FRAME_S = 0.02  # s per encoder frame
-_DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}  # CTranslate2 DataType ids
 
 
-def read_ctranslate2_variables(path: str | Path, prefix: str = "encoder/") -> dict[str, np.ndarray]:
-    """Variables of a CTranslate2 ``model.bin`` whose name starts with ``prefix`` (prefix removed)."""
-    data = Path(path).read_bytes()
-    pos = 0
+def encoder_variables(path: str | Path) -> dict[str, np.ndarray]:
+    """The encoder's variables of a CTranslate2 Whisper ``model.bin`` (``affectllm.encoders.whisper_ct2`` reads
+    the file), named without their ``encoder/`` prefix."""
+    from affectllm.encoders.whisper_ct2 import read_ctranslate2_model
 
-    def take(fmt: str):
-        nonlocal pos
-        value = struct.unpack_from(fmt, data, pos)
-        pos += struct.calcsize(fmt)
-        return value[0]
-
-    def text() -> str:
-        nonlocal pos
-        n = take("H")
-        pos += n
-        return data[pos - n:pos - 1].decode("utf-8")
-
-    version = take("I")
-    if version < 5:
-        raise AffectLLMError(f"{path}: CTranslate2 model format {version} is too old; convert the model again")
-    text(), take("I")  # spec name, revision
-    found = {}
-    for _ in range(take("I")):
-        name = text()
-        shape = [take("I") for _ in range(take("B"))]
-        dtype, size = take("B"), take("I")
-        if name.startswith(prefix):
-            if dtype not in _DTYPES:
-                raise AffectLLMError(f"{path}: {name} is stored as CTranslate2 type {dtype}; convert the model "
-                                     "with float16 or float32 weights")
-            found[name[len(prefix):]] = np.frombuffer(data, _DTYPES[dtype], size // np.dtype(_DTYPES[dtype]).itemsize,
-                                                      pos).reshape(shape)
-        pos += size
-    return found
+    prefix = "encoder/"
+    variables = read_ctranslate2_model(path).variables
+    return {name[len(prefix):]: value for name, value in variables.items() if name.startswith(prefix)}
 
 
 class _Block(nn.Module):
@@ -180,4 +151,4 @@ def whisper_layers(path: str | None = None) -> WhisperLayers:
     folder = Path(path) if path else whisper_model_dir()
     if not (folder / "model.bin").is_file():
         raise AffectLLMError(f"{folder}: not a faster-whisper model folder (no model.bin)")
-    return WhisperLayers(read_ctranslate2_variables(folder / "model.bin"))
+    return WhisperLayers(encoder_variables(folder / "model.bin"))
