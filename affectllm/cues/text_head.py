@@ -21,7 +21,6 @@ file's metadata, never a pickle.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from affectllm.cues.head_file import read_head, save_head
 from affectllm.cues.preload import load_once
 from affectllm.errors import AffectLLMError
 
@@ -131,33 +131,16 @@ class TextReading:
 
 def save_text_head(net: TextHeadNet, path: str | Path, info: dict) -> Path:
     """Write the head's weights and ``info`` (architecture, training data, licence, scores) to one safetensors file."""
-    from safetensors.torch import save_file
-
     hidden = net.trunk[1].out_features
     meta = {"encoder": ENCODER_NAME, "in_dim": net.trunk[1].in_features, "hidden": hidden,
             "emotion_classes": list(EMOTION_CLASSES), "sentiment_classes": list(SENTIMENT_CLASSES),
             "lexicon_features": list(LEXICON_FEATURES), **info}
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().contiguous().clone() for k, v in net.state_dict().items()}
-    save_file(tensors, str(path), metadata={_META_KEY: json.dumps(meta, sort_keys=True)})
-    return path
+    return save_head(net, path, _META_KEY, meta)
 
 
 def read_head_file(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
     """(tensors, description) of a head file; anything unexpected is one error naming the file."""
-    from safetensors import SafetensorError, safe_open
-
-    path = Path(path)
-    if not path.is_file():
-        raise AffectLLMError(f"text head {path} does not exist; train one with `affectllm train-text-head` "
-                             "or reinstall affectllm for the bundled head")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = json.loads((f.metadata() or {}).get(_META_KEY, "null") or "null")
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
-    except (SafetensorError, OSError, json.JSONDecodeError) as err:
-        raise AffectLLMError(f"text head {path}: not a readable safetensors head ({err}); retrain it") from None
+    tensors, meta = read_head(path, _META_KEY, "text head", "affectllm train-text-head")
     if not isinstance(meta, dict) or meta.get("emotion_classes") != list(EMOTION_CLASSES) \
             or meta.get("sentiment_classes") != list(SENTIMENT_CLASSES) or meta.get("encoder") != ENCODER_NAME:
         raise AffectLLMError(f"text head {path}: no affectllm text-head description for {ENCODER_NAME} with the "

@@ -21,7 +21,6 @@ read as no voice: ``present`` False, uniform probabilities, ``top`` None.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,6 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from affectllm.cues.head_file import read_head, save_head
 from affectllm.cues.voice_features import MIN_SOUND_S, SoundFrames, VoiceFeatures
 from affectllm.errors import AffectLLMError
 
@@ -99,32 +99,15 @@ def no_voice(frames: SoundFrames) -> VoiceReading:
 
 def save_voice_head(net: VoiceHeadNet, path: str | Path, feature_set: str, temperature: float, info: dict) -> Path:
     """Write the head's weights and its description (features, classes, temperature, training, scores)."""
-    from safetensors.torch import save_file
-
     meta = {"encoder": FEATURE_ENCODER, "features": feature_set, "in_dim": int(net.mean.numel()),
             "hidden": net.hidden, "classes": list(VOICE_CLASSES), "temperature": float(temperature),
             "min_sound_s": MIN_SOUND_S, **info}
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().contiguous().clone() for k, v in net.state_dict().items()}
-    save_file(tensors, str(path), metadata={_META_KEY: json.dumps(meta, sort_keys=True)})
-    return path
+    return save_head(net, path, _META_KEY, meta)
 
 
 def read_voice_head_file(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
     """(tensors, description) of a voice head file; anything unexpected is one error naming the file."""
-    from safetensors import SafetensorError, safe_open
-
-    path = Path(path)
-    if not path.is_file():
-        raise AffectLLMError(f"voice head {path} does not exist; train one with `affectllm train-voice-head` "
-                             "or reinstall affectllm for the bundled head")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = json.loads((f.metadata() or {}).get(_META_KEY, "null") or "null")
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
-    except (SafetensorError, OSError, json.JSONDecodeError) as err:
-        raise AffectLLMError(f"voice head {path}: not a readable safetensors head ({err}); retrain it") from None
+    tensors, meta = read_head(path, _META_KEY, "voice head", "affectllm train-voice-head")
     if not isinstance(meta, dict) or meta.get("classes") != list(VOICE_CLASSES) or "features" not in meta:
         raise AffectLLMError(f"voice head {path}: no affectllm voice-head description with the classes "
                              f"{', '.join(VOICE_CLASSES)}; retrain it with `affectllm train-voice-head`")
