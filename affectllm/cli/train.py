@@ -14,8 +14,10 @@ HELP = "train an AffectLLM (adapter alignment or chain-of-thought SFT) from a YA
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from affectllm.training.shipped import shipped_configs
+
     parser.add_argument("config", nargs="?", help="training YAML, or the name of a config shipped with affectllm "
-                                                  "(stage1_align, stage2_sft, meld_text_smollm2, smoke_tiny)")
+                                                  f"({', '.join(shipped_configs())})")
     parser.add_argument("overrides", nargs="*", metavar="key=value",
                         help="config overrides with dotted keys, e.g. train.lr=1e-4 data.train=my.jsonl")
     parser.add_argument("--config", dest="config_flag", metavar="CONFIG.yaml", help="same as the positional CONFIG")
