@@ -1,10 +1,13 @@
 """Which channel carries the judgement: the cue path's fused answer against each channel alone, and constants.
 
     .venv/bin/python benchmarks/bench_channels.py [--meld ../shared/data/meld] [--ravdess ../shared/data/ravdess] \\
-        [--wheel-dir ../shared/emotion_wheel] [--out benchmarks/results/channels_cpu.json]
+        [--fer ../shared/data/fer2013_val] [--wheel-dir ../shared/emotion_wheel] \\
+        [--out benchmarks/results/channels_cpu.json]
 
-Dev data only: MELD dev (1,109 utterances, text: the corpus has no media here) and RAVDESS actors 13-16
-(240 clips of acted speech whose words are always neutral; the voice heads were fit on actors 01-12). Every
+Dev data only: MELD dev (1,109 utterances, text: the corpus has no media here), RAVDESS actors 13-16
+(240 clips of acted speech whose words are always neutral; the voice heads were fit on actors 01-12), and
+for the face alone 40 FER2013 validation faces a class from the half the face calibration was not fit on
+(the bundled face model was trained on FER2013, so that row is optimistic). Every
 row is made with the commands a user runs: `affectllm recipe` writes the manifests, `affectllm caption --llm
 none [--drop MODALITY]` answers (the ablations leave modalities out: `--drop text` is the voice alone,
 `--drop audio` the words alone), and `affectllm eval` scores (`basic --wheel-dir`: the official hit rate,
@@ -30,6 +33,27 @@ SHARED = REPO.parent / "shared"
 RAVDESS_FAMILY = {"neutral": "neutral", "calm": "calm", "happy": "joy", "sad": "sadness", "angry": "anger",
                   "fearful": "fear", "disgust": "disgust", "surprised": "surprise"}
 CONSTANTS = ("neutral", "happy", "sad", "angry", "calm")
+FER_LABEL = {"angry": "angry", "disgust": "disgust", "fear": "fearful", "happy": "happy", "neutral": "neutral",
+             "sad": "sad", "surprise": "surprised"}  # FER2013 folders -> RAVDESS_FAMILY's label names
+QUESTION = ("<video>Which emotions does the character show? Answer with one sentence: \"The character's "
+            "emotional state is ...\" followed by comma-separated emotion words.")
+
+
+def fer_manifest(root: Path, per_class: int, out: Path) -> Path:
+    """The first ``per_class`` images of each FER2013 class (by file name) from the half the face calibration did
+    not fit on (``face_calibration.fit_half``), as a manifest of images."""
+    from affectllm.cues.face_calibration import fit_half
+
+    with open(out, "w") as f:
+        for cls in sorted(FER_LABEL):
+            names = sorted((p.name for p in (root / cls).glob("*.jpg")), key=lambda n: int(n.split(".")[0]))
+            chosen = [n for n in names if not fit_half(f"{cls}/{n}")][:per_class]
+            for name in chosen:
+                label = FER_LABEL[cls]
+                f.write(json.dumps({"id": f"fer_{cls}_{name}", "messages": [{"role": "user", "content": QUESTION}],
+                                    "videos": [str((root / cls / name).resolve())], "audios": [], "subtitle": "",
+                                    "label": label, "emotions": [label]}) + "\n")
+    return out
 
 
 def scores(pred: Path, gold: Path, wheel_dir: str, sentiment: bool) -> dict[str, float]:
@@ -97,6 +121,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--meld", default=str(SHARED / "data" / "meld"))
     ap.add_argument("--ravdess", default=str(SHARED / "data" / "ravdess"))
+    ap.add_argument("--fer", default=str(SHARED / "data" / "fer2013_val"))
+    ap.add_argument("--fer-per-class", type=int, default=40)
     ap.add_argument("--wheel-dir", default=str(SHARED / "emotion_wheel"))
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "channels_cpu.json"))
     args = ap.parse_args()
@@ -115,6 +141,11 @@ def main() -> None:
         report["RAVDESS actors 13-16 (240 clips, speech)"] = {
             "rows": corpus(ravdess, tmp, rows, args.wheel_dir, False, True),
             "not possible": "face-only: the speech files have no video"}
+        fer = fer_manifest(Path(args.fer), args.fer_per_class, tmp / "fer.jsonl")
+        report[f"FER2013 val faces ({args.fer_per_class} a class, the half calibration did not fit)"] = {
+            "rows": corpus(fer, tmp, {"face only (a still image)": ""}, args.wheel_dir, False, True),
+            "not possible": "voice and words: still images",
+            "caution": "the bundled face model was trained on FER2013: optimistic; research use, never shipped"}
     Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
     print(f"wrote {args.out}")
 

@@ -2,13 +2,16 @@
 
     .venv/bin/python benchmarks/bench_ravdess_audio.py --checkpoint runs/ravdess_audio_smollm2/final \\
         --train data/ravdess/train.jsonl --dev data/ravdess/dev.jsonl \\
-        [--out benchmarks/results/ravdess_audio_smollm2.json]
+        [--words-checkpoint runs/ravdess_words_smollm2/final] [--out benchmarks/results/ravdess_audio_smollm2.json]
 
 Rows, all on the 240 dev clips (actors 13-16; RAVDESS's two sentences are lexically neutral, so only the voice
 tells the 8 emotions apart), each made with the command a user runs:
 - the trained checkpoint: `affectllm caption DEV --model CKPT`;
 - the same checkpoint with the audio withheld: `affectllm caption DEV --model CKPT --drop audio` (the files and
   the <audio> tag removed, so it is asked exactly a sample without sound: it should sit near chance, 1/8);
+- the same LLM trained on the words alone (``--words-checkpoint``: the shipped config with
+  ``model.audio_encoder=null`` on the train set written with ``affectllm recipe ravdess --drop audio``), asked
+  with the audio withheld;
 - the train-majority constant;
 - the non-LLM baseline: a logistic-regression probe (scikit-learn, C=1, standardised inputs) on the frozen
   Whisper tiny.en encoder's features mean-pooled over the utterance, fit on the train clips.
@@ -96,6 +99,7 @@ def main() -> None:
     ap.add_argument("--train", required=True, type=Path)
     ap.add_argument("--dev", required=True, type=Path)
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "ravdess_audio_smollm2.json"))
+    ap.add_argument("--words-checkpoint", help="the same LLM trained without audio (the words alone)")
     ap.add_argument("--skip-probe", action="store_true")
     args = ap.parse_args()
     labels = Counter(json.loads(line)["label"] for line in open(args.train))
@@ -110,6 +114,11 @@ def main() -> None:
         report["rows"]["trained, audio withheld"] = caption_ua(args.checkpoint, args.dev, Path(tmp) / "b.jsonl",
                                                               "audio")
         print(report["rows"]["trained, audio withheld"], flush=True)
+        if args.words_checkpoint:
+            row = caption_ua(args.words_checkpoint, args.dev, Path(tmp) / "c.jsonl", "audio")
+            row["training"] = training_facts(Path(args.words_checkpoint))
+            report["rows"]["same LLM trained on the words alone"] = row
+            print(row, flush=True)
     report["rows"][f"train-majority constant ({majority})"] = {
         "ua": round(1 / len(RAVDESS_FAMILY), 4), "recall": {c: float(c == majority) for c in sorted(labels)}}
     if not args.skip_probe:
