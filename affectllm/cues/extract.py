@@ -12,6 +12,7 @@ their timing); each left-out cue says so.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from affectllm.media import MediaClip
 from affectllm.media.constants import SAMPLE_RATE
@@ -68,13 +69,17 @@ def extract_cues(clip: MediaClip, subtitle: str | None = None, whisper_model: st
     if "audio" in drop:
         cues["speech"], cues["voice"] = dict(_left_out("audio"), text="", words=[]), _left_out("audio")
     elif clip.has_audio:
-        t = time.perf_counter()
-        cues["speech"] = transcribe(clip.audio, whisper_model)
-        words = cues["speech"]["words"]
-        timings["speech"] = time.perf_counter() - t
-        t = time.perf_counter()
-        cues["voice"] = prosody_cues(clip.audio, SAMPLE_RATE, words=words or None)
-        cues["voice"]["model"] = voice_reading(clip.audio)
+        # how it is said does not wait for the words: the voice head reads the audio while Whisper transcribes it
+        # (both run native code that releases the GIL), and only prosody needs the words' timing
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="voice-head") as pool:
+            head = pool.submit(voice_reading, clip.audio)
+            t = time.perf_counter()
+            cues["speech"] = transcribe(clip.audio, whisper_model)
+            words = cues["speech"]["words"]
+            timings["speech"] = time.perf_counter() - t
+            t = time.perf_counter()
+            cues["voice"] = prosody_cues(clip.audio, SAMPLE_RATE, words=words or None)
+            cues["voice"]["model"] = head.result()
         heard = cues["speech"]["present"] or cues["speech"]["speech_s"] >= MIN_SPEECH_S
         if cues["voice"].get("present") and not heard:
             # a tone, music or noise is sound, not a voice: say so rather than describe its "voicing"
