@@ -84,12 +84,16 @@ def whisper_probe(train: Path, dev: Path) -> dict:
 
 
 def training_facts(ckpt: Path) -> dict:
+    """Steps and samples from the checkpoint's training.json; the wall time from the run's start (its
+    environment.json) to the final checkpoint's record being written."""
+    from datetime import datetime
+
     record = json.loads((ckpt / "training.json").read_text()) if (ckpt / "training.json").is_file() else {}
-    metrics = ckpt.parent / "metrics.jsonl"
+    env = ckpt.parent / "environment.json"
     seconds = None
-    if metrics.is_file():
-        last = [json.loads(line) for line in open(metrics) if line.strip()][-1]
-        seconds = last.get("elapsed_s") or last.get("seconds")
+    if env.is_file() and (ckpt / "training.json").is_file():
+        started = datetime.fromisoformat(json.loads(env.read_text())["started"]).timestamp()
+        seconds = round((ckpt / "training.json").stat().st_mtime - started)
     return {"steps": record.get("step"), "samples_seen": record.get("samples_seen"), "train_seconds": seconds}
 
 
