@@ -17,7 +17,7 @@ def __getattr__(name: str):
 
         return AffectLLM
     if name == "ResultRecord":
-        from affectllm.records import ResultRecord
+        from affectllm.core.records import ResultRecord
 
         return ResultRecord
     raise AttributeError(f"module 'affectllm' has no attribute {name!r}")

@@ -5,8 +5,8 @@
     model = AffectLLM.from_pretrained("exports/meld_text_smollm2")   # a folder, or the hub id of an export
     record = model.explain("clip.mp4")                                # a ResultRecord
 
-The persistence itself is :mod:`affectllm.checkpoint` (one owner of the checkpoint layout) and
-:mod:`affectllm.export`; this class only gives them transformers-style names.
+The persistence itself is :mod:`affectllm.checkpoint.layout` (one owner of the checkpoint layout) and
+:mod:`affectllm.checkpoint.export`; this class only gives them transformers-style names.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from affectllm.checkpoint import load_checkpoint, save_checkpoint
-from affectllm.errors import AffectLLMError
-from affectllm.export import export_model
-from affectllm.model import AffectModel
-from affectllm.model_sources import hub_offline, hub_snapshot, looks_like_hub_id
+from affectllm.checkpoint.layout import load_checkpoint, save_checkpoint
+from affectllm.core.errors import AffectLLMError
+from affectllm.checkpoint.export import export_model
+from affectllm.model.affect_model import AffectModel
+from affectllm.config.model_sources import hub_offline, hub_snapshot, looks_like_hub_id
 
 
 class AffectLLM(AffectModel):
@@ -26,7 +26,7 @@ class AffectLLM(AffectModel):
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, trainable: bool = False, **paths) -> "AffectLLM":
-        """A checkpoint folder (:func:`affectllm.checkpoint.load_checkpoint`). ``paths``: ``base`` / ``trusted``
+        """A checkpoint folder (:func:`affectllm.checkpoint.layout.load_checkpoint`). ``paths``: ``base`` / ``trusted``
         base model paths passed explicitly, and ``overrides``."""
         return load_checkpoint(path, trainable=trainable, model_class=cls, **paths)
 
@@ -41,15 +41,15 @@ class AffectLLM(AffectModel):
         return cls.from_checkpoint(folder, trainable=trainable, **paths)
 
     def save_checkpoint(self, path: str | Path) -> Path:
-        """An inference checkpoint folder (:func:`affectllm.checkpoint.save_checkpoint`)."""
+        """An inference checkpoint folder (:func:`affectllm.checkpoint.layout.save_checkpoint`)."""
         return save_checkpoint(self, path)
 
     def save_pretrained(self, path: str | Path, merge: bool = False, copy_base: bool = False,
                         overwrite: bool = False, metrics: dict | None = None, card_name: str | None = None):
-        """Export to ``path`` (``affectllm.export``): portable base references, the peft adapter, fusion
+        """Export to ``path`` (``affectllm.checkpoint.export``): portable base references, the peft adapter, fusion
         weights, tokenizer, model card; ``merge`` folds the LoRA into the LLM in place and writes it as a
         plain transformers folder; ``card_name`` is what the card's snippets load (default: ``path`` as seen from
-        the working directory). Returns the :class:`affectllm.export.ExportReport`."""
+        the working directory). Returns the :class:`affectllm.checkpoint.export.ExportReport`."""
         return export_model(self, path, merge=merge, copy_base=copy_base, overwrite=overwrite,
                             training=getattr(self, "training_record", None), metrics=metrics, card_name=card_name)
 
@@ -77,8 +77,8 @@ class AffectLLM(AffectModel):
     def explain(self, path: str | Path | None = None, subtitle: str | None = None, prompt: str | None = None,
                 max_new_tokens: int = 256):
         """Emotions and an explanation for one media file (or for ``subtitle`` alone): a
-        :class:`affectllm.records.ResultRecord`. The model is asked the question it was trained on
-        (``training.json``, :mod:`affectllm.questions`) unless ``prompt`` names a template; a checkpoint
+        :class:`affectllm.core.records.ResultRecord`. The model is asked the question it was trained on
+        (``training.json``, :mod:`affectllm.model.questions`) unless ``prompt`` names a template; a checkpoint
         that records none is asked its template's question. A file that cannot be read gives a record
         whose ``error`` says why. Puts the model in inference mode (eval, no gradients)."""
         from affectllm.caption.checkpoint_backend import CheckpointBackend

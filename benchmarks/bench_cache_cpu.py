@@ -62,17 +62,17 @@ def main() -> None:
     quiet_libraries()
     import torch
 
-    from affectllm.config import load_config
-    from affectllm.tiny import init_tiny
+    from affectllm.config.schema import load_config
+    from affectllm.checkpoint.tiny import init_tiny
     from affectllm.training.dataset import read_manifest
     from affectllm.training.feature_cache import FeatureCache, build_feature_cache, cache_signature
-    from affectllm.training.smoke_data import write_smoke_manifest
-    from affectllm.training.trainer import build_model
+    from affectllm.testing.smoke_data import write_smoke_manifest
+    from affectllm.training.run import build_model
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_cache_"))
     ckpt = init_tiny(tmp / "tiny")
     manifest = write_smoke_manifest(tmp / "data", num_samples=args.clips, seconds=3.0, size=256, fps=25)
-    cfg = load_config(ckpt, [f"data.train={manifest}", f"data.num_workers={args.workers}",
+    cfg = load_config(ckpt / "affectllm.yaml", [f"data.train={manifest}", f"data.num_workers={args.workers}",
                              "data.media.num_frames=8", "data.media.max_side=256", "train.micro_batch_size=2"])
     model = build_model(cfg)
 

@@ -61,7 +61,7 @@ def main() -> int:
     from affectllm.caption import collect_inputs
     from affectllm.caption.backends import load_backend
     from affectllm.cli._quiet import quiet_libraries
-    from affectllm.tiny import init_tiny
+    from affectllm.checkpoint.tiny import init_tiny
 
     quiet_libraries()
     tmp = Path(tempfile.mkdtemp(prefix="bench_caption_"))

@@ -99,7 +99,8 @@ def judge_extractor(spec: str):
     from affectllm.eval.llm_extractor import LLMEmotionExtractor
 
     if spec == "smollm2":
-        from affectllm.cues.llm import converted_smollm2_dir, load_llm
+        from affectllm.bundled.smollm2 import converted_smollm2_dir
+        from affectllm.cues.llm import load_llm
 
         load_llm(None)  # converts the bundled GGUF once
         spec = str(converted_smollm2_dir())

@@ -119,9 +119,9 @@ def affect_model(llm, tmp: Path):
     """An AffectLLM around ``llm`` with tiny real encoders (the LLM dominates generation time)."""
     from affectllm.encoders import build_encoders
     from affectllm.fusion import FusionAdapter
-    from affectllm.model import load_tokenizer
+    from affectllm.model.affect_model import load_tokenizer
     from affectllm.pretrained import AffectLLM
-    from affectllm.tiny import tiny_config, write_tiny_base
+    from affectllm.checkpoint.tiny import tiny_config, write_tiny_base
 
     paths = write_tiny_base(tmp / "base")
     cfg = tiny_config(paths)

@@ -73,7 +73,7 @@ def row(what: str, seconds: float, tokens: int, **extra) -> dict:
 
 
 def grpo_settings():
-    from affectllm.config import GRPOSettings
+    from affectllm.config.schema import GRPOSettings
 
     return GRPOSettings(group_size=GROUP, max_new_tokens=NEW_TOKENS, temperature=1.0, top_p=1.0, kl_beta=0.04)
 
@@ -117,7 +117,7 @@ def baseline_rows(llm, vocab: int, eos: list[int], reps: int) -> tuple[list[dict
 def affectllm_rows(llm, paths: dict, tokenizer_dir: Path, vocab: int, reps: int) -> list[dict]:
     from affectllm.emotions import default_vocabulary
     from affectllm.eval.open_vocab import VocabularySpace
-    from affectllm.processor import IGNORE_INDEX, PreparedSample
+    from affectllm.model.processor import IGNORE_INDEX, PreparedSample
     from affectllm.training.grpo.objective import GRPOLoss
     from affectllm.training.grpo.rewards import RewardContext
     from affectllm.training.grpo.rollout import encode_once, rollout, sample_completions
@@ -162,7 +162,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from affectllm.cli._quiet import quiet_libraries
-    from affectllm.model import load_tokenizer
+    from affectllm.model.affect_model import load_tokenizer
 
     quiet_libraries()
     started = time.time()

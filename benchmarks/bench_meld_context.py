@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from affectllm.checkpoint import parse_base_arguments
+from affectllm.checkpoint.layout import parse_base_arguments
 from affectllm.eval import evaluate
 from affectllm.pretrained import AffectLLM
 from affectllm.training.dataset import read_manifest

@@ -31,12 +31,12 @@ from pathlib import Path
 
 import torch
 
-from affectllm.checkpoint import checkpoint_config, parse_base_arguments, read_training_record
-from affectllm.config import Config
+from affectllm.checkpoint.layout import checkpoint_config, parse_base_arguments, read_training_record
+from affectllm.config.schema import Config
 from affectllm.eval import EvalOptions, evaluate
 from affectllm.pretrained import AffectLLM
 from affectllm.training.dataset import read_manifest
-from affectllm.distributed import Rank
+from affectllm.core.distributed import Rank
 from affectllm.training.generation_eval import GenerationEval
 
 GOAL_WAF = 0.50

@@ -54,7 +54,7 @@ def whisper_probe(train: Path, dev: Path) -> dict:
     from transformers import WhisperFeatureExtractor, WhisperModel
 
     from affectllm.media import load_audio
-    from affectllm.model_sources import bundled_model_dir
+    from affectllm.config.model_sources import bundled_model_dir
 
     folder = bundled_model_dir("bundled:whisper-tiny.en")
     extractor, encoder = WhisperFeatureExtractor.from_pretrained(folder), WhisperModel.from_pretrained(folder).encoder

@@ -99,7 +99,7 @@ def random_models(prefix: str):
     config, LLM); the tokenizer is ``folder / "tokenizer"``."""
     from transformers import AutoModelForCausalLM
 
-    from affectllm.tiny import _train_tokenizer
+    from affectllm.checkpoint.tiny import _train_tokenizer
 
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
     paths = write_encoders(tmp)
@@ -167,10 +167,10 @@ def build_affectllm(llm, paths: dict[str, Path], tokenizer_dir: Path, gradient_c
     """AffectLLM around an in-memory LLM (saving a 7B random model to disk would dominate the run)."""
     from peft import get_peft_model
 
-    from affectllm.config import Config, DataConfig, LoraSettings, MediaSettings, ModelConfig, TrainConfig
+    from affectllm.config.schema import Config, DataConfig, LoraSettings, MediaSettings, ModelConfig, TrainConfig
     from affectllm.encoders import build_encoders
     from affectllm.fusion import FusionAdapter
-    from affectllm.model import load_tokenizer, lora_config
+    from affectllm.model.affect_model import load_tokenizer, lora_config
     from affectllm.pretrained import AffectLLM
 
     cfg = Config(model=ModelConfig(llm=str(tokenizer_dir), audio_encoder=str(paths["audio"]),
@@ -200,8 +200,8 @@ def random_samples(model, batch: int, vocab: int, cached: bool) -> list:
     """Prepared samples of SEQ tokens: media placeholders, a prompt, and an answer over the second half."""
     import numpy as np
 
-    from affectllm.conversation import PLACEHOLDER_TOKENS
-    from affectllm.processor import IGNORE_INDEX, PreparedSample
+    from affectllm.model.conversation import PLACEHOLDER_TOKENS
+    from affectllm.model.processor import IGNORE_INDEX, PreparedSample
 
     rng = np.random.default_rng(0)
     counts = model.fusion.tokens_per_modality
@@ -223,7 +223,7 @@ def random_samples(model, batch: int, vocab: int, cached: bool) -> list:
 
 
 def affectllm_rows(llm, paths, tokenizer_dir, vocab: int, n_params: int, steps: int) -> list[dict]:
-    from affectllm.config import TrainConfig
+    from affectllm.config.schema import TrainConfig
     from affectllm.training.loss import AnswerLoss
     from affectllm.training.optim import build_optimizer, parameter_groups
 

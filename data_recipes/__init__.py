@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from affectllm.plugins import discover
+from affectllm.core.plugins import discover
 
 
 def recipes() -> dict[str, ModuleType]:

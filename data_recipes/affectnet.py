@@ -10,7 +10,7 @@ Facts relied on (AffectNet release README):
   6 Anger, 7 Contempt, 8 None, 9 Uncertain, 10 No-Face; 8-10 are not
   expressions: such rows are reported as left out. valence/arousal lie in [-1, 1] (-2 marks
   "not rated" for the non-face codes). They are kept as ``vad`` with
-  ``vad_scale`` [-1, 1] (``affectllm.dimensions``), and as the plain
+  ``vad_scale`` [-1, 1] (``affectllm.core.dimensions``), and as the plain
   ``valence`` / ``arousal`` fields.
 - Images ``Manually_Annotated_Images/<subDirectory_filePath>``.
 AffectNet gives no AU intensities; ``--aus`` takes a CSV (e.g. OpenFace
@@ -22,10 +22,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from affectllm.dimensions import rated_fields
+from affectllm.core.dimensions import rated_fields
 
 from .expcot import expllm_record, read_au_table
-from .manifest import LeftOut, add_common_arguments, convert, emotion_words, inside, make_sample
+from .label_words import emotion_words
+from .manifest import LeftOut, add_common_arguments, convert, inside, make_sample
 from .rows import RowError, SourceRow, cell, csv_rows, require_file
 from .targets import Targets
 

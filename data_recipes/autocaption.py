@@ -9,7 +9,7 @@ the chosen template's target built from that answer (EMER: visual / acoustic /
 lexical clues, reasoning, emotions; ExpLLM: action units with intensity and
 associated emotion, interpretation, expression). The transcript becomes the
 sample's subtitle. A clip with sound is tagged ``<video><audio>`` (its own track is
-the audio), one without ``<video>``, an audio file ``<audio>`` (``affectllm.manifest``). Ids already in OUT are skipped, so an interrupted run resumes.
+the audio), one without ``<video>``, an audio file ``<audio>`` (``affectllm.core.manifest``). Ids already in OUT are skipped, so an interrupted run resumes.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from affectllm.media.constants import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS
+from affectllm.core.media_constants import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS
 
 NAME = "autocaption"
 HELP = "write chain-of-thought training samples for unlabelled videos with the cue path (no labels needed)"
@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def media_files(inputs: list[str]) -> list[Path]:
     """Files as given plus media files under given folders, sorted per folder, without duplicates."""
-    from affectllm.errors import AffectLLMError
+    from affectllm.core.errors import AffectLLMError
 
     found: list[Path] = []
     for item in inputs:

@@ -23,11 +23,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
 from .context import Turn, add_context_argument, clip_if_found, previous_turns
-from .manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, add_common_arguments, convert, emotion_words, find_media,
-                       label_valence, make_sample)
+from .label_words import emotion_words, label_valence
+from .manifest import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, add_common_arguments, convert, find_media, make_sample
 from .rows import RowError, SourceRow, json_list_rows
 
 NAME = "avamerg"

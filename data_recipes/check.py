@@ -1,10 +1,10 @@
 """Validate a manifest: `affectllm recipe check manifest.jsonl [--tokenizer DIR|bundled:NAME] [--no-probe] [--json]`.
 
 Reports malformed lines, samples that break the manifest contract
-(``affectllm.manifest.media_spec``: the same rule training, captioning and the
+(``affectllm.core.manifest.media_spec``: the same rule training, captioning and the
 benchmark apply, so a manifest that passes here loads there), malformed dialogue
-``context`` (``affectllm.manifest.check_context``) and ``vad`` ratings off their
-``vad_scale`` (``affectllm.dimensions``), missing or
+``context`` (``affectllm.core.manifest.check_context``) and ``vad`` ratings off their
+``vad_scale`` (``affectllm.core.dimensions``), missing or
 unreadable media (``affectllm.media``'s probe), empty targets, empty chains (a
 reasoning template whose target holds no reasoning, such as
 ``<think></think>`` or a bare ``Emotions: sad``), the label distribution and
@@ -25,10 +25,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from affectllm.conversation import context_block, expand_user_content
-from affectllm.errors import AffectLLMError, ConfigError, MediaError
-from affectllm.dimensions import sample_ratings
-from affectllm.manifest import ManifestError, check_context, media_spec
+from affectllm.model.conversation import context_block, expand_user_content
+from affectllm.core.errors import AffectLLMError, ConfigError, MediaError
+from affectllm.core.dimensions import sample_ratings
+from affectllm.core.manifest import ManifestError, check_context, media_spec
 
 NAME = "check"
 HELP = "validate a manifest: media, targets, label distribution, token lengths"
@@ -89,7 +89,7 @@ def _media_problem(path: Path, probe: bool):
 
 
 def _missing_streams(spec, infos: dict, where: str) -> list[str]:
-    """Warnings for tagged streams the probed files do not hold (``affectllm.manifest`` rule 3)."""
+    """Warnings for tagged streams the probed files do not hold (``affectllm.core.manifest`` rule 3)."""
     out = []
     video = infos.get(spec.video)
     if spec.see_video and video is not None and not video.has_video:
@@ -172,7 +172,7 @@ def _token_counter(tokenizer: str | None):
         return lambda text: len(text.split())
     from transformers import AutoTokenizer
 
-    from affectllm.config_paths import resolve_model_path
+    from affectllm.config.paths import resolve_model_path
 
     try:
         folder = resolve_model_path(tokenizer, Path.cwd(), "tokenizer")
@@ -188,7 +188,7 @@ def _token_counter(tokenizer: str | None):
 
 def seen_user_text(sample: dict) -> str:
     """The user turns as the model reads them, media placeholder runs left out: the dialogue context, then
-    the first question with its subtitle line where it stands (``affectllm.conversation``), then later turns."""
+    the first question with its subtitle line where it stands (``affectllm.model.conversation``), then later turns."""
     users = [str(m.get("content", "")) for m in sample.get("messages") or []
              if isinstance(m, dict) and m.get("role") == "user"]
     subtitle = sample.get("subtitle") if isinstance(sample.get("subtitle"), str) else None

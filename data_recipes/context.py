@@ -10,7 +10,7 @@ A turn of the dialogue that is not itself a sample (no majority label, an
 unknown emotion, a missing clip) still counts as context: the conversation
 happened; a turn with neither words nor a clip is skipped. Without ``--context`` (K = 0) no ``context`` field is written, so
 manifests are as before. The contract the field follows is checked by
-``affectllm.manifest.check_context`` (``affectllm recipe check``).
+``affectllm.core.manifest.check_context`` (``affectllm recipe check``).
 """
 
 from __future__ import annotations

@@ -26,10 +26,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
+from .label_words import emotion_words, label_valence
 from .manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, add_common_arguments, convert, description_sections,
-                       emotion_words, find_media, label_valence, make_sample)
+                       find_media, make_sample)
 from .rows import RowError, SourceRow, cell, csv_header, csv_rows
 from .mer import CLASSES, clip_folders
 

@@ -28,8 +28,8 @@ import argparse
 from pathlib import Path
 
 from .context import Dialogues, Turn, add_context_argument, add_text_only_argument, clip_if_found
-from .manifest import (VIDEO_EXTENSIONS, add_common_arguments, convert, emotion_words, find_media, label_valence,
-                       make_sample)
+from .label_words import emotion_words, label_valence
+from .manifest import VIDEO_EXTENSIONS, add_common_arguments, convert, find_media, make_sample
 from .rows import RowError, SourceRow, cell, split_csv_rows, split_list_cell
 from .targets import Targets
 

@@ -41,9 +41,10 @@ import argparse
 from pathlib import Path
 from typing import Iterator
 
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
-from .manifest import add_common_arguments, convert, emotion_words, inside, label_valence, make_sample
+from .label_words import emotion_words, label_valence
+from .manifest import add_common_arguments, convert, inside, make_sample
 from .rows import RowError, SourceRow, json_list_rows
 
 NAME = "expllm"

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
-from .manifest import label_valence
+from .label_words import label_valence
 from .rows import RowError
 
 FACE_LEAN = 0.15  # |valence| of the face's expression mix that counts as leaning one way

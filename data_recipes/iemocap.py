@@ -17,7 +17,7 @@ preprocess/iemocap.py`` and ``config.py``'s ``IEMOCAPFour``, commit
   or "left out" with its reason (``xxx``: no majority label; ``oth``: no
   emotion named; with ``--classes 4``, a class outside the protocol).
 - V, A, D are rated on 1..5: the sample keeps them as ``vad`` with
-  ``vad_scale`` [1, 5] each (``affectllm.dimensions``); ``valence`` is
+  ``vad_scale`` [1, 5] each (``affectllm.core.dimensions``); ``valence`` is
   (V - 3) / 2, in [-1, 1]. A rating off the scale is reported.
 - ``SessionN/dialog/transcriptions/<dialog>.txt``: ``<utterance id> [start-end]: text``.
 - ``SessionN/sentences/wav/<dialog>/<utterance id>.wav``. Video exists only per
@@ -34,11 +34,12 @@ import argparse
 import re
 from pathlib import Path
 
-from affectllm.errors import AffectLLMError
-from affectllm.dimensions import rated_fields, to_unit
+from affectllm.core.errors import AffectLLMError
+from affectllm.core.dimensions import rated_fields, to_unit
 
 from .context import Dialogues, Turn, add_context_argument
-from .manifest import LeftOut, add_common_arguments, convert, emotion_words, make_sample
+from .label_words import emotion_words
+from .manifest import LeftOut, add_common_arguments, convert, make_sample
 from .rows import RowError, SourceRow, read_text
 from .targets import Targets
 

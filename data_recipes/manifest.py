@@ -8,9 +8,9 @@ out on purpose (``LeftOut``: no majority label, a class outside
 ``--classes 4``) is reported as ``left out FILE:LINE: reason``. Each sample
 is one manifest line (the README's format)::
 
-    {"id", "messages": [user "<video><audio>instruction", assistant target],   (tags: affectllm.manifest)
+    {"id", "messages": [user "<video><audio>instruction", assistant target],   (tags: affectllm.core.manifest)
      "videos", "audios", "subtitle", "emotions", "valence", "dataset", "split", "label",
-     "style", "chain"}     (+ "vad", "vad_scale": affectllm.dimensions; "context": affectllm.recipes.context)
+     "style", "chain"}     (+ "vad", "vad_scale": affectllm.core.dimensions; "context": affectllm.recipes.context)
 
 ``style`` is the template the target was rendered with and ``chain`` says
 where its reasoning came from (``affectllm.recipes.targets``). Media paths are
@@ -27,9 +27,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from affectllm.errors import AffectLLMError
-from affectllm.manifest import media_tags
-from affectllm.prompts import render_prompt, render_target
+from affectllm.core.errors import AffectLLMError
+from affectllm.core.manifest import media_tags, withhold
+from affectllm.core.media_constants import MODALITIES
+from affectllm.reasoning.prompts import render_prompt, render_target
 
 from .rows import RowError, SourceRow
 
@@ -62,6 +63,9 @@ def add_common_arguments(parser: argparse.ArgumentParser, styles: Iterable[str],
     parser.add_argument("--on-error", choices=["skip", "fail"], default="skip",
                         help="a malformed row is reported and skipped (default) or stops the run")
     parser.add_argument("--limit", type=int, default=None, help="stop after this many samples")
+    parser.add_argument("--drop", default="", metavar="MODALITY[,MODALITY]",
+                        help="write every sample without these modalities (video, audio, text: an ablation set, "
+                             "e.g. the words alone), made as `caption --drop` asks: files and tags removed")
     if label_only:
         parser.add_argument("--ground-chains", action="store_true",
                             help="write a reasoning chain for each label-only sample from the cues of its own media "
@@ -72,6 +76,15 @@ def add_common_arguments(parser: argparse.ArgumentParser, styles: Iterable[str],
         parser.add_argument("--resume", action="store_true",
                             help="with --ground-chains: reuse the grounded samples already in OUT, or in OUT.part "
                                  "left by an interrupted run, instead of grounding them again")
+
+
+def dropped_modalities(value: str) -> frozenset[str]:
+    """``--drop video,audio`` -> the modalities named, each checked."""
+    drop = frozenset(m.strip() for m in value.split(",") if m.strip())
+    unknown = sorted(drop - set(MODALITIES))
+    if unknown:
+        raise AffectLLMError(f"--drop {value}: {', '.join(unknown)} is not a modality ({', '.join(MODALITIES)})")
+    return drop
 
 
 def inside(root: Path, relative: str) -> Path:
@@ -105,38 +118,6 @@ def find_media(folder: Path | Iterable[Path], stem: str, extensions: Iterable[st
     raise RowError(f"clip {stem!r} not found in {where} (tried {', '.join(extensions)})")
 
 
-def emotion_words(labels: Iterable[str]) -> list[str]:
-    """Gold labels as vocabulary words where known (joy -> joyful), open-vocabulary words kept."""
-    from affectllm.emotions import default_vocabulary
-
-    vocab, out = default_vocabulary(), []
-    for label in labels:
-        word = vocab.normalize(label) or label.strip().lower()
-        if word and word not in out:
-            out.append(word)
-    return out
-
-
-def open_vocabulary_words(labels: Iterable[str]) -> list[str]:
-    """Open-vocabulary gold labels as the annotators wrote them (spaces trimmed, repeats dropped): the
-    evaluator maps each word through the emotion wheels or our vocabulary itself, and the official wheels
-    look words up as written, so a word rewritten here ("tender" -> "affectionate") could score differently."""
-    out: list[str] = []
-    for label in labels:
-        word = str(label).strip()
-        if word and word not in out:
-            out.append(word)
-    return out
-
-
-def label_valence(words: list[str]) -> float | None:
-    """Mean vocabulary valence of the words that have one (for datasets without a valence rating)."""
-    from affectllm.emotions import default_vocabulary
-
-    vals = [v for v in (default_vocabulary().valence(w) for w in words) if v is not None]
-    return round(sum(vals) / len(vals), 3) if vals else None
-
-
 def description_sections(description: str) -> dict[str, str]:
     """Reasoning sections of a free description (the affectgpt_hybrid parser's split: cues, then the concluding sentence)."""
     from affectllm.reasoning import parse_output
@@ -156,7 +137,7 @@ def make_sample(sample_id: str, out_dir: Path, style: "str | Targets", *, emotio
     sections, clues, action units, description, cause spans, response);
     ``emotions`` are added. The subtitle is not repeated in the instruction:
     the data pipeline puts the ``subtitle`` field into the prompt itself. The media tags follow
-    ``affectllm.manifest.media_tags``: a video is seen and heard (its own track answers ``<audio>``
+    ``affectllm.core.manifest.media_tags``: a video is seen and heard (its own track answers ``<audio>``
     unless ``video_sound`` is False), an image seen, an audio file heard.
     """
     from .targets import Targets
@@ -279,6 +260,7 @@ def convert(args: argparse.Namespace, rows: Iterable[SourceRow], build: Callable
     grounding = targets is not None and targets.grounder is not None
     if grounding and getattr(args, "resume", False):
         _reuse_grounded(targets, out, part, dataset)
+    drop = dropped_modalities(getattr(args, "drop", ""))
     tally = _Tally(args.on_error, part)
     with part.open("w", encoding="utf-8") as fh:
         for row in tqdm(rows, desc=f"{dataset} -> {out.name}", unit="row", disable=not sys.stderr.isatty()):
@@ -286,6 +268,7 @@ def convert(args: argparse.Namespace, rows: Iterable[SourceRow], build: Callable
             if sample is None:
                 continue
             sample.setdefault("dataset", dataset)
+            sample = withhold(sample, drop)
             fh.write(json.dumps(sample, ensure_ascii=False) + "\n")
             if grounding:
                 fh.flush()  # grounding is slow: keep what is done for --resume

@@ -33,7 +33,7 @@ Subtitles come from MERBench's ``transcription-engchi-polish.csv`` (``name,
 chinese, english``; MER2024: ``transcription-merge.csv``; MER2025:
 ``subtitle_chieng.csv``) when present. Six classes: neutral, angry, happy,
 sad, worried, surprise. Valence is rated on [-5, 5]: the sample keeps the
-rating as ``vad`` with ``vad_scale`` [-5, 5] (``affectllm.dimensions``) and
+rating as ``vad`` with ``vad_scale`` [-5, 5] (``affectllm.core.dimensions``) and
 ``valence`` is it divided by 5; -10 or an empty cell means "not rated". For the npz the "line"
 reported with an error is the entry number. Label-only: without
 ``--ground-chains`` a chain ``--style`` writes plain answers.
@@ -46,11 +46,11 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
-from affectllm.dimensions import rated_fields, to_unit
-from affectllm.errors import AffectLLMError
+from affectllm.core.dimensions import rated_fields, to_unit
+from affectllm.core.errors import AffectLLMError
 
-from .manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, add_common_arguments, convert, emotion_words, find_media,
-                       make_sample)
+from .label_words import emotion_words
+from .manifest import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, add_common_arguments, convert, find_media, make_sample
 from .rows import RowError, SourceRow, cell, csv_rows
 from .targets import Targets
 

@@ -38,10 +38,11 @@ import argparse
 import zlib
 from pathlib import Path
 
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
+from .label_words import label_valence, open_vocabulary_words
 from .manifest import (AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, add_common_arguments, convert, description_sections,
-                       find_media, label_valence, make_sample, open_vocabulary_words)
+                       find_media, make_sample)
 from .rows import RowError, SourceRow, cell, csv_rows, split_list_cell
 from .mer import read_subtitles
 from .targets import Targets

@@ -21,7 +21,7 @@ ch-sims, sims-v2) does not name it: ``meta.csv`` means SIMS v2; filled
 unimodal labels mean CH-SIMS; otherwise a CMU corpus, MOSEI when its column
 order or size (MOSI has 2,199 clips) says so. The detection is printed.
 The sample keeps the score as ``vad`` valence with ``vad_scale`` [-3, 3]
-(CMU) or [-1, 1] (SIMS) (``affectllm.dimensions``); ``valence`` is the score
+(CMU) or [-1, 1] (SIMS) (``affectllm.core.dimensions``); ``valence`` is the score
 divided by the corpus range (so in [-1, 1]). These corpora rate sentiment, not emotions: ``emotions`` holds the
 polarity word (positive / negative / neutral) and ``sentiment`` repeats it,
 so the manifest feeds ``affectllm eval sentiment`` directly.
@@ -33,8 +33,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from affectllm.dimensions import rated_fields
-from affectllm.errors import AffectLLMError
+from affectllm.core.dimensions import rated_fields
+from affectllm.core.errors import AffectLLMError
 
 from .manifest import VIDEO_EXTENSIONS, add_common_arguments, convert, find_media, make_sample, plain_name
 from .rows import RowError, SourceRow, cell, csv_header, csv_rows

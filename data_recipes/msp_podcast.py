@@ -17,7 +17,7 @@ at commit 7626dcd12b17ae23561bf18449d411ac2f9d56d7, ``config.json`` and
   class and such rows are left out, with their reason.
 - ``EmoAct`` / ``EmoVal`` / ``EmoDom`` are consensus ratings on the 7-point
   scale (1..7, averages of annotators: 3.777778). The sample keeps them as
-  ``vad`` with ``vad_scale`` [1, 7] each (``affectllm.dimensions``);
+  ``vad`` with ``vad_scale`` [1, 7] each (``affectllm.core.dimensions``);
   ``valence`` is the valence rating mapped to [-1, 1]. A rating off the
   scale is an error naming the row; a missing one is left out of ``vad``.
 A transcript ``Transcripts/<name>.txt`` beside ``Audios/``, when present,
@@ -30,9 +30,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from affectllm.dimensions import rated_fields, to_unit
+from affectllm.core.dimensions import rated_fields, to_unit
 
-from .manifest import LeftOut, add_common_arguments, convert, emotion_words, inside, make_sample, plain_name
+from .label_words import emotion_words
+from .manifest import LeftOut, add_common_arguments, convert, inside, make_sample, plain_name
 from .rows import RowError, SourceRow, cell, csv_rows, read_text, require_file
 from .targets import Targets
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
 # The only globals a NumPy object array of plain data pickles to (NumPy 1.x and 2.x module names).
 _RECONSTRUCT = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct")}

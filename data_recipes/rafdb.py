@@ -25,10 +25,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
 from .expcot import expllm_record, read_au_table
-from .manifest import add_common_arguments, convert, emotion_words, label_valence, make_sample, plain_name
+from .label_words import emotion_words, label_valence
+from .manifest import add_common_arguments, convert, make_sample, plain_name
 from .rows import RowError, SourceRow, read_text
 from .targets import Targets
 

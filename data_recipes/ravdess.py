@@ -38,10 +38,10 @@ import argparse
 import re
 from pathlib import Path
 
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
-from .manifest import (AUDIO_EXTENSIONS, LeftOut, add_common_arguments, convert, emotion_words, label_valence,
-                       make_sample)
+from .label_words import emotion_words, label_valence
+from .manifest import AUDIO_EXTENSIONS, LeftOut, add_common_arguments, convert, make_sample
 from .rows import RowError, SourceRow
 from .targets import Targets
 

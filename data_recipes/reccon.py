@@ -37,10 +37,11 @@ import json
 import re
 from pathlib import Path
 
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
 from .context import Turn, add_context_argument, previous_turns
-from .manifest import add_common_arguments, convert, emotion_words, label_valence, make_sample
+from .label_words import emotion_words, label_valence
+from .manifest import add_common_arguments, convert, make_sample
 from .rows import RowError, SourceRow, read_text
 
 NAME = "reccon"

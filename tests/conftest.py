@@ -23,7 +23,7 @@ pytest_plugins = ["recipe_helpers", "fault_helpers"]
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory) -> Path:
     """`affectllm init-tiny` output: base models in DIR/base, the checkpoint in DIR."""
-    from affectllm.tiny import init_tiny
+    from affectllm.checkpoint.tiny import init_tiny
 
     return init_tiny(tmp_path_factory.mktemp("tiny") / "tiny")
 

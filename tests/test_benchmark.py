@@ -11,7 +11,7 @@ import pytest
 from affectllm.benchmark.baselines import Baseline, baseline_records, parse_baselines
 from affectllm.benchmark.suites import extra_tasks, gold_tasks, known_dataset, suite_sources
 from affectllm.cli import main
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 from affectllm.eval.report import infer_task
 
 MELD_HEADER = "Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID,Season,Episode,StartTime,EndTime\n"
@@ -199,7 +199,7 @@ def test_explain_asks_the_question_the_checkpoint_was_trained_on(trained, tiny_c
 
     from affectllm import AffectLLM
     from affectllm.caption.inputs import CaptionItem
-    from affectllm.manifest import MEDIA_TAG_RE
+    from affectllm.core.manifest import MEDIA_TAG_RE
 
     final = trained / "run" / "final"
     first = json.loads((trained / "meld_train.jsonl").read_text().splitlines()[0])

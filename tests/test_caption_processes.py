@@ -14,7 +14,7 @@ import pytest
 
 from affectllm.caption import collect_inputs, read_records, run_job
 from affectllm.caption.checkpoint_backend import CheckpointBackend
-from affectllm.distributed import free_port
+from affectllm.core.distributed import free_port
 
 
 def _env() -> dict:

@@ -1,8 +1,8 @@
 import pytest
 import yaml
 
-from affectllm.config import Config, apply_overrides, config_from_dict, load_config, save_config
-from affectllm.errors import ConfigError
+from affectllm.config.schema import Config, apply_overrides, config_from_dict, load_config, save_config
+from affectllm.core.errors import ConfigError
 
 
 def write(tmp_path, data):
@@ -47,7 +47,7 @@ def test_overrides_and_yaml_round_trip(tmp_path):
 
 def test_validation_of_fusion_shapes():
     cfg = config_from_dict({"model": {"fusion_dim": 100, "fusion_heads": 8}})
-    from affectllm.config import validate
+    from affectllm.config.schema import validate
 
     with pytest.raises(ConfigError, match="divisible"):
         validate(cfg)

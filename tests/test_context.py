@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from affectllm.errors import AffectLLMError, FeatureCountError
+from affectllm.core.errors import AffectLLMError, FeatureCountError
 from affectllm.pretrained import AffectLLM
-from affectllm.processor import EncoderFeatures, context_turn_sample
-from affectllm.tiny import tiny_config
+from affectllm.model.processor import EncoderFeatures, context_turn_sample
+from affectllm.checkpoint.tiny import tiny_config
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

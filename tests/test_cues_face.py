@@ -97,12 +97,12 @@ def test_litert_delegate_notice_stays_off_stderr_and_other_native_output_passes(
     import subprocess
     import sys
 
-    from affectllm.cues.bundled_models import XNNPACK_NOTICE, _native_stderr_without
+    from affectllm.bundled.packages import XNNPACK_NOTICE, _native_stderr_without
 
     # LiteRT announces its CPU delegate once per process, so each case gets a fresh interpreter process
-    load = "from affectllm.cues.bundled_models import expression_model_file as f; "
+    load = "from affectllm.bundled.packages import expression_model_file as f; "
     raw = load + "from ai_edge_litert.interpreter import Interpreter; Interpreter(model_path=str(f())).allocate_tensors()"
-    ours = load + "from affectllm.cues.bundled_models import TFLiteModel; TFLiteModel(f())"
+    ours = load + "from affectllm.bundled.packages import TFLiteModel; TFLiteModel(f())"
     said = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stderr
             for code in (raw, ours)]
     assert XNNPACK_NOTICE in said[0] and XNNPACK_NOTICE not in said[1]

@@ -139,7 +139,7 @@ def test_demo_shows_the_frames_behind_a_cited_face_cue():
     import numpy as np
 
     from affectllm.demo.frames_view import CITED_COLOUR, annotate_frame, annotated_frames, cited_face_frames
-    from affectllm.records import ResultRecord
+    from affectllm.core.records import ResultRecord
 
     face = face_cue("happy", 0.8, share_top=10 / 16)  # frames 0-9 read happy, 10-15 neutral
     answer = fuse(cues(face=face))

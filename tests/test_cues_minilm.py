@@ -10,7 +10,7 @@ TEXTS = ["I can't believe you did that!", "ok", "", "Ça va? Naïve café — �
 
 
 def test_minilm_matches_transformers_bert():
-    from affectllm.cues.bundled_models import minilm_dir
+    from affectllm.bundled.packages import minilm_dir
     from affectllm.cues.minilm import MiniLMEncoder
     from affectllm.encoders.text import TextEncoder
 
@@ -29,7 +29,7 @@ def test_minilm_matches_transformers_bert():
 
 def test_minilm_refuses_a_folder_it_cannot_read(tmp_path):
     from affectllm.cues.minilm import MiniLMEncoder
-    from affectllm.errors import AffectLLMError
+    from affectllm.core.errors import AffectLLMError
 
     (tmp_path / "config.json").write_text('{"model_type": "bert"}')
     with pytest.raises(AffectLLMError, match="no model.safetensors, tokenizer.json"):

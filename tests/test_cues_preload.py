@@ -8,7 +8,7 @@ import time
 
 
 def test_load_once_makes_a_second_caller_wait_for_the_first_load():
-    from affectllm.cues.preload import load_once
+    from affectllm.cues.load_once import load_once
 
     calls = []
 
@@ -31,7 +31,7 @@ def test_preload_keeps_a_failure_for_wait():
     import pytest
 
     from affectllm.cues.preload import ModelPreload
-    from affectllm.errors import AffectLLMError
+    from affectllm.core.errors import AffectLLMError
 
     def broken():
         raise AffectLLMError("model X: broken")

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from affectllm.cli import main
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
 MELD = Path(__file__).resolve().parents[2] / "shared" / "data" / "meld"
 needs_meld = pytest.mark.skipif(not (MELD / "train_sent_emo.csv").is_file(), reason="MELD label files not found")

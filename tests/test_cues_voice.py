@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from affectllm.cues.voice import prosody_cues
-from affectllm.media.constants import SAMPLE_RATE
+from affectllm.core.media_constants import SAMPLE_RATE
 
 
 def sine(freq: float, seconds: float, db: float | np.ndarray = -10.0) -> np.ndarray:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from affectllm.records import ResultRecord
+from affectllm.core.records import ResultRecord
 
 
 def test_upload_check_names_the_file_and_the_fix(tmp_path):
     from affectllm.demo.engine import check_upload
-    from affectllm.errors import MediaError
+    from affectllm.core.errors import MediaError
 
     big = tmp_path / "big.mp4"
     big.write_bytes(b"\0" * (3 * 2**20))
@@ -161,7 +161,7 @@ def test_loopback_detection():
 def test_checkpoint_model_answers_and_the_cue_extractors_supply_the_evidence(tiny_checkpoint, media_files,
                                                                               monkeypatch):
     import affectllm.media
-    import affectllm.processor
+    import affectllm.model.processor
     from affectllm.demo.engine import DemoEngine
     from affectllm.demo.ui import panel_update, render
 
@@ -169,7 +169,7 @@ def test_checkpoint_model_answers_and_the_cue_extractors_supply_the_evidence(tin
     # an upload is decoded once: the cue extractors, the timeline and the model read the same clip
     decoded, load_clip = [], affectllm.media.load_clip
     monkeypatch.setattr(affectllm.media, "load_clip", lambda path, **kw: decoded.append(path) or load_clip(path, **kw))
-    monkeypatch.setattr(affectllm.processor, "load_clip", affectllm.media.load_clip)
+    monkeypatch.setattr(affectllm.model.processor, "load_clip", affectllm.media.load_clip)
     analysis = engine.analyze(media_path=str(media_files["av"]), subtitle="Fine.", kind="video")
     assert analysis.ok and decoded == [str(media_files["av"])] and "raw_output" in analysis.record.extra
     assert len(analysis.frames) == 16 and analysis.record.cues["face"] is not None

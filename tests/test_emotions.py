@@ -3,7 +3,7 @@
 import pytest
 
 from affectllm.emotions import EmotionVocabulary, default_vocabulary, extract_emotions, load_vocabulary
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
 
 @pytest.fixture(scope="module")

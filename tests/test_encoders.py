@@ -60,9 +60,9 @@ def test_llama_llm_works_too(tiny_checkpoint, media_files):
     """Any causal LM: swap the tiny Qwen2 for a tiny Llama with the same tokenizer."""
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from affectllm.config import load_config
+    from affectllm.config.schema import load_config
     from affectllm.pretrained import AffectLLM
-    from affectllm.processor import inference_sample
+    from affectllm.model.processor import inference_sample
 
     base = tiny_checkpoint / "base"
     llama_dir = base.parent.parent / "llama"
@@ -74,7 +74,7 @@ def test_llama_llm_works_too(tiny_checkpoint, media_files):
                                      num_attention_heads=4, num_key_value_heads=2,
                                      eos_token_id=tok.eos_token_id)).save_pretrained(llama_dir)
         tok.save_pretrained(llama_dir)
-    cfg = load_config(tiny_checkpoint, [f"model.llm={llama_dir}"])
+    cfg = load_config(tiny_checkpoint / "affectllm.yaml", [f"model.llm={llama_dir}"])
     model = AffectLLM.from_config(cfg)
     sample = inference_sample(media_files["av"], "<video><audio>Feeling?", subtitle="oh no")
     sample["messages"].append({"role": "assistant", "content": "Worried."})

@@ -6,8 +6,8 @@ import math
 import pytest
 
 from affectllm.cli import main
-from affectllm.dimensions import from_unit, rated_fields, rescale, to_unit, unit_targets
-from affectllm.errors import AffectLLMError
+from affectllm.core.dimensions import from_unit, rated_fields, rescale, to_unit, unit_targets
+from affectllm.core.errors import AffectLLMError
 from affectllm.eval import evaluate
 
 SCALE_1_5 = {"valence": [1, 5], "arousal": [1, 5], "dominance": [1, 5]}

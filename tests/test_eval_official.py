@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 from affectllm.eval import EvalOptions, evaluate
 from affectllm.eval.wheel import load_official_wheels, parse_label_list
 

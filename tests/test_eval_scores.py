@@ -5,7 +5,7 @@ import random
 import pytest
 
 from affectllm.emotions import extract_emotions
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 from affectllm.eval import EvalOptions, evaluate
 from affectllm.eval.ccc import ccc
 from affectllm.eval.classification import accuracy, weighted_f1

@@ -13,9 +13,9 @@ import torch
 from model_helpers import trained_looking_model
 
 from affectllm.cli import main
-from affectllm.errors import AffectLLMError, ConfigError
+from affectllm.core.errors import AffectLLMError, ConfigError
 from affectllm.pretrained import AffectLLM
-from affectllm.processor import inference_sample
+from affectllm.model.processor import inference_sample
 
 QUESTION = "<video><audio>What is the speaker feeling?"
 
@@ -87,8 +87,8 @@ def test_export_merged_loads_with_plain_transformers_and_peft_from_another_folde
 
 
 def test_export_without_copy_names_the_flag_and_loads_with_it(trained, tiny_checkpoint, tmp_path):
-    from affectllm.checkpoint import read_training_record
-    from affectllm.export import export_model
+    from affectllm.checkpoint.layout import read_training_record
+    from affectllm.checkpoint.export import export_model
 
     model = AffectLLM.from_checkpoint(trained, trusted=[tiny_checkpoint])
     report = export_model(model, tmp_path / "plain", training=read_training_record(trained))

@@ -6,7 +6,7 @@ from affectllm.emotions import extract_emotions, extract_mentions, extract_score
 from affectllm.emotions.discourse import EVIDENCE, FINAL, INFERENCE, QUOTE, split_units, tokenize
 from affectllm.emotions.extract import SETTINGS, ExtractorSettings
 from affectllm.emotions.morphology import base_candidates
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
 
 def words(text: str) -> list[str]:

@@ -46,7 +46,7 @@ def _set_config(ckpt: Path, **model_keys) -> None:
 # ------------------------------------------------------------------ a checkpoint runs nothing
 
 def test_malicious_checkpoint_prompt_runs_nothing_and_creates_nothing(ckpt_copy, clips, tmp_path, capsys):
-    from affectllm.prompts import prompts_dir
+    from affectllm.reasoning.prompts import prompts_dir
 
     pwned = tmp_path / "PWNED"
     payload = "{{ cycler.__init__.__globals__.os.system('touch " + str(pwned) + "') }}"
@@ -65,8 +65,8 @@ def test_malicious_checkpoint_prompt_runs_nothing_and_creates_nothing(ckpt_copy,
 
 def test_templates_render_sandboxed_even_from_a_file_the_user_names(tiny_checkpoint, clips, tmp_path, capsys,
                                                                     monkeypatch):
-    from affectllm.errors import AffectLLMError
-    from affectllm.prompts import render_prompt
+    from affectllm.core.errors import AffectLLMError
+    from affectllm.reasoning.prompts import render_prompt
 
     pwned = tmp_path / "PWNED"
     evil = tmp_path / "evil.yaml"
@@ -333,15 +333,15 @@ def test_disk_full_is_one_line_and_the_rerun_loses_nothing(tiny_checkpoint, clip
 @pytest.fixture(scope="module")
 def trained(tiny_checkpoint, tmp_path_factory):
     """A real 4-step run (plain torch, one process) with checkpoints at steps 2 and 4, and its config."""
-    from affectllm.config import load_config
-    from affectllm.training.smoke_data import write_smoke_manifest
+    from affectllm.config.schema import load_config
+    from affectllm.testing.smoke_data import write_smoke_manifest
     from affectllm.training.trainer import train
 
     tmp = tmp_path_factory.mktemp("fault_train")
     manifest = write_smoke_manifest(tmp / "data", num_samples=4)
 
     def config(run: Path):
-        return load_config(tiny_checkpoint, [f"data.train={manifest}", "data.num_workers=0", f"train.output_dir={run}",
+        return load_config(tiny_checkpoint / "affectllm.yaml", [f"data.train={manifest}", "data.num_workers=0", f"train.output_dir={run}",
                                              "train.max_steps=4", "train.save_every=2", "train.keep_checkpoints=3",
                                              "train.deepspeed=null", "train.micro_batch_size=1", "train.lr=1e-2",
                                              "train.tensorboard=false", "train.log_every=1"])
@@ -401,7 +401,7 @@ def test_resume_skips_a_checkpoint_missing_its_weights(trained, tmp_path, capsys
 def test_resume_refuses_training_state_this_user_did_not_write(trained, tmp_path, capsys, monkeypatch):
     """DeepSpeed's resume state is pickled: a run folder from elsewhere, or a state file changed since the save,
     is refused before anything loads, and the line names the safe way on (train.init_from)."""
-    from affectllm.errors import AffectLLMError
+    from affectllm.core.errors import AffectLLMError
     from affectllm.training.trainer import train
 
     source, config, _ = trained
@@ -427,7 +427,8 @@ def test_resume_refuses_training_state_this_user_did_not_write(trained, tmp_path
 
 
 def test_an_interrupted_re_save_keeps_the_old_copy_findable(trained, tmp_path):
-    from affectllm.training.state import find_checkpoint, replace_dir
+    from affectllm.core.durable import replace_dir
+    from affectllm.training.state import find_checkpoint
 
     source, _, _ = trained
     run = _planted_copy(source, tmp_path)

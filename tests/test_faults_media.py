@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from affectllm.errors import MediaError
+from affectllm.core.errors import MediaError
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from affectllm.config import ModelConfig
-from affectllm.errors import FeatureCountError
+from affectllm.config.schema import ModelConfig
+from affectllm.core.errors import FeatureCountError
 from affectllm.fusion import AttentionPooling, FusionAdapter, MixPreFusion, QFormerPooling, splice_media_tokens
 from affectllm.fusion.prefusion import Stream, Streams
 

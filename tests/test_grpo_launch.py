@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from affectllm.training.launch import (affectllm_train, deepspeed_launcher, finish, kill_after_checkpoint,
+from affectllm.testing.launch import (affectllm_train, deepspeed_launcher, finish, kill_after_checkpoint,
                                        metrics_by_step, sample_ids, start)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,7 +39,7 @@ def _single(setup: dict, out: Path, log: Path, resume: bool = False) -> subproce
 
 @pytest.fixture(scope="module")
 def setup(tiny_checkpoint, tmp_path_factory):
-    from affectllm.training.smoke_data import write_smoke_manifest
+    from affectllm.testing.smoke_data import write_smoke_manifest
 
     data = tmp_path_factory.mktemp("grpo_launch_data")
     manifest = write_smoke_manifest(data, num_samples=8)

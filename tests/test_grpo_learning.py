@@ -78,7 +78,7 @@ def pitch_data(tiny_checkpoint, tmp_path_factory):
 
 
 def run_grpo(data: dict, name: str, overrides: list[str]) -> tuple[dict, list[dict]]:
-    from affectllm.config import load_config
+    from affectllm.config.schema import load_config
     from affectllm.training.grpo.reward_eval import read_evals
     from affectllm.training.trainer import train
 
@@ -125,7 +125,7 @@ def test_format_reward_makes_the_template_the_rule(pitch_data):
     """An SFT warm start on a mix of think/answer and plain targets samples the layout now and then; GRPO on the
     format reward (KL to that SFT checkpoint, given as the explicit reference) makes it the rule; weighted 0
     (computed and logged only), it does not."""
-    from affectllm.config import load_config
+    from affectllm.config.schema import load_config
     from affectllm.training.trainer import train
 
     def answer(i: int, word: str) -> str:

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from affectllm.config import GRPOSettings
+from affectllm.config.schema import GRPOSettings
 from affectllm.training.grpo.objective import (GRPOLoss, clipped_objective, completion_logps, group_advantages,
                                                repeat_rows)
 

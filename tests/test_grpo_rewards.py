@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from affectllm.config import RewardWeights, load_config
+from affectllm.config.schema import RewardWeights, load_config
 from affectllm.emotions import default_vocabulary
-from affectllm.errors import AffectLLMError, ConfigError
+from affectllm.core.errors import AffectLLMError, ConfigError
 from affectllm.eval.open_vocab import VocabularySpace, WheelSpace
 from affectllm.reasoning import parse_output
 from affectllm.training.grpo.rewards import (REWARDS, Completion, RewardContext, follows_template, format_reward,
@@ -105,7 +105,7 @@ def test_think_answer_structure(text, ok):
 @pytest.mark.parametrize("template", ["emer", "hef_hint", "expllm", "chain_of_empathy", "emotion_cause",
                                       "affectgpt_hybrid", "think_answer"])
 def test_every_templates_own_target_has_its_format_and_prose_does_not(template):
-    from affectllm.prompts import render_target
+    from affectllm.reasoning.prompts import render_target
 
     record = {"emotions": ["sad", "tired"],
               "reasoning": {"observations": "The voice is low.", "interpretation": "Low energy suggests sadness.",

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from affectllm.pretrained import AffectLLM
-from affectllm.tiny import tiny_config
+from affectllm.checkpoint.tiny import tiny_config
 
 from synthetic_task import make_split
 

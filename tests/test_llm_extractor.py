@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from affectllm.cli import main
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 from affectllm.eval.llm_extractor import EXTRACTION_PROMPT, clean_answer, parse_emotion_answer
 
 REAL_WHEELS = Path(__file__).resolve().parents[2] / "shared" / "emotion_wheel"

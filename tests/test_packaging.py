@@ -74,8 +74,8 @@ def test_wheel_ships_configs_zero_jsons_prompts_recipes_and_licence(wheel):
 
 
 # Run from a folder outside the checkout: the shipped files are found by name, recipes by the installed package.
-PROBE = ("import affectllm, affectllm.recipes, json; from affectllm.config import load_config; "
-         "from affectllm.prompts import prompts_dir; "
+PROBE = ("import affectllm, affectllm.recipes, json; from affectllm.config.schema import load_config; "
+         "from affectllm.reasoning.prompts import prompts_dir; "
          "c = load_config('meld_text_smollm2', ['train.deepspeed=train/ds/zero3.json'], check_paths=False); "
          "print(json.dumps([affectllm.__file__, affectllm.recipes.__file__, sorted(affectllm.recipes.recipes())[:3], "
          "str(prompts_dir()), c.train.deepspeed, c.model.prompt]))")

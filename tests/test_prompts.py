@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from affectllm.errors import AffectLLMError
-from affectllm.prompts import list_prompts, load_prompt, prompts_dir, render_prompt, render_target
+from affectllm.core.errors import AffectLLMError
+from affectllm.reasoning.prompts import list_prompts, load_prompt, prompts_dir, render_prompt, render_target
 
 TEMPLATES = ["affectgpt_hybrid", "chain_of_empathy", "emer", "emotion_cause", "expllm", "hef_hint", "think_answer"]
 

@@ -4,9 +4,9 @@ import random
 
 import pytest
 
-from affectllm.prompts import list_prompts, render_target
+from affectllm.reasoning.prompts import list_prompts, render_target
 from affectllm.reasoning import PARSERS, parse_emotion_list, parse_output
-from affectllm.records import ResultRecord
+from affectllm.core.records import ResultRecord
 
 SECTIONS = {"observations": "She smiles widely.", "interpretation": "The exam is over.",
             "conclusion": "She feels happy and relieved."}

@@ -55,8 +55,8 @@ def test_meld_text_only_needs_no_clips(tmp_path, capsys):
 
 def test_meld_manifest_loads_in_the_data_pipeline(tmp_path, media, capsys):
     from affectllm import processor
-    from affectllm.config import MediaSettings
-    from affectllm.conversation import expand_user_content
+    from affectllm.config.schema import MediaSettings
+    from affectllm.model.conversation import expand_user_content
 
     root = tmp_path / "MELD.Raw"
     write(root / "dev_sent_emo.csv", MELD_HEADER + "1,Yes!,Monica,joy,positive,3,1,1,1,a,b\n")

@@ -10,7 +10,7 @@ import pytest
 from recipe_helpers import put, recipe, user_text, write
 
 from affectllm.cli import main
-from affectllm.dimensions import unit_targets
+from affectllm.core.dimensions import unit_targets
 from affectllm.eval import evaluate
 
 MSP_HEADER = "FileName,EmoClass,EmoAct,EmoVal,EmoDom,SpkrID,Gender,Split_Set\n"

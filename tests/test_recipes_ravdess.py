@@ -79,6 +79,19 @@ def test_splits_actors_and_channel(tmp_path, ravdess, capsys):
     assert rc == 2 and "point --input at the RAVDESS root" in err
 
 
+def test_drop_writes_the_words_alone_set(tmp_path, ravdess, capsys):
+    """--drop audio: the same samples without their sound, as `caption --drop audio` would ask them."""
+    rc, full, _ = recipe(capsys, "ravdess", "--input", ravdess, "--out", tmp_path / "full.jsonl", "--split", "train")
+    rc2, words, _ = recipe(capsys, "ravdess", "--input", ravdess, "--out", tmp_path / "words.jsonl", "--split",
+                           "train", "--drop", "audio")
+    assert rc == rc2 == 0 and [r["id"] for r in words] == [r["id"] for r in full] and full[0]["audios"]
+    for a, b in zip(full, words):
+        assert b["audios"] == [] and "<audio>" not in user_text(b) and user_text(b) == user_text(a).replace("<audio>", "")
+        assert b["subtitle"] == a["subtitle"] and b["messages"][1:] == a["messages"][1:]
+    rc, _, err = recipe(capsys, "ravdess", "--input", ravdess, "--out", tmp_path / "x.jsonl", "--drop", "smell")
+    assert rc == 2 and "--drop smell: smell is not a modality" in err and not (tmp_path / "x.jsonl").exists()
+
+
 @pytest.mark.skipif(not REAL.is_dir(), reason="../shared/data/ravdess is not here")
 def test_real_ravdess_actors_1_to_16(tmp_path, capsys):
     rc, rows, err = recipe(capsys, "ravdess", "--input", REAL, "--out", tmp_path / "r.jsonl")

@@ -1,4 +1,4 @@
-"""One record schema: `affectllm.records.RECORD_FIELDS` lists every top-level key a result record can have,
+"""One record schema: `affectllm.core.records.RECORD_FIELDS` lists every top-level key a result record can have,
 the table of docs/data.md is that list, and the records real writers produce hold no key outside it. Also what
 `recipe check` counts as the text a model reads."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from affectllm.cli import main
-from affectllm.records import RECORD_FIELDS, RECORD_KEYS, ResultRecord, schema_markdown
+from affectllm.core.records import RECORD_FIELDS, RECORD_KEYS, ResultRecord, schema_markdown
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from affectllm.config import load_config
-from affectllm.errors import AffectLLMError, ConfigError
+from affectllm.config.schema import load_config
+from affectllm.core.errors import AffectLLMError, ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -133,11 +133,11 @@ def test_rng_state_round_trip():
 @pytest.fixture(scope="module")
 def smoke(tiny_checkpoint, tmp_path_factory):
     """The tiny model built for training, and a 6-clip manifest of real mp4 files."""
-    from affectllm.training.smoke_data import write_smoke_manifest
-    from affectllm.training.trainer import build_model
+    from affectllm.testing.smoke_data import write_smoke_manifest
+    from affectllm.training.run import build_model
 
     manifest = write_smoke_manifest(tmp_path_factory.mktemp("smoke"), num_samples=6)
-    cfg = load_config(tiny_checkpoint, [f"data.train={manifest}", "data.num_workers=0"])
+    cfg = load_config(tiny_checkpoint / "affectllm.yaml", [f"data.train={manifest}", "data.num_workers=0"])
     return cfg, build_model(cfg), manifest
 
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from affectllm.training.launch import deepspeed_launcher, finish, kill_after_checkpoint, sample_ids, start
-from affectllm.training.launch import losses as run_losses
+from affectllm.testing.launch import deepspeed_launcher, finish, kill_after_checkpoint, sample_ids, start
+from affectllm.testing.launch import losses as run_losses
 
 REPO = Path(__file__).resolve().parents[1]
 STEPS, SAVE_EVERY = 4, 2  # start-up dominates a launch; 4 steps show the loss falling and a resume mid-run
@@ -51,7 +51,7 @@ def _launch(out: Path, zero: str, setup: dict, log: Path, resume: bool = False, 
 
 @pytest.fixture(scope="module")
 def setup(tiny_checkpoint, tmp_path_factory):
-    from affectllm.training.smoke_data import write_smoke_manifest
+    from affectllm.testing.smoke_data import write_smoke_manifest
 
     manifest = write_smoke_manifest(tmp_path_factory.mktemp("launch_data"), num_samples=16)
     return {"tiny": tiny_checkpoint, "manifest": manifest, "tmp": tmp_path_factory.mktemp("runs")}

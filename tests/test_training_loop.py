@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from affectllm.config import load_config
+from affectllm.config.schema import load_config
 
 CUES = {"happy": "happy", "sad": "sad", "angry": "angry", "surprised": "surprised"}
 FILLER = "the a speaker character person face voice tone says what because seems appears shows evidence".split()
@@ -45,7 +45,7 @@ def run(tiny_checkpoint, tmp_path_factory):
     a = write_manifest(d / "a.jsonl", 48, seed=0, prefix="a")
     b = write_manifest(d / "b.jsonl", 16, seed=1, prefix="b")
     held_out = write_manifest(d / "dev.jsonl", 24, seed=2, prefix="dev")
-    cfg = load_config(tiny_checkpoint, [
+    cfg = load_config(tiny_checkpoint / "affectllm.yaml", [
         f"data.train=[{{path: {a}, weight: 1}}, {{path: {b}, weight: 3}}]", "data.num_workers=0",
         "model.audio_encoder=", "model.vision_encoder=", "model.prompt=affectgpt_hybrid",
         f"train.output_dir={d / 'run'}", f"train.max_steps={STEPS}", "train.micro_batch_size=8", "train.lr=1e-2",
@@ -75,7 +75,7 @@ def test_task_metric_is_logged_during_training_and_rises(run):
 def test_best_checkpoint_is_the_best_logged_step_and_scores_the_same_again(run, tiny_checkpoint):
     from affectllm.pretrained import AffectLLM
     from affectllm.training.generation_eval import GenerationEval
-    from affectllm.distributed import Rank
+    from affectllm.core.distributed import Rank
     from affectllm.training.run_log import read_metrics
 
     cfg, summary, run_dir, _ = run
@@ -106,13 +106,13 @@ def test_mixing_weights_are_honoured(run):
 
 
 def test_eval_manifest_without_gold_is_one_clear_error(tiny_checkpoint, tmp_path):
-    from affectllm.errors import ConfigError
+    from affectllm.core.errors import ConfigError
     from affectllm.training.trainer import train
 
     train_set = write_manifest(tmp_path / "t.jsonl", 8, seed=0, prefix="t")
     bare = tmp_path / "bare.jsonl"
     bare.write_text(json.dumps({"id": "x", "messages": [{"role": "user", "content": "hi"}]}) + "\n")
-    cfg = load_config(tiny_checkpoint, [f"data.train={train_set}", f"train.eval_manifest={bare}",
+    cfg = load_config(tiny_checkpoint / "affectllm.yaml", [f"data.train={train_set}", f"train.eval_manifest={bare}",
                                         f"train.output_dir={tmp_path / 'run'}", "train.max_steps=1"])
     with pytest.raises(ConfigError, match=r"train.eval_manifest: the samples of .*bare.jsonl carry no gold label"):
         train(cfg)

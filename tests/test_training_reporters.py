@@ -12,10 +12,10 @@ import types
 import pytest
 import yaml
 
-from affectllm.config import TrainConfig, config_from_dict, load_config
-from affectllm.errors import ConfigError
+from affectllm.config.schema import TrainConfig, config_from_dict, load_config
+from affectllm.core.errors import ConfigError
 from affectllm.training.reporters import check_reporters, report_targets
-from affectllm.training.shipped import SHIPPED_DIR
+from affectllm.config.shipped import SHIPPED_DIR
 
 
 def test_shipped_configs_report_to_tensorboard_and_the_old_switch_still_works():
@@ -62,7 +62,7 @@ def _wandb_stand_in(calls: list) -> types.ModuleType:
 
 
 def test_a_run_logs_to_tensorboard_and_wandb_offline(tiny_checkpoint, tmp_path, monkeypatch):
-    from affectllm.training.smoke_data import write_smoke_manifest
+    from affectllm.testing.smoke_data import write_smoke_manifest
     from affectllm.training.trainer import train
 
     calls: list = []
@@ -71,7 +71,7 @@ def test_a_run_logs_to_tensorboard_and_wandb_offline(tiny_checkpoint, tmp_path, 
     monkeypatch.delenv("WANDB_MODE")  # restored (unset) after the test, whatever the run sets
     manifest = write_smoke_manifest(tmp_path / "data", num_samples=2)
     run = tmp_path / "run"
-    cfg = load_config(tiny_checkpoint, [
+    cfg = load_config(tiny_checkpoint / "affectllm.yaml", [
         f"data.train={manifest}", "data.num_workers=0", f"train.output_dir={run}", "train.max_steps=2",
         "train.save_every=0", "train.deepspeed=null", "train.micro_batch_size=1", "train.report_to=[tensorboard, wandb]",
         "model.audio_encoder=", "model.vision_encoder=", "model.prefusion=none"])
@@ -96,7 +96,7 @@ def test_grpo_rewards_reach_the_reporters(tiny_checkpoint, tmp_path):
         '"messages": [{"role": "user", "content": "How does the speaker feel?"}]}\n' % (i, w, w, w)
         for i, w in enumerate(["happy", "sad", "happy", "sad"])))
     run = tmp_path / "grpo"
-    cfg = load_config(tiny_checkpoint, [
+    cfg = load_config(tiny_checkpoint / "affectllm.yaml", [
         f"data.train={manifest}", "data.num_workers=0", f"train.output_dir={run}", "train.stage=grpo",
         "train.max_steps=1", "train.save_every=0", "train.deepspeed=null", "train.micro_batch_size=2",
         "train.grpo.group_size=2", "train.grpo.max_new_tokens=3", "model.audio_encoder=", "model.vision_encoder=",

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from affectllm.config import load_config
+from affectllm.config.schema import load_config
 from affectllm.training.optim import WarmupDecaySchedule, lr_multiplier
 
 
 def _run_config(tiny_checkpoint: Path, manifest: Path, run: Path, max_steps: int):
-    return load_config(tiny_checkpoint, [
+    return load_config(tiny_checkpoint / "affectllm.yaml", [
         f"data.train={manifest}", "data.num_workers=0", f"train.output_dir={run}", f"train.max_steps={max_steps}",
         "train.save_every=2", "train.deepspeed=null", "train.micro_batch_size=1", "train.lr=1e-2",
         "train.warmup_steps=2", "train.lr_scheduler=cosine", "train.tensorboard=false", "train.log_every=1",
@@ -23,7 +23,7 @@ def _run_config(tiny_checkpoint: Path, manifest: Path, run: Path, max_steps: int
 
 def test_resume_with_more_steps_decays_from_the_current_step_to_the_new_end(tiny_checkpoint, tmp_path, capsys):
     from affectllm.training.run_log import read_metrics
-    from affectllm.training.smoke_data import write_smoke_manifest
+    from affectllm.testing.smoke_data import write_smoke_manifest
     from affectllm.training.trainer import train
 
     manifest = write_smoke_manifest(tmp_path / "data", num_samples=4)

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from affectllm.config import VadHeadSettings
-from affectllm.errors import AffectLLMError, ConfigError
+from affectllm.config.schema import VadHeadSettings
+from affectllm.core.errors import AffectLLMError, ConfigError
 from affectllm.eval.ccc import ccc as eval_ccc
 from affectllm.fusion.vad_head import ccc_loss
 from affectllm.pretrained import AffectLLM
-from affectllm.tiny import tiny_config
+from affectllm.checkpoint.tiny import tiny_config
 from affectllm.training.loss import AnswerLoss
 
 from synthetic_task import RATING_SCALE, make_rated_split
@@ -123,7 +123,7 @@ def test_head_learns_arousal_from_pitch_and_valence_from_colour(tiny_checkpoint,
 
 
 def test_llm_last_reads_the_same_state_in_training_and_after_generation(tiny_checkpoint):
-    from affectllm.answer_state import answer_states, completion_markers, last_hidden, rendered_marker
+    from affectllm.model.answer_state import answer_states, completion_markers, last_hidden, rendered_marker
 
     model = head_model(tiny_checkpoint, "llm_last", seed=1).eval()
     (sample,) = make_rated_split(1, seed=4)
@@ -208,15 +208,15 @@ def test_head_weights_survive_checkpoint_and_export(tiny_checkpoint, tmp_path):
     (["model.vad_head={loss_weight: -1}"], "config key 'model.vad_head.loss_weight' must be 0 or more"),
 ])
 def test_vad_head_settings_are_checked_with_one_line(tiny_checkpoint, overrides, message):
-    from affectllm.config import load_config
+    from affectllm.config.schema import load_config
 
     with pytest.raises(ConfigError) as err:
-        load_config(tiny_checkpoint, overrides, resolve_model_paths=False)
+        load_config(tiny_checkpoint / "affectllm.yaml", overrides, resolve_model_paths=False)
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
 def test_grpo_vad_reward_reads_the_head_at_each_completion(tiny_checkpoint):
-    from affectllm.config import GRPOSettings, RewardWeights
+    from affectllm.config.schema import GRPOSettings, RewardWeights
     from affectllm.emotions import default_vocabulary
     from affectllm.eval.open_vocab import VocabularySpace
     from affectllm.training.grpo.rewards import RewardContext

@@ -83,7 +83,7 @@ def test_bad_inputs_are_one_line(manifests, tmp_path, capsys):
     assert _train(manifests, tmp_path / "h.safetensors", "--folds", "5") == 2
     assert "5 speaker folds need at least 5 speakers; the training manifest has 3" in capsys.readouterr().err
     from affectllm.cues.voice_head import VoiceHead
-    from affectllm.errors import AffectLLMError
+    from affectllm.core.errors import AffectLLMError
 
     (tmp_path / "junk.safetensors").write_bytes(b"not a head")
     with pytest.raises(AffectLLMError, match="not a readable safetensors head"):

@@ -28,7 +28,7 @@ def _words(text: str) -> list[str]:
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory):
     """The bundled Whisper converted into an empty cache folder (``AFFECTLLM_CACHE``) for this module."""
-    from affectllm.encoders.whisper_bundled import bundled_whisper_dir
+    from affectllm.bundled.whisper import bundled_whisper_dir
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AFFECTLLM_CACHE", str(tmp_path_factory.mktemp("cache")))
@@ -62,7 +62,7 @@ def ctranslate2_float32():
     """The same model.bin run by CTranslate2 in float32 (faster-whisper would quantize it to int8)."""
     import ctranslate2
 
-    from affectllm.cues.bundled_models import whisper_model_dir
+    from affectllm.bundled.packages import whisper_model_dir
 
     return ctranslate2.models.Whisper(str(whisper_model_dir()), device="cpu", compute_type="float32")
 
@@ -114,10 +114,10 @@ def test_encoder_output_matches_ctranslate2(transformers_whisper, features, refe
 
 
 def test_bundled_name_resolves_and_loads_as_the_audio_encoder(converted, speech, reference_encoding, tmp_path):
-    from affectllm.config_paths import resolve_model_path
-    from affectllm.model_sources import bundled_origin, portable_reference
+    from affectllm.config.paths import resolve_model_path
+    from affectllm.config.model_sources import bundled_origin, portable_reference
     from affectllm.pretrained import AffectLLM
-    from affectllm.tiny import init_tiny
+    from affectllm.checkpoint.tiny import init_tiny
 
     name = "bundled:whisper-tiny.en"
     assert resolve_model_path(name, tmp_path, "audio_encoder") == str(converted)
@@ -135,9 +135,9 @@ def test_bundled_name_resolves_and_loads_as_the_audio_encoder(converted, speech,
 
 
 def test_a_damaged_or_foreign_model_bin_is_one_clear_line(tmp_path):
-    from affectllm.cues.bundled_models import whisper_model_dir
-    from affectllm.encoders.whisper_ct2 import read_ctranslate2_model
-    from affectllm.errors import AffectLLMError
+    from affectllm.bundled.packages import whisper_model_dir
+    from affectllm.bundled.whisper_ct2 import read_ctranslate2_model
+    from affectllm.core.errors import AffectLLMError
 
     truncated = tmp_path / "model.bin"
     truncated.write_bytes((whisper_model_dir() / "model.bin").read_bytes()[:1_000_000])

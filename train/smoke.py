@@ -8,8 +8,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from affectllm.training.launch import RunFailed, deepspeed_launcher, finish, kill_after_checkpoint, launch_env, losses
-from affectllm.training.launch import start as start_run
+from affectllm.testing.launch import RunFailed, deepspeed_launcher, finish, kill_after_checkpoint, launch_env, losses
+from affectllm.testing.launch import start as start_run
 
 RUNS = Path("runs/smoke")
 CONFIG = "train/configs/smoke_tiny.yaml"
@@ -22,8 +22,8 @@ def launch(*extra: str):
 
 
 def main() -> int:
-    from affectllm.tiny import init_tiny
-    from affectllm.training.smoke_data import write_smoke_manifest
+    from affectllm.checkpoint.tiny import init_tiny
+    from affectllm.testing.smoke_data import write_smoke_manifest
 
     if not (RUNS / "tiny" / "affectllm.yaml").exists():
         init_tiny(RUNS / "tiny")

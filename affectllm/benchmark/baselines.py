@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
 
 @dataclass(frozen=True)

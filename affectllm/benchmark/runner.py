@@ -27,8 +27,9 @@ from typing import Any, Callable
 from affectllm.benchmark.baselines import (Baseline, baseline_records, label_baselines, majority_answer,
                                            repeats_majority)
 from affectllm.benchmark.suites import DataSource, extra_tasks, gold_tasks
-from affectllm.dimensions import VAD_DIMENSIONS
-from affectllm.errors import AffectLLMError
+from affectllm.core.dimensions import VAD_DIMENSIONS
+from affectllm.core.durable import write_atomic
+from affectllm.core.errors import AffectLLMError
 from affectllm.eval.report import ReportCell, confusion_charts, report_chart, report_markdown, report_table, slug
 from affectllm.eval.tasks import EvalOptions, evaluate
 
@@ -108,9 +109,7 @@ def task_gold(gold: dict[str, dict[str, Any]], task: str) -> dict[str, dict[str,
 
 def _write_records(path: Path, records: list[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
 
 
 def _predict(model: ModelSpec, ds: BenchmarkDataset, path: Path, run: dict[str, Any]) -> dict[str, Any]:

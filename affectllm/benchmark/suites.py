@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Captioning: media in, result records (affectllm.records) out, resumable, batched, sharded across processes."""
+"""Captioning: media in, result records (affectllm.core.records) out, resumable, batched, sharded across processes."""
 
 from affectllm.caption.engine import CaptionSummary, run_captioning
 from affectllm.caption.inputs import CaptionItem, collect_inputs

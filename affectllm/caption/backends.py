@@ -6,8 +6,8 @@ from pathlib import Path
 
 from affectllm.caption.inference import InferenceOptions
 from affectllm.caption.loader import setup_failure
-from affectllm.errors import AffectLLMError, SetupError
-from affectllm.media.constants import DEFAULT_MAX_SIDE
+from affectllm.core.errors import AffectLLMError, SetupError
+from affectllm.core.media_constants import DEFAULT_MAX_SIDE
 
 
 class CuePreparer:
@@ -96,7 +96,7 @@ def load_backend(model: str | None, prompt=None, max_new_tokens: int = 256,
     """The backend for ``--model``; ``device`` places a checkpoint's model (cues stay on CPU).
 
     ``prompt``: a template name or a PromptTemplate; ``base`` / ``trusted``: base model paths
-    the user passed for a checkpoint (``affectllm.checkpoint``); ``asr`` / ``whisper``: transcribe
+    the user passed for a checkpoint (``affectllm.checkpoint.layout``); ``asr`` / ``whisper``: transcribe
     a checkpoint's inputs that have no subtitle (the cue path always transcribes); ``drop``: modalities left out
     (an ablation: the cue path does not read them, a checkpoint is asked without them)."""
     if model in (None, "", "cues"):
@@ -105,7 +105,7 @@ def load_backend(model: str | None, prompt=None, max_new_tokens: int = 256,
         raise AffectLLMError(f"--model {model}: not 'cues' and not a checkpoint folder")
     from affectllm.caption.checkpoint_backend import CheckpointBackend
 
-    from affectllm.manifest import check_drop
+    from affectllm.core.manifest import check_drop
 
     return CheckpointBackend(model, prompt=prompt, max_new_tokens=max_new_tokens, do_sample=do_sample,
                              device=device, options=options, base=base, trusted=trusted, asr=asr, whisper=whisper,

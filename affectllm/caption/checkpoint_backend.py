@@ -18,11 +18,11 @@ from pathlib import Path
 
 from affectllm.caption.inference import InferenceOptions, pad_left_to_bucket, prepare_for_inference
 from affectllm.caption.inputs import CaptionItem
-from affectllm.manifest import AUDIO_TAG, MEDIA_TAG_RE, VIDEO_TAG, media_spec, withhold
-from affectllm.processor import inference_sample
-from affectllm.prompts import PromptTemplate
-from affectllm.questions import default_question
-from affectllm.records import ResultRecord
+from affectllm.core.manifest import AUDIO_TAG, MEDIA_TAG_RE, VIDEO_TAG, media_spec, withhold
+from affectllm.model.processor import inference_sample
+from affectllm.reasoning.prompts import PromptTemplate
+from affectllm.model.questions import default_question
+from affectllm.core.records import ResultRecord
 
 MEDIA_TAGS = "<video><audio>"
 
@@ -68,7 +68,7 @@ class CheckpointPreparer:
 
         An item that needs a transcript is only decoded here (``NeedsTranscript``): faster-whisper
         hangs in a forked decoding worker, so ``finish`` transcribes it in the main process."""
-        from affectllm.processor import sample_clip
+        from affectllm.model.processor import sample_clip
 
         sample = self.sample_for(item)
         if self.asr and not (sample.get("subtitle") or "").strip():
@@ -81,7 +81,7 @@ class CheckpointPreparer:
         import numpy as np
 
         from affectllm.media import MediaClip
-        from affectllm.media.constants import SAMPLE_RATE
+        from affectllm.core.media_constants import SAMPLE_RATE
 
         settings = self.processor.media
         frames, times = clip.frames, clip.frame_times
@@ -147,7 +147,7 @@ def check_asr(whisper: str | None) -> None:
     never pay for it."""
     from pathlib import Path
 
-    from affectllm.errors import AffectLLMError
+    from affectllm.core.errors import AffectLLMError
 
     try:
         import faster_whisper
@@ -156,7 +156,7 @@ def check_asr(whisper: str | None) -> None:
                              "or pass --no-asr") from None
     del faster_whisper  # only its presence is checked here; the model loads at the first clip
     if whisper is None:
-        from affectllm.cues.bundled_models import whisper_model_dir
+        from affectllm.bundled.packages import whisper_model_dir
 
         folder = whisper_model_dir()
     else:
@@ -168,9 +168,9 @@ def check_asr(whisper: str | None) -> None:
 
 def rated(rating: dict[str, float], sample: dict | None) -> tuple[dict[str, float], dict[str, list[float]]]:
     """A head's ratings (on [-1, 1]) as a record reports them: each dimension the manifest entry rates on a
-    scale (its ``vad_scale``) mapped onto that scale (``affectllm.dimensions.from_unit``), the others left on
+    scale (its ``vad_scale``) mapped onto that scale (``affectllm.core.dimensions.from_unit``), the others left on
     [-1, 1]. Returns (vad, vad_scale of the dimensions mapped)."""
-    from affectllm.dimensions import check_scale, from_unit
+    from affectllm.core.dimensions import check_scale, from_unit
 
     scales = (sample or {}).get("vad_scale")
     vad, used = {}, {}
@@ -200,17 +200,17 @@ def answer_record(prompt_name: str, item: CaptionItem, text: str, model_name: st
 
 
 class CheckpointBackend:
-    """Wraps ``affectllm.checkpoint.load_checkpoint``; the question the checkpoint was trained on (its
-    ``training.json``, ``affectllm.questions``) asks and that style's parser reads, else its prompt template.
+    """Wraps ``affectllm.checkpoint.layout.load_checkpoint``; the question the checkpoint was trained on (its
+    ``training.json``, ``affectllm.model.questions``) asks and that style's parser reads, else its prompt template.
 
     A manifest entry asks its own question (its turns, subtitle, dialogue context) and its answer is
     parsed with the entry's ``style`` when that has a parser. ``prompt``: another template name, or a
-    PromptTemplate the user loaded from a file (``affectllm.prompts.load_prompt_file``), asked of every
+    PromptTemplate the user loaded from a file (``affectllm.reasoning.prompts.load_prompt_file``), asked of every
     input instead (manifest entries too); its answers are parsed with the parser of its ``name`` when
     one exists, else the checkpoint's own. ``asr``: transcribe the sound of inputs without a subtitle
     (``whisper``: a local faster-whisper folder; default the bundled tiny.en). ``base`` / ``trusted``:
-    base model paths passed explicitly (``affectllm.checkpoint``). ``drop``: modalities every input is asked
-    without (``affectllm.manifest.withhold``: files and tags removed; an ablation)."""
+    base model paths passed explicitly (``affectllm.checkpoint.layout``). ``drop``: modalities every input is asked
+    without (``affectllm.core.manifest.withhold``: files and tags removed; an ablation)."""
 
     def __init__(self, checkpoint: str | Path | None = None, prompt: "str | PromptTemplate | None" = None,
                  max_new_tokens: int = 256, do_sample: bool = False, device: str | None = None,
@@ -219,8 +219,8 @@ class CheckpointBackend:
                  whisper: str | None = None, drop: frozenset[str] = frozenset()):
         import torch
 
-        from affectllm.checkpoint import load_checkpoint
-        from affectllm.prompts import load_prompt
+        from affectllm.checkpoint.layout import load_checkpoint
+        from affectllm.reasoning.prompts import load_prompt
         from affectllm.reasoning import PARSERS
 
         if asr:
@@ -255,7 +255,7 @@ class CheckpointBackend:
         return style if self.own_questions and style in PARSERS else self.prompt_name
 
     def question(self) -> str:
-        from affectllm.prompts import render_prompt
+        from affectllm.reasoning.prompts import render_prompt
 
         if self.trained is not None and self.trained.text:
             return MEDIA_TAGS + self.trained.text

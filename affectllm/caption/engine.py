@@ -21,10 +21,10 @@ from tqdm import tqdm
 from affectllm.caption.inputs import CaptionItem
 from affectllm.caption.loader import PreparedBatch, Preparer, failure_message, prepare_batch, prepared_batches
 from affectllm.caption.parts import done_ids, done_marker, part_path, remove_parts
-from affectllm.distributed import Rank
-from affectllm.errors import SetupError
+from affectllm.core.distributed import Rank
+from affectllm.core.errors import SetupError
 from affectllm.caption.writer import RecordWriter, read_records
-from affectllm.records import ResultRecord
+from affectllm.core.records import ResultRecord
 
 STAGES = ("decode", "wait", "model", "write")
 

@@ -31,7 +31,7 @@ def _is_quantized(llm) -> bool:
 
 def prepare_for_inference(model, options: InferenceOptions) -> list[str]:
     """Configure ``model`` (an AffectModel) in place; returns what was done, for the log."""
-    from affectllm.model import set_trainable
+    from affectllm.model.affect_model import set_trainable
 
     done = []
     set_trainable(model, None)  # inference: nothing trains, eval mode
@@ -42,7 +42,7 @@ def prepare_for_inference(model, options: InferenceOptions) -> list[str]:
         done.append("gradient checkpointing off")
     if not options.use_adapter:
         if not hasattr(llm, "unload"):
-            from affectllm.errors import AffectLLMError
+            from affectllm.core.errors import AffectLLMError
 
             raise AffectLLMError("the checkpoint has no LoRA adapter to turn off (model.lora.enabled is false)")
         model.llm = llm.unload()  # the base weights as loaded, LoRA layers removed without merging
@@ -78,7 +78,7 @@ def pad_left_to_bucket(batch: dict, bucket: int, pad_id: int) -> dict:
     """Left-pad ``input_ids`` / ``attention_mask`` / ``labels`` (B, L) to L rounded up to ``bucket``."""
     import torch
 
-    from affectllm.processor import IGNORE_INDEX
+    from affectllm.model.processor import IGNORE_INDEX
 
     length = batch["input_ids"].shape[1]
     extra = -length % bucket

@@ -14,7 +14,7 @@ or a manifest line whose media fields are malformed becomes an item with ``error
 
 A duplicate id inside one manifest stops the run with both line numbers. A manifest
 entry keeps its own question (its turns up to the last user turn, its dialogue
-``context`` and ``speaker``) and must keep the manifest contract (``affectllm.manifest``);
+``context`` and ``speaker``) and must keep the manifest contract (``affectllm.core.manifest``);
 an entry that breaks it (a malformed ``context`` too) is an error item. An
 entry without ``messages`` is a bare list of media, asked the backend's own question.
 """
@@ -28,10 +28,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from affectllm.errors import AffectLLMError
-from affectllm.jsonl import iter_jsonl
-from affectllm.manifest import ManifestError, MediaSpec, check_context, media_spec, prompt_turns
-from affectllm.media.constants import MEDIA_EXTENSIONS
+from affectllm.core.errors import AffectLLMError
+from affectllm.core.jsonl import iter_jsonl
+from affectllm.core.manifest import ManifestError, MediaSpec, check_context, media_spec, prompt_turns
+from affectllm.core.media_constants import MEDIA_EXTENSIONS
 
 MANIFEST_SUFFIX = ".jsonl"
 
@@ -43,7 +43,7 @@ class CaptionItem:
     subtitle: str | None = None
     audio_path: str | None = None  # a separate audio file beside the video (manifest entries)
     error: str | None = None  # known before decoding: the item's record is this error
-    # a manifest entry's own question (``affectllm.manifest.prompt_turns``, media paths absolute, its
+    # a manifest entry's own question (``affectllm.core.manifest.prompt_turns``, media paths absolute, its
     # ``subtitle`` and ``style``): a checkpoint is asked exactly what the sample asks
     sample: dict | None = None
 

@@ -20,9 +20,9 @@ from affectllm.caption.inputs import CaptionItem
 from affectllm.caption.loader import setup_failure
 from affectllm.caption.lock import OutputLock
 from affectllm.caption.parts import MergeResult, all_shards_done, list_parts, merge_parts, part_path, remove_parts
-from affectllm.distributed import Rank, barrier, caption_rank, join_caption_group, leave_group
+from affectllm.core.distributed import Rank, barrier, caption_rank, join_caption_group, leave_group
 from affectllm.caption.writer import latest_records, output_file, read_records
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
 MISSING_SHOWN = 5  # inputs named when some have no record
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Protocol
 
 from affectllm.caption.inputs import CaptionItem
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
 # Seconds one worker may spend on one clip before its batch is given up as hung.
 DECODE_TIMEOUT_PER_CLIP = 120

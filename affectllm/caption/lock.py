@@ -13,7 +13,7 @@ import os
 import socket
 from pathlib import Path
 
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
 # A flock belongs to the open file, which fork shares: a decoding worker forked while the lock
 # is held would keep it alive after its parent dies. Children close their copies at once.

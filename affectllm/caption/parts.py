@@ -17,10 +17,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from affectllm.append_log import LogAppender, fsync_dir
+from affectllm.core.append_log import LogAppender
+from affectllm.core.durable import fsync_dir
 from affectllm.caption.lock import OutputLock
 from affectllm.caption.writer import latest_records, read_records
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
 _PART = re.compile(r"\.rank(\d+)-of-(\d+)\.part$")
 

@@ -1,4 +1,4 @@
-"""Caption outputs: append-only JSONL of result records (``affectllm.append_log``), one fsynced line each.
+"""Caption outputs: append-only JSONL of result records (``affectllm.core.append_log``), one fsynced line each.
 
 A rerun reads what is there: a torn last line is cut, any other line that is not a
 record stops the run with ``FILE:LINE`` before anything is written. An id may appear
@@ -11,8 +11,8 @@ import glob
 import os
 from pathlib import Path
 
-from affectllm.append_log import LogAppender, read_log
-from affectllm.errors import AffectLLMError
+from affectllm.core.append_log import LogAppender, read_log
+from affectllm.core.errors import AffectLLMError
 
 OUTPUT_WHAT = "a caption output (--out)"
 

@@ -16,8 +16,8 @@ import os
 import sys
 
 from affectllm import __version__
-from affectllm.errors import AffectLLMError
-from affectllm.plugins import discover
+from affectllm.core.errors import AffectLLMError
+from affectllm.core.plugins import discover
 
 
 def _commands() -> dict:

@@ -49,8 +49,8 @@ def backend_factory(args: argparse.Namespace, model: str, use_adapter: bool = Tr
     Checks the options and applies ``--threads`` now, so mistakes stop before any input is read."""
     from affectllm.caption.backends import load_backend
     from affectllm.caption.inference import InferenceOptions
-    from affectllm.errors import AffectLLMError
-    from affectllm.prompts import prompt_from_argument
+    from affectllm.core.errors import AffectLLMError
+    from affectllm.reasoning.prompts import prompt_from_argument
 
     if args.batch_size < 1 or args.workers < 0:
         raise AffectLLMError("--batch-size must be >= 1 and --workers >= 0")
@@ -62,8 +62,8 @@ def backend_factory(args: argparse.Namespace, model: str, use_adapter: bool = Tr
 
         torch.set_num_threads(args.threads)
     base, trusted = {}, []
-    if args.base:  # affectllm.checkpoint imports torch: the cue path, which has no --base, need not wait for it
-        from affectllm.checkpoint import parse_base_arguments
+    if args.base:  # affectllm.checkpoint.layout imports torch: the cue path, which has no --base, need not wait for it
+        from affectllm.checkpoint.layout import parse_base_arguments
 
         base, trusted = parse_base_arguments(args.base)
     drop = tuple(m.strip() for m in args.drop.split(",") if m.strip())

@@ -51,7 +51,7 @@ def model_specs(args: argparse.Namespace) -> list:
     from pathlib import Path
 
     from affectllm.benchmark import ModelSpec, parse_baselines
-    from affectllm.errors import AffectLLMError
+    from affectllm.core.errors import AffectLLMError
 
     specs = []
     for model in args.models:
@@ -75,9 +75,9 @@ def adapter_off_tokens(args: argparse.Namespace, model: str, label: str) -> int:
     """The answer length for ``model`` without its adapter, said on stderr. The base LLM was never taught the
     answer format, so a small one seldom stops and runs every answer to the limit (at 256 tokens, many times
     the adapter row's time): without ``--max-new-tokens`` it gets twice its longest trained answer."""
-    from affectllm.checkpoint import read_training_record
+    from affectllm.checkpoint.layout import read_training_record
     from affectllm.cli._model_options import DEFAULT_MAX_NEW_TOKENS
-    from affectllm.questions import trained_answer_tokens
+    from affectllm.model.questions import trained_answer_tokens
 
     longest = trained_answer_tokens(read_training_record(model))
     cap = min(DEFAULT_MAX_NEW_TOKENS, max(ADAPTER_OFF_MIN_TOKENS, 2 * longest) if longest else ADAPTER_OFF_MIN_TOKENS)
@@ -99,7 +99,7 @@ def check_inputs(args: argparse.Namespace) -> None:
     the first sample: a wrong path found after the predictions costs the whole generation time."""
     from pathlib import Path
 
-    from affectllm.errors import AffectLLMError
+    from affectllm.core.errors import AffectLLMError
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -115,8 +115,8 @@ def check_inputs(args: argparse.Namespace) -> None:
     checkpoints = [m for m in args.models if m != "cues"]
     if checkpoints:
         from affectllm.caption.checkpoint_backend import check_asr
-        from affectllm.checkpoint import check_checkpoint, parse_base_arguments
-        from affectllm.prompts import load_prompt
+        from affectllm.checkpoint.layout import check_checkpoint, parse_base_arguments
+        from affectllm.reasoning.prompts import load_prompt
 
         base, trusted = parse_base_arguments(args.base)
         for model in checkpoints:
@@ -144,7 +144,7 @@ def _once(make_backend):
 def run(args: argparse.Namespace) -> int:
     from affectllm.benchmark import parse_baselines, run_benchmark, suite_sources
     from affectllm.cli._quiet import quiet_libraries
-    from affectllm.errors import AffectLLMError
+    from affectllm.core.errors import AffectLLMError
 
     if args.limit is not None and args.limit < 1:
         raise AffectLLMError(f"--limit {args.limit}: must be at least 1")

@@ -34,22 +34,23 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from affectllm.cli._quiet import quiet_libraries
-    from affectllm.config import load_config
+    from affectllm.checkpoint.layout import config_file
+    from affectllm.config.schema import load_config
     from affectllm.encoders import build_encoders
-    from affectllm.model import DTYPES, load_tokenizer
-    from affectllm.processor import AffectProcessor
+    from affectllm.model.affect_model import DTYPES, load_tokenizer
+    from affectllm.model.processor import AffectProcessor
     from affectllm.training.dataset import read_manifest
     from affectllm.training.feature_cache import build_feature_cache, cache_signature
-    from affectllm.training.trainer import default_cache_dir
+    from affectllm.training.run import default_cache_dir
 
     config, *overrides = args.config
-    cfg = load_config(config, overrides)
+    cfg = load_config(config_file(config), overrides)
     quiet_libraries()
     manifest = Path(args.manifest)
     samples = read_manifest(manifest)
     if cfg.model.context_media:  # context turns are encoded as samples of their own (usually already among them)
-        from affectllm.manifest import check_context
-        from affectllm.processor import context_turn_sample
+        from affectllm.core.manifest import check_context
+        from affectllm.model.processor import context_turn_sample
 
         samples += [context_turn_sample(turn, str(s["id"]), k) for s in samples
                     for k, turn in enumerate(check_context(s, str(s["id"])), start=1)]

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from affectllm.caption.lock import OutputLock
     from affectllm.caption.writer import output_file
     from affectllm.cli._quiet import quiet_libraries
-    from affectllm.errors import AffectLLMError
+    from affectllm.core.errors import AffectLLMError
 
     out = output_file(args.out, args.inputs)
     if args.merge:

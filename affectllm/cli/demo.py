@@ -24,7 +24,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from affectllm.errors import AffectLLMError
+    from affectllm.core.errors import AffectLLMError
 
     if args.max_upload_mb <= 0:
         raise AffectLLMError(f"--max-upload-mb {args.max_upload_mb:g}: must be positive")

@@ -125,7 +125,7 @@ def _prefetch(extractor, records, source: str) -> None:
 
 def _strict_json(data) -> str:
     """JSON as the standard defines it: a NaN score is an error, never a bare ``NaN`` token."""
-    from affectllm.errors import AffectLLMError
+    from affectllm.core.errors import AffectLLMError
 
     try:
         return json.dumps(data, allow_nan=False)

@@ -27,9 +27,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from affectllm.checkpoint import load_checkpoint, parse_base_arguments, read_training_record
+    from affectllm.checkpoint.layout import load_checkpoint, parse_base_arguments, read_training_record
     from affectllm.cli._quiet import quiet_libraries
-    from affectllm.export import export_model, read_metrics_file
+    from affectllm.checkpoint.export import export_model, read_metrics_file
 
     quiet_libraries()
     metrics = read_metrics_file(args.metrics) if args.metrics else None

@@ -26,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from affectllm.cli._quiet import quiet_libraries
-    from affectllm.tiny import init_tiny
+    from affectllm.checkpoint.tiny import init_tiny
 
     quiet_libraries()
     out = init_tiny(args.dir, prefusion=args.prefusion, pooling=args.pooling, seed=args.seed,

@@ -14,7 +14,7 @@ HELP = "train an AffectLLM (adapter alignment or chain-of-thought SFT) from a YA
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from affectllm.training.shipped import shipped_configs
+    from affectllm.config.shipped import shipped_configs
 
     parser.add_argument("config", nargs="?", help="training YAML, or the name of a config shipped with affectllm "
                                                   f"({', '.join(shipped_configs())})")
@@ -29,8 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from affectllm.cli._quiet import quiet_libraries
-    from affectllm.config import load_config
-    from affectllm.errors import ConfigError
+    from affectllm.checkpoint.layout import config_file
+    from affectllm.config.schema import load_config
+    from affectllm.core.errors import ConfigError
 
     config = args.config_flag or args.config
     overrides = list(args.overrides)
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("give a training config: affectllm train train/configs/stage2_sft.yaml")
     if "=" in config:
         raise ConfigError(f"'{config}' looks like an override; put the config YAML first")
-    cfg = load_config(config, overrides)
+    cfg = load_config(config_file(config), overrides)
     quiet_libraries()
 
     from affectllm.training.trainer import train

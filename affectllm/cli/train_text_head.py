@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from affectllm.cues.text_head import SentenceFeatures, save_text_head
     from affectllm.cues.text_head_config import HeadTraining
     from affectllm.cues.text_head_training import featurize, head_scores, read_text_examples, train_head, training_info
-    from affectllm.errors import AffectLLMError
+    from affectllm.core.errors import AffectLLMError
 
     if args.epochs < 1 or args.hidden < 1 or args.lr <= 0:
         raise AffectLLMError("--epochs and --hidden must be >= 1 and --lr positive")

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from affectllm.cues.voice_head import probabilities, save_voice_head
     from affectllm.cues.voice_head_training import (VoiceTraining, class_scores, featurize, fit, read_voice_examples,
                                                     speaker_folds, training_info)
-    from affectllm.errors import AffectLLMError
+    from affectllm.core.errors import AffectLLMError
 
     if args.epochs < 1 or args.hidden < 0 or args.lr <= 0 or args.weight_decay < 0 or args.folds < 0 \
             or not 0 <= args.input_dropout < 1:

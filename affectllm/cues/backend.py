@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import time
 
-from affectllm.errors import AffectLLMError
-from affectllm.media.constants import DEFAULT_MAX_SIDE
-from affectllm.records import ResultRecord
+from affectllm.core.errors import AffectLLMError
+from affectllm.core.media_constants import DEFAULT_MAX_SIDE
+from affectllm.core.records import ResultRecord
 
 NUM_FRAMES = 16  # frames sampled per clip for the face cues
 
@@ -27,7 +27,7 @@ class CueBackend:
 
     def __init__(self, llm: str | None | bool = None, whisper: str | None = None, num_frames: int = NUM_FRAMES,
                  max_new_tokens: int = 120, drop=()):
-        from affectllm.manifest import check_drop
+        from affectllm.core.manifest import check_drop
         from affectllm.cues.reasoner import CueReasoner
 
         self.drop = check_drop(drop)  # modalities left out on purpose (an ablation)

@@ -15,7 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from affectllm.media import MediaClip
-from affectllm.media.constants import SAMPLE_RATE
+from affectllm.core.media_constants import SAMPLE_RATE
 
 
 MIN_SPEECH_S = 0.3  # seconds of voice activity that make a sound a voice, even when no word was read

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from affectllm.cues.bundled_models import expression_model_file, tflite_model
+from affectllm.bundled.packages import expression_model_file, tflite_model
 from affectllm.cues.face_calibration import calibrate
 from affectllm.cues.face_mesh import FaceDetection
 

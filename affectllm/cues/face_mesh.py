@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image
 
-from affectllm.cues.bundled_models import face_detector_file, face_mesh_file, tflite_model
+from affectllm.bundled.packages import face_detector_file, face_mesh_file, tflite_model
 
 # BlazeFace keypoints, subject's point of view: "right eye" appears on the image's left.
 RIGHT_EYE, LEFT_EYE, NOSE_TIP, MOUTH_CENTER, RIGHT_EAR, LEFT_EAR = range(6)

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
 
 def save_head(net: torch.nn.Module, path: str | Path, meta_key: str, meta: dict[str, Any]) -> Path:

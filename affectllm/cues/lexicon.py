@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 
-from affectllm.cues.bundled_models import nrc_lexicon_file
+from affectllm.bundled.packages import nrc_lexicon_file
 
 NRC_EMOTIONS = ("anger", "anticipation", "disgust", "fear", "joy", "sadness", "surprise", "trust")
 NEGATORS = frozenset({"not", "no", "never", "nothing", "nobody", "none", "neither", "nor", "cannot",

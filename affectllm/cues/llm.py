@@ -9,26 +9,22 @@ loads read that). Nothing is downloaded.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from affectllm.cues.bundled_models import cache_dir, smollm2_gguf_file
-from affectllm.errors import AffectLLMError
+from affectllm.bundled.smollm2 import smollm2_dir
+from affectllm.core.errors import AffectLLMError
 
 DEFAULT_LLM_NAME = "SmolLM2-135M-Instruct"
 BUNDLED_LLM = "smollm2"  # --llm value naming the bundled model
-BUNDLED_LLM_CONFIG_NAME = "bundled:smollm2-135m-instruct"  # its name in configs (affectllm.model_sources), also accepted
+BUNDLED_LLM_CONFIG_NAME = "bundled:smollm2-135m-instruct"  # its name in configs (affectllm.config.model_sources), also accepted
 NO_LLM = "none"
 # The --llm option's help, the same wherever the option exists (caption, demo, recipe autocaption).
 LLM_OPTION_HELP = ("cue path: 'none' (default: the cue-fusion rule answers), a local transformers instruct-model "
                    "folder that reasons over the cues, or 'smollm2' for the bundled SmolLM2-135M-Instruct")
 MAX_NEW_TOKENS = 120
-_CONVERTED = "smollm2-135m-instruct"
 _LOAD_LOCK = threading.Lock()
 
 
@@ -75,47 +71,6 @@ def llm_choice(value: str | bool | None) -> str | None:
 
 def llm_display_name(choice: str) -> str:
     return DEFAULT_LLM_NAME if choice == BUNDLED_LLM else choice
-
-
-def converted_smollm2_dir() -> Path:
-    return cache_dir() / _CONVERTED
-
-
-def smollm2_dir() -> Path:
-    """The bundled SmolLM2 as a safetensors transformers folder, converted from the GGUF on first use."""
-    folder = converted_smollm2_dir()
-    with _LOAD_LOCK:
-        if not (folder / "config.json").exists():
-            _convert_gguf(smollm2_gguf_file(), folder)
-    return folder
-
-
-def _convert_gguf(gguf: Path, target: Path) -> None:
-    """Dequantise the GGUF once and save it as a safetensors model folder (written aside, then renamed)."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype="float32")
-    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
-        # transformers refuses to serialise a model loaded from GGUF; the dequantised
-        # weights are plain float tensors, so we write config and weights ourselves.
-        from safetensors.torch import save_model
-
-        config = model.config.to_dict()
-        config.pop("quantization_config", None)
-        type(model.config).from_dict(config).save_pretrained(tmp)
-        model.generation_config.save_pretrained(tmp)
-        save_model(model, str(tmp / "model.safetensors"), metadata={"format": "pt"})
-        tokenizer.save_pretrained(tmp)
-        try:
-            os.rename(tmp, target)
-        except OSError:
-            if not (target / "config.json").exists():  # another process won the race only if it finished
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @lru_cache(maxsize=None)

@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
 FILES = ("config.json", "model.safetensors", "tokenizer.json")
 

@@ -8,7 +8,7 @@ Python-bound imports. Imports hold the GIL, so two of them in threads take as lo
 the other: only overlap with native work saves time (``benchmarks/bench_cold_start.py`` measures it).
 
 Each load goes through the same once-per-process loader the extractors call, so an extractor
-that needs a model still loading waits for it (see :func:`load_once`) instead of loading a
+that needs a model still loading waits for it (see :func:`affectllm.cues.load_once.load_once`) instead of loading a
 second copy. A load that fails is kept and raised by :meth:`ModelPreload.wait`, which the
 caption engine calls before it writes the first record: a broken install is one setup error,
 not an error record per clip.
@@ -17,27 +17,11 @@ not an error record per clip.
 from __future__ import annotations
 
 import threading
-from functools import lru_cache, wraps
 from typing import Callable
 
-from affectllm.media.constants import SAMPLE_RATE
+from affectllm.core.media_constants import SAMPLE_RATE
 
 WARMUP_SECONDS = 1.0  # a tone this long takes the voice cues through every compiled path they use
-
-
-def load_once(load: Callable) -> Callable:
-    """``lru_cache`` whose first call holds a lock: a thread that asks while another loads waits for that
-    load and gets the same object. A failed load is not cached; the next call tries again."""
-    cached = lru_cache(maxsize=None)(load)
-    lock = threading.Lock()
-
-    @wraps(load)
-    def loaded(*args):
-        with lock:
-            return cached(*args)
-
-    loaded.cache_clear = cached.cache_clear
-    return loaded
 
 
 def warm_voice() -> None:

@@ -111,7 +111,7 @@ class CueReasoner:
                        "fusion_seconds": round(time.perf_counter() - t, 4)}
         if self.llm_spec is not None:
             from affectllm.cues.llm import load_llm
-            from affectllm.prompts import render_prompt
+            from affectllm.reasoning.prompts import render_prompt
             from affectllm.reasoning import parse_output
 
             llm = load_llm(self.llm_spec)

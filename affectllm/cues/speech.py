@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from affectllm.cues.bundled_models import whisper_model_dir
-from affectllm.cues.preload import load_once
-from affectllm.errors import AffectLLMError
-from affectllm.media.constants import SAMPLE_RATE
+from affectllm.bundled.packages import whisper_model_dir
+from affectllm.cues.load_once import load_once
+from affectllm.core.errors import AffectLLMError
+from affectllm.core.media_constants import SAMPLE_RATE
 
 # Segments Whisper itself thinks are probably not speech (tones, music, noise) are dropped:
 # tiny models otherwise "hear" stock phrases in them.

@@ -30,8 +30,8 @@ import torch
 from torch import nn
 
 from affectllm.cues.head_file import read_head, save_head
-from affectllm.cues.preload import load_once
-from affectllm.errors import AffectLLMError
+from affectllm.cues.load_once import load_once
+from affectllm.core.errors import AffectLLMError
 
 EMOTION_CLASSES = ("anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise")
 SENTIMENT_CLASSES = ("negative", "neutral", "positive")
@@ -72,7 +72,7 @@ class SentenceFeatures:
     """Frozen all-MiniLM-L6-v2 -> per-layer mean-pooled, normalised features (see the module docstring)."""
 
     def __init__(self, encoder_dir: str | Path | None = None):
-        from affectllm.cues.bundled_models import minilm_dir
+        from affectllm.bundled.packages import minilm_dir
         from affectllm.cues.minilm import MiniLMEncoder
 
         self.encoder = MiniLMEncoder(encoder_dir or minilm_dir(), max_tokens=MAX_TOKENS)

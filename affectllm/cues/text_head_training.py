@@ -22,7 +22,7 @@ from torch import nn
 
 from affectllm.cues.text_head import EMOTION_CLASSES, SENTIMENT_CLASSES, SentenceFeatures, TextHeadNet, readings
 from affectllm.cues.text_head_config import HeadTraining
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
 IGNORE = -100  # sentiment target of an example without a sentiment
 
@@ -45,7 +45,7 @@ class TextExamples:
 
 def read_text_examples(manifest: str | Path) -> TextExamples:
     """Labelled utterances of a manifest; a line without text or with an unknown label is one error naming it."""
-    from affectllm.jsonl import iter_jsonl
+    from affectllm.core.jsonl import iter_jsonl
 
     out = TextExamples([], [], [], [])
     hint = "make one with `affectllm recipe meld --input MELD_DIR --split train --text-only --out FILE`"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from affectllm.media.constants import SAMPLE_RATE
+from affectllm.core.media_constants import SAMPLE_RATE
 
 HOP_S = 0.04  # s between analysis frames (25 frames/s: enough for intonation, cheap for pYIN)
 FRAME_LENGTH = 1024  # samples (64 ms at 16 kHz): two periods of the lowest pitch we track

@@ -31,8 +31,9 @@ import torch
 from torch import nn
 
 from affectllm.cues.head_file import read_head, save_head
-from affectllm.cues.voice_features import MIN_SOUND_S, SoundFrames, VoiceFeatures
-from affectllm.errors import AffectLLMError
+from affectllm.cues.sound_frames import MIN_SOUND_S, SoundFrames
+from affectllm.cues.voice_features import VoiceFeatures
+from affectllm.core.errors import AffectLLMError
 
 VOICE_CLASSES = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 # The vocabulary word each class is reported as.

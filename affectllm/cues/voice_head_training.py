@@ -29,7 +29,7 @@ from torch import nn
 
 from affectllm.cues.voice_head import VOICE_CLASSES, VoiceHeadNet, probabilities
 from affectllm.cues.voice_head_config import VoiceTraining
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
 TEMPERATURES = tuple(round(0.5 + 0.05 * i, 2) for i in range(71))  # 0.5 .. 4.0
 ECE_BINS = 10
@@ -61,7 +61,7 @@ def _clip(manifest: Path, rec: dict, where: str) -> Path:
 
 def read_voice_examples(manifest: str | Path) -> VoiceExamples:
     """Labelled clips of a manifest; a line without a clip or with an unknown label is one error naming it."""
-    from affectllm.jsonl import iter_jsonl
+    from affectllm.core.jsonl import iter_jsonl
 
     manifest = Path(manifest)
     out = VoiceExamples([], [], [], [])

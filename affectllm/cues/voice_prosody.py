@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from affectllm.cues.voice_features import FRAME, SoundFrames, frame_loudness_db
-from affectllm.media.constants import SAMPLE_RATE
+from affectllm.cues.sound_frames import FRAME, SoundFrames, frame_loudness_db
+from affectllm.core.media_constants import SAMPLE_RATE
 
 PITCH_MIN_HZ, PITCH_MAX_HZ = 65.0, 800.0  # acted shouting goes well above ordinary speech
 PITCH_WINDOW = 1024  # samples (64 ms): two periods of the lowest pitch

@@ -11,7 +11,7 @@ The network is Whisper's encoder as the paper describes it (Radford et al.
 convolutions with GELU (the second with stride 2: 3000 mel frames of 10 ms ->
 1500 encoder frames of 20 ms), the sinusoidal position encodings, then
 pre-layer-norm transformer blocks (self-attention, a 4x GELU MLP) and a final
-layer norm. ``model.bin`` is read by ``affectllm.encoders.whisper_ct2``, which owns CTranslate2's
+layer norm. ``model.bin`` is read by ``affectllm.bundled.whisper_ct2``, which owns CTranslate2's
 serialisation.
 
     layers = whisper_layers()                     # loaded once per process
@@ -28,17 +28,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from affectllm.errors import AffectLLMError
-from affectllm.media.constants import SAMPLE_RATE
+from affectllm.core.errors import AffectLLMError
+from affectllm.core.media_constants import SAMPLE_RATE
 
 WINDOW_S = 30  # Whisper reads 30-s windows; a shorter clip is padded with silence, as in training
 FRAME_S = 0.02  # s per encoder frame
 
 
 def encoder_variables(path: str | Path) -> dict[str, np.ndarray]:
-    """The encoder's variables of a CTranslate2 Whisper ``model.bin`` (``affectllm.encoders.whisper_ct2`` reads
+    """The encoder's variables of a CTranslate2 Whisper ``model.bin`` (``affectllm.bundled.whisper_ct2`` reads
     the file), named without their ``encoder/`` prefix."""
-    from affectllm.encoders.whisper_ct2 import read_ctranslate2_model
+    from affectllm.bundled.whisper_ct2 import read_ctranslate2_model
 
     prefix = "encoder/"
     variables = read_ctranslate2_model(path).variables
@@ -146,7 +146,7 @@ def _feature_extractor(cls):
 @lru_cache(maxsize=None)
 def whisper_layers(path: str | None = None) -> WhisperLayers:
     """The encoder of the Whisper model folder ``path`` (default: the bundled tiny.en), loaded once."""
-    from affectllm.cues.bundled_models import whisper_model_dir
+    from affectllm.bundled.packages import whisper_model_dir
 
     folder = Path(path) if path else whisper_model_dir()
     if not (folder / "model.bin").is_file():

@@ -14,9 +14,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from affectllm.errors import AffectLLMError, MediaError
-from affectllm.media.constants import AUDIO_EXTENSIONS, DEFAULT_MAX_SIDE, VIDEO_EXTENSIONS
-from affectllm.records import ResultRecord
+from affectllm.core.errors import AffectLLMError, MediaError
+from affectllm.core.media_constants import AUDIO_EXTENSIONS, DEFAULT_MAX_SIDE, VIDEO_EXTENSIONS
+from affectllm.core.records import ResultRecord
 
 DEFAULT_MAX_UPLOAD_MB = 50
 MAX_DURATION_S = 120.0  # longer clips would hold the queue for minutes on a CPU
@@ -63,13 +63,13 @@ def frames_for(duration: float, window_s: float) -> int:
 class DemoEngine:
     """``model``: "cues" (default) or a checkpoint folder, loaded through the caption backends
     (``affectllm.caption.backends.load_backend``); ``llm``: the cue path's ``--llm`` (None: no LLM); ``base``:
-    ``--base`` values for a checkpoint whose base models lie outside it (``affectllm.checkpoint``); ``asr``: a
+    ``--base`` values for a checkpoint whose base models lie outside it (``affectllm.checkpoint.layout``); ``asr``: a
     checkpoint hears the cue extractors' transcript as the subtitle of an upload that has none."""
 
     def __init__(self, model: str = "cues", llm: str | None = None,
                  max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, base: tuple[str, ...] = (), asr: bool = True):
         from affectllm.caption.backends import CueCaptionBackend, load_backend
-        from affectllm.checkpoint import parse_base_arguments
+        from affectllm.checkpoint.layout import parse_base_arguments
         from affectllm.demo.timeline import WINDOW_S
 
         self.model = model or "cues"

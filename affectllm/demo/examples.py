@@ -44,7 +44,7 @@ EXAMPLES = (
 
 def examples_dir() -> Path:
     """$AFFECTLLM_CACHE/demo_examples (default ~/.cache/affectllm/demo_examples)."""
-    from affectllm.cues.bundled_models import cache_dir
+    from affectllm.bundled.packages import cache_dir
 
     return cache_dir() / "demo_examples"
 
@@ -79,7 +79,7 @@ def ensure_examples(folder: str | Path | None = None) -> tuple[Path, list[Exampl
     A machine without espeak-ng or opencv-doc still gets the demo: examples
     that cannot be made are left out (the text example always works).
     """
-    from affectllm.errors import MediaError
+    from affectllm.core.errors import MediaError
 
     folder = Path(folder) if folder else examples_dir()
     folder.mkdir(parents=True, exist_ok=True)

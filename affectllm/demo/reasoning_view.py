@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import re
 
-from affectllm.records import REASONING_SECTIONS
+from affectllm.core.records import REASONING_SECTIONS
 
 MODALITY_ANCHOR = {"visual": "affect-ev-face", "acoustic": "affect-ev-voice", "lexical": "affect-ev-words"}
 ACOUSTIC_WORDS = ("pitch", "loudness", "louder", "quieter", "pause", "pauses", "speaking rate", "voice", "intonation")

@@ -34,7 +34,7 @@ def window_cues(clip, cues: dict, start: float, end: float) -> dict:
     from affectllm.cues.extract import text_cues
     from affectllm.cues.face import summarize_faces
     from affectllm.cues.voice import prosody_cues
-    from affectllm.media.constants import SAMPLE_RATE
+    from affectllm.core.media_constants import SAMPLE_RATE
 
     out: dict = {"duration": round(end - start, 3), "has_video": bool(cues.get("has_video")),
                  "has_audio": bool(cues.get("has_audio"))}

@@ -115,7 +115,7 @@ def build_app(engine: DemoEngine, examples_folder: Path | None = None, examples:
             analysis = engine.analyze(media, text, subtitle, kind=kind, progress=progress)
         except Exception as err:  # the page must stay up whatever one input does
             log.exception("demo request failed")
-            from affectllm.records import ResultRecord
+            from affectllm.core.records import ResultRecord
 
             name = Path(media).name if media else "input"
             analysis = Analysis(ResultRecord.failed(name, name, f"internal error ({type(err).__name__}); "

@@ -39,7 +39,7 @@ from affectllm.emotions.discourse import CONCLUSION, EVIDENCE, FINAL, INFERENCE,
 from affectllm.emotions.lexicon import lexicon_emotions
 from affectllm.emotions.scope import comparative_less, displayed_not_felt, negated, state_weight, wish_not_feeling
 from affectllm.emotions.vocabulary import EmotionVocabulary, default_vocabulary
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
 
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from affectllm.emotions.morphology import base_candidates
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
 VOCABULARY_CSV = Path(__file__).with_name("vocabulary.csv")
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import torch
 
-from affectllm.config import ModelConfig
+from affectllm.config.schema import ModelConfig
 from affectllm.encoders.base import MediaEncoder
-from affectllm.media.constants import MODALITIES
+from affectllm.core.media_constants import MODALITIES
 
 
 def build_encoders(cfg: ModelConfig) -> dict[str, MediaEncoder]:

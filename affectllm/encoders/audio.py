@@ -8,10 +8,8 @@ import numpy as np
 import torch
 
 from affectllm.encoders.base import MediaEncoder
-from affectllm.media.constants import SAMPLE_RATE
+from affectllm.core.media_constants import SAMPLE_RATE, SAMPLES_PER_ENCODER_FRAME
 
-# Whisper: 10 ms mel hop, then a stride-2 convolution → one encoder frame per 20 ms
-SAMPLES_PER_ENCODER_FRAME = 320
 
 
 class WhisperAudioEncoder(MediaEncoder):

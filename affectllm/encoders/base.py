@@ -23,7 +23,7 @@ class MediaEncoder(nn.Module):
         self.set_trainable(trainable)
 
     def set_trainable(self, trainable: bool) -> None:
-        """A frozen encoder needs no gradients and runs in eval mode under no_grad (``affectllm.model.set_trainable``
+        """A frozen encoder needs no gradients and runs in eval mode under no_grad (``affectllm.model.affect_model.set_trainable``
         decides which encoders train)."""
         self.trainable = trainable
         self.model.requires_grad_(trainable)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
 
 def ccc(gold: Sequence[float], pred: Sequence[float]) -> float:

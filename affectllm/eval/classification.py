@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Hashable, Sequence
 
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
 
 def accuracy(y_true: Sequence[Hashable], y_pred: Sequence[Hashable]) -> float:

@@ -2,7 +2,7 @@
 
 Gold: a manifest sample's ``vad`` ratings on their ``vad_scale`` (a recipe's
 output), or plain ``valence`` / ``arousal`` / ``dominance`` fields, taken as
-on [-1, 1] (``affectllm.dimensions.sample_ratings``).
+on [-1, 1] (``affectllm.core.dimensions.sample_ratings``).
 
 Prediction, per dimension, first found wins (the ``source`` counted in the
 scores):
@@ -15,7 +15,7 @@ scores):
 - ``lexicon`` (valence only): the mean vocabulary valence of the predicted
   emotion words (0 when none is known, and for a missing record).
 
-Predictions are mapped onto the gold's scale (``affectllm.dimensions.rescale``)
+Predictions are mapped onto the gold's scale (``affectllm.core.dimensions.rescale``)
 and each dimension reports CCC, Pearson's r and the mean absolute error there,
 with the number of pairs scored. A dimension whose gold records use several
 scales is scored on [-1, 1] instead, with a note. A gold rating with no
@@ -29,8 +29,8 @@ import math
 from collections import Counter
 from typing import Any, Callable, Sequence
 
-from affectllm.dimensions import UNIT_SCALE, VAD_DIMENSIONS, Scale, check_scale, finite_number, rescale, sample_ratings
-from affectllm.errors import AffectLLMError
+from affectllm.core.dimensions import UNIT_SCALE, VAD_DIMENSIONS, Scale, check_scale, finite_number, rescale, sample_ratings
+from affectllm.core.errors import AffectLLMError
 from affectllm.eval.ccc import ccc
 
 

@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 from typing import Iterable
 
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 from affectllm.eval.wheel import parse_label_list
 
 EXTRACTION_PROMPT = (

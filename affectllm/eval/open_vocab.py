@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
 from affectllm.emotions import EmotionVocabulary
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
 
 class LabelSpace(Protocol):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 from affectllm.eval.samples import read_jsonl
 from affectllm.eval.tasks import MAIN_METRIC, EvalOptions, EvalResult, evaluate
 from affectllm.eval.uncertainty import RESAMPLES, SEED, difference_interval

@@ -14,8 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from affectllm.errors import AffectLLMError
-from affectllm.jsonl import iter_jsonl
+from affectllm.core.errors import AffectLLMError
+from affectllm.core.jsonl import iter_jsonl
 from affectllm.eval.wheel import parse_label_list
 
 # Turns an explanation into emotion words: the rule-based extractor or an LLM.

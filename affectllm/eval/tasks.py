@@ -31,9 +31,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from affectllm.dimensions import finite_number
+from affectllm.core.dimensions import finite_number
 from affectllm.emotions import EmotionVocabulary, default_vocabulary, extract_labels
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 from affectllm.eval.cause import cause_scores
 from affectllm.eval.classification import closed_set_scores
 from affectllm.eval.dimensional import vad_scores

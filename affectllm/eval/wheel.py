@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 
 WHEEL_NAMES = ("wheel1", "wheel2", "wheel3", "wheel4", "wheel5")
 SYNONYM_RUNS = 8

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from affectllm.config import ModelConfig
+from affectllm.config.schema import ModelConfig
 from affectllm.fusion.pooling import AttentionPooling, QFormerPooling
 from affectllm.fusion.prefusion import CrossPreFusion, MixPreFusion, Stream, Streams
 from affectllm.fusion.vad_head import VadHead
-from affectllm.media.constants import MODALITIES
+from affectllm.core.media_constants import MODALITIES
 
 FUSED = "fused"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from affectllm.errors import FeatureCountError
+from affectllm.core.errors import FeatureCountError
 
 
 def splice_media_tokens(inputs_embeds: torch.Tensor, input_ids: torch.Tensor,

@@ -2,7 +2,7 @@
 
 The head reads one vector per sample — the mean of the pre-fusion's fused tokens
 (``model.vad_head.source: fused``) or the LLM's last hidden state at the answer
-marker (``llm_last``; ``affectllm.answer_state``) — and trains jointly with the
+marker (``llm_last``; ``affectllm.model.answer_state``) — and trains jointly with the
 language-model loss::
 
     loss = lm + λ · Σ_d (1 − CCC_d)

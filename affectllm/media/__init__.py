@@ -2,7 +2,7 @@
 
 from affectllm.media.audio import load_audio
 from affectllm.media.clip import MediaClip, load_clip
-from affectllm.media.constants import SAMPLE_RATE
+from affectllm.core.media_constants import SAMPLE_RATE
 from affectllm.media.probe import MediaInfo, probe_media
 from affectllm.media.video import frame_indices, sample_frames
 

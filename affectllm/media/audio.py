@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from affectllm.errors import MediaError
-from affectllm.media.constants import SAMPLE_RATE
+from affectllm.core.errors import MediaError
+from affectllm.core.media_constants import SAMPLE_RATE
 from affectllm.media.probe import check_file, decoder_reason, ffmpeg_input
 
 

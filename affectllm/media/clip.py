@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from affectllm.errors import MediaError
+from affectllm.core.errors import MediaError
 from affectllm.media.audio import load_audio
-from affectllm.media.constants import DEFAULT_MAX_SIDE, DEFAULT_NUM_FRAMES, SAMPLE_RATE
+from affectllm.core.media_constants import DEFAULT_MAX_SIDE, DEFAULT_NUM_FRAMES, SAMPLE_RATE
 from affectllm.media.probe import probe_media
 from affectllm.media.video import load_image, sample_frames
 

@@ -17,8 +17,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from affectllm.errors import MediaError
-from affectllm.media.constants import IMAGE_EXTENSIONS
+from affectllm.core.errors import MediaError
+from affectllm.core.media_constants import IMAGE_EXTENSIONS
 
 # Demuxers of single-file containers (ffmpeg short names): a format outside this list is refused.
 CONTAINER_DEMUXERS = ("mov", "matroska", "avi", "flv", "mpeg", "mpegts", "asf", "wav", "w64", "mp3", "flac", "ogg",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from affectllm.errors import MediaError
-from affectllm.media.constants import DEFAULT_MAX_SIDE, DEFAULT_NUM_FRAMES
+from affectllm.core.errors import MediaError
+from affectllm.core.media_constants import DEFAULT_MAX_SIDE, DEFAULT_NUM_FRAMES
 from affectllm.media.probe import IMAGE_FORMATS, MediaInfo, probe_media
 
 

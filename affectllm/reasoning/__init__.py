@@ -1,15 +1,16 @@
-"""Read model answers back into emotions and reasoning sections.
+"""Reasoning formats: render the chain-of-thought templates (``prompts``) and read model answers back into
+emotions and reasoning sections.
 
     from affectllm.reasoning import parse_output
     p = parse_output("emer", model_text)   # never raises on messy text
     p.emotions, p.sections, p.explanation, p.ok
 
-One parser per template of ``prompts/`` (see ``affectllm.prompts``).
+One parser per template of ``prompts/`` (see ``affectllm.reasoning.prompts``).
 """
 
 from __future__ import annotations
 
-from affectllm.errors import AffectLLMError
+from affectllm.core.errors import AffectLLMError
 from affectllm.reasoning.answer import ParsedAnswer
 from affectllm.reasoning.emotion_list import parse_emotion_list
 from affectllm.reasoning.parsers import PARSERS

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from affectllm.records import REASONING_SECTIONS
+from affectllm.core.records import REASONING_SECTIONS
 
 
 def empty_sections() -> dict[str, str]:

@@ -6,7 +6,7 @@ from typing import Any, Iterator
 
 import torch
 
-from affectllm.config import Config
+from affectllm.config.schema import Config
 from affectllm.training.dataset import TrainCollator
 from affectllm.training.sampler import ShardSampler
 

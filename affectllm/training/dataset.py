@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from affectllm.errors import AffectLLMError
-from affectllm.jsonl import iter_jsonl
-from affectllm.manifest import ManifestError, check_context, media_spec
-from affectllm.processor import AffectProcessor, PreparedSample
+from affectllm.core.errors import AffectLLMError
+from affectllm.core.jsonl import iter_jsonl
+from affectllm.core.manifest import ManifestError, check_context, media_spec
+from affectllm.model.processor import AffectProcessor, PreparedSample
 
 # Give up after this many unusable samples in a row: the manifest is broken, not one sample.
 MAX_CONSECUTIVE_DROPS = 64
@@ -24,7 +24,7 @@ MAX_CONSECUTIVE_DROPS = 64
 def read_manifest(path: str | Path) -> list[dict]:
     """All samples of a manifest JSONL, in file order (media paths stay relative to its folder).
 
-    Every sample must keep the manifest contract (``affectllm.manifest.media_spec``: one video and one
+    Every sample must keep the manifest contract (``affectllm.core.manifest.media_spec``: one video and one
     audio at most, tags matching the files): a sample that breaks it is a bug in the manifest, so the
     run stops at load time naming the first one, exactly as ``affectllm recipe check`` reports it.
     """

@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from affectllm.config import Config
-from affectllm.errors import ConfigError
+from affectllm.config.schema import Config
+from affectllm.core.errors import ConfigError
 
 
 def _fill(node: Any, values: dict[str, Any], path: str = "") -> Any:

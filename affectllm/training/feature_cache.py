@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from affectllm.encoders import encode_batch
-from affectllm.errors import ConfigError
-from affectllm.manifest import media_spec
-from affectllm.processor import EncoderFeatures, resolve_media_path
+from affectllm.core.durable import write_atomic
+from affectllm.core.errors import ConfigError
+from affectllm.core.manifest import media_spec
+from affectllm.model.processor import EncoderFeatures, resolve_media_path
 
 INDEX_FILE = "index.json"
 CACHE_VERSION = 1
@@ -98,7 +98,7 @@ def media_key(sample: dict, root: Path | None, hasher: FileHasher) -> str | None
     h = hashlib.sha256()
     parts = 0
     for kind in ("videos", "audios"):
-        for path in (sample.get(kind) or [])[:1]:  # a sample holds at most one of each (affectllm.manifest)
+        for path in (sample.get(kind) or [])[:1]:  # a sample holds at most one of each (affectllm.core.manifest)
             h.update(f"{kind}:{hasher(resolve_media_path(path, root))};".encode())
             parts += 1
     clip = sample.get("clip")  # an in-memory MediaClip (generated data)
@@ -184,7 +184,7 @@ class _DecodeOnly:
         return len(self.samples)
 
     def __getitem__(self, i: int):
-        from affectllm.errors import AffectLLMError
+        from affectllm.core.errors import AffectLLMError
 
         sample = self.samples[i]
         try:
@@ -195,9 +195,7 @@ class _DecodeOnly:
 
 
 def _write_index(folder: Path, index: dict) -> None:
-    tmp = folder / (INDEX_FILE + ".tmp")
-    tmp.write_text(json.dumps(index))
-    os.replace(tmp, folder / INDEX_FILE)  # readers never see a half-written index
+    write_atomic(folder / INDEX_FILE, json.dumps(index))  # readers never see a half-written index
 
 
 def _open_index(folder: Path, signature: dict) -> dict:

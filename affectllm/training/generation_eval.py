@@ -28,10 +28,10 @@ from typing import Any
 
 import torch
 
-from affectllm.config import Config
-from affectllm.errors import ConfigError
+from affectllm.config.schema import Config
+from affectllm.core.errors import ConfigError
 from affectllm.training.dataset import read_manifest
-from affectllm.distributed import Rank
+from affectllm.core.distributed import Rank
 
 GOLD_FIELD = {"closed": "label", "basic": "label", "ov": "emotions", "sentiment": "valence"}
 

@@ -19,10 +19,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from affectllm.answer_state import last_hidden
-from affectllm.errors import ConfigError
+from affectllm.model.answer_state import last_hidden
+from affectllm.core.errors import ConfigError
 from affectllm.fusion.vad_head import ccc_loss
-from affectllm.processor import IGNORE_INDEX
+from affectllm.model.processor import IGNORE_INDEX
 from affectllm.training.packing import pack_rows, packed_places, plan_packing
 
 

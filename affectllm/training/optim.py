@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from affectllm.config import TrainConfig
+from affectllm.config.schema import TrainConfig
 
 
 def parameter_groups(model, cfg: TrainConfig) -> list[dict]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from affectllm.processor import IGNORE_INDEX
+from affectllm.model.processor import IGNORE_INDEX
 
 
 def plan_packing(lengths: list[int], capacity: int) -> list[list[int]]:

@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from affectllm.config import Config, TrainConfig, config_to_dict
-from affectllm.errors import ConfigError
+from affectllm.config.schema import Config, TrainConfig, config_to_dict
+from affectllm.core.errors import ConfigError
 
 REPORTERS = ("tensorboard", "wandb", "none")
 TENSORBOARD_DIR = "tensorboard"

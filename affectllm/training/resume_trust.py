@@ -26,7 +26,7 @@ _CHUNK = 1 << 20
 
 
 def key_path() -> Path:
-    from affectllm.cues.bundled_models import cache_dir
+    from affectllm.bundled.packages import cache_dir
 
     return cache_dir() / KEY_FILE
 

@@ -11,13 +11,13 @@ import shutil
 import sys
 from pathlib import Path
 
-from affectllm.checkpoint import write_training_record
-from affectllm.config import Config, train_sources
-from affectllm.distributed import Rank, barrier, join_training_group
-from affectllm.errors import AffectLLMError, ConfigError
+from affectllm.checkpoint.layout import write_training_record
+from affectllm.config.schema import Config, train_sources
+from affectllm.core.distributed import Rank, barrier, join_training_group
+from affectllm.core.errors import AffectLLMError, ConfigError
 from affectllm.training.run_log import write_run_info
-from affectllm.training.state import (TrainerState, checkpoint_problem, find_checkpoint, fsync_tree, replace_dir,
-                                      save_model_weights)
+from affectllm.core.durable import fsync_tree, replace_dir
+from affectllm.training.state import TrainerState, checkpoint_problem, find_checkpoint, save_model_weights
 
 FINAL_DIR = "final"
 BEST_DIR = "best"
@@ -91,9 +91,9 @@ def training_record(run_record: dict, state: TrainerState, evaluation: dict | No
 
 
 def training_questions(training_data, tokenizer) -> dict:
-    """What the training manifests ask and how long their answers are (``affectllm.questions``), for
+    """What the training manifests ask and how long their answers are (``affectllm.model.questions``), for
     ``training.json``: the checkpoint is asked the same question at inference."""
-    from affectllm.questions import summarize_questions
+    from affectllm.model.questions import summarize_questions
 
     parts = getattr(training_data.dataset, "datasets", [training_data.dataset])  # a ConcatDataset of manifests
     return summarize_questions((s for part in parts for s in part.samples), tokenizer)

@@ -4,7 +4,7 @@ Only rank 0 draws the progress bar and writes metrics.jsonl and the ``train.repo
 reporters (TensorBoard events, wandb; ``affectllm.training.reporters``);
 with ``train.log_sample_ids`` every rank records which samples it trained on.
 
-metrics.jsonl is append-only (``affectllm.append_log``): one fsynced line per step, a
+metrics.jsonl is append-only (``affectllm.core.append_log``): one fsynced line per step, a
 line torn by a kill is cut when the run resumes, and nothing else is ever rewritten.
 A resumed run redoes the steps after its checkpoint and appends them again; the last
 record of a step is the one that counts (``read_metrics``).
@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from affectllm.append_log import LogAppender, read_log
-from affectllm.config import Config, save_config
-from affectllm.distributed import Rank
+from affectllm.core.append_log import LogAppender, read_log
+from affectllm.config.schema import Config, save_config
+from affectllm.core.distributed import Rank
 from affectllm.training.reporters import Reporters, check_reporters
 
 METRICS_FILE = "metrics.jsonl"

@@ -1,7 +1,7 @@
 """Training checkpoints: written atomically, found again on resume.
 
     OUTPUT_DIR/checkpoints/step_0000040/
-        affectllm.yaml adapter/ fusion.safetensors tokenizer/   an inference checkpoint (affectllm.checkpoint)
+        affectllm.yaml adapter/ fusion.safetensors tokenizer/   an inference checkpoint (affectllm.checkpoint.layout)
         optimizer.pt                     plain torch: optimizer + scheduler state (tensors only)
         deepspeed/                       DeepSpeed: its own sharded optimizer, scheduler, trainable weights
         rng/rank_00000.json ...          every rank's Python / NumPy / torch RNG states
@@ -25,10 +25,8 @@ complete one, so the only good copy is never deleted.
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -36,16 +34,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from affectllm.append_log import fsync_dir
-from affectllm.checkpoint import save_checkpoint
-from affectllm.distributed import Rank, barrier
-from affectllm.errors import AffectLLMError
+from affectllm.core.durable import OLD_PREFIX, fsync_tree, replace_dir, write_atomic
+from affectllm.checkpoint.layout import save_checkpoint
+from affectllm.core.distributed import Rank, barrier
+from affectllm.core.errors import AffectLLMError
 
 CHECKPOINTS_DIR = "checkpoints"
 LATEST = "latest"
 STATE_FILE = "trainer_state.json"
 COMPLETE_FILE = "checkpoint_complete.json"
-OLD_PREFIX = ".old-"  # a checkpoint moved aside while a new save of the same step is renamed into place
 OPTIMIZER_FILE = "optimizer.pt"
 DEEPSPEED_DIR = "deepspeed"
 DEEPSPEED_TAG = "state"
@@ -93,35 +90,8 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 # ------------------------------------------------------------------ save
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_tree(folder: Path) -> None:
-    """Every file under ``folder``, then every folder bottom-up, on disk (renames need their parents synced)."""
-    for dirpath, dirnames, filenames in os.walk(folder, topdown=False):
-        for name in filenames:
-            _fsync_file(Path(dirpath) / name)
-        fsync_dir(dirpath)
-
-
-def _write_durable(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically and durably: temp file, fsync, rename, fsync the folder."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
-
-
 def _write_json_atomic(path: Path, data: Any) -> None:
-    _write_durable(path, json.dumps(data, indent=1) if not isinstance(data, str) else data)
+    write_atomic(path, json.dumps(data, indent=1) if not isinstance(data, str) else data)
 
 
 def _file_sizes(folder: Path) -> dict[str, int]:
@@ -135,25 +105,6 @@ def mark_complete(folder: Path, step: int) -> None:
     fsync_tree(folder)
     sizes = _file_sizes(folder)
     _write_json_atomic(folder / COMPLETE_FILE, {"step": step, "files": sizes, **sign_state(folder, step, list(sizes))})
-
-
-def replace_dir(tmp: Path, final: Path, unique_aside: bool = False) -> None:
-    """Rename the finished ``tmp`` to ``final``; an existing ``final`` is moved aside first and deleted only
-    after the rename, so a crash at any point leaves a complete copy on disk. Aside is ``.old-NAME`` (inside a
-    run folder, where resume looks for it) or, with ``unique_aside`` (a folder the user chose, whose
-    neighbours are theirs), a new uniquely named folder."""
-    # in a run folder, .old-NAME is ours: a copy an interrupted re-save left is removed once the new one is in
-    aside = None if unique_aside else final.with_name(OLD_PREFIX + final.name)
-    if final.exists():
-        if unique_aside:  # an empty folder of ours: renaming a folder onto an empty one replaces it
-            aside = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
-        else:
-            shutil.rmtree(aside, ignore_errors=True)
-        os.replace(final, aside)
-    os.replace(tmp, final)
-    fsync_dir(final.parent)
-    if aside is not None:
-        shutil.rmtree(aside, ignore_errors=True)
 
 
 def save_model_weights(model, steps, out: Path, info: Rank) -> None:
@@ -175,7 +126,7 @@ def save_training_checkpoint(run_dir: Path, state: TrainerState, model, steps, i
     barrier()
     steps.save_state(tmp, info)
     save_model_weights(model, steps, tmp, info)
-    _write_durable(tmp / "rng" / f"rank_{info.rank:05d}.json", json.dumps(rng_state()))
+    write_atomic(tmp / "rng" / f"rank_{info.rank:05d}.json", json.dumps(rng_state()))
     barrier()
     if info.is_main:
         _write_json_atomic(tmp / STATE_FILE, asdict(state))

@@ -16,10 +16,10 @@ from typing import Any, Callable
 
 import torch
 
-from affectllm.checkpoint import FUSION_FILE, load_trained_weights, read_weights
-from affectllm.config import Config
-from affectllm.distributed import Rank
-from affectllm.errors import AffectLLMError
+from affectllm.checkpoint.layout import FUSION_FILE, load_trained_weights, read_weights
+from affectllm.config.schema import Config
+from affectllm.core.distributed import Rank
+from affectllm.core.errors import AffectLLMError
 from affectllm.training.optim import build_optimizer, build_scheduler
 from affectllm.training.state import DEEPSPEED_DIR, DEEPSPEED_TAG, OPTIMIZER_FILE
 

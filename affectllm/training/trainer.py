@@ -17,52 +17,22 @@ from typing import Any
 
 import torch
 
-from affectllm.checkpoint import FUSION_FILE, load_trained_weights
-from affectllm.config import Config, config_to_dict
-from affectllm.conversation import RenderedConversation
-from affectllm.distributed import Rank, mean_across_ranks, sum_across_ranks
-from affectllm.errors import ConfigError
-from affectllm.model import AffectModel
-from affectllm.processor import IGNORE_INDEX
+from affectllm.config.schema import Config, config_to_dict
+from affectllm.model.conversation import RenderedConversation
+from affectllm.core.distributed import Rank, mean_across_ranks, sum_across_ranks
+from affectllm.core.errors import ConfigError
+from affectllm.model.affect_model import AffectModel
+from affectllm.model.processor import IGNORE_INDEX
 from affectllm.training.batches import MicroBatches, to_device
 from affectllm.training.dataset import ManifestDataset, TrainCollator, build_training_data, read_manifest
-from affectllm.training.feature_cache import INDEX_FILE, FeatureCache, cache_signature
 from affectllm.training.loss import AnswerLoss
 from affectllm.training.optim import parameter_groups
 from affectllm.training.run_folder import BEST_DIR, open_run, save_final, training_questions, training_record
 from affectllm.training.run_log import RunLogger
 from affectllm.training.sampler import ShardSampler
 from affectllm.training.state import TrainerState, load_training_checkpoint, save_training_checkpoint
+from affectllm.training.run import build_model, open_feature_cache
 from affectllm.training.steps import Steps, prepare_steps
-
-
-def default_cache_dir(manifest: str | Path) -> Path:
-    """Where `affectllm cache-features` writes by default and training looks when data.feature_cache is unset."""
-    manifest = Path(manifest)
-    return manifest.parent / f"{manifest.stem}.features"
-
-
-def open_feature_cache(cfg: Config, model, manifest: Path) -> FeatureCache | None:
-    folder = Path(cfg.data.feature_cache) if cfg.data.feature_cache else default_cache_dir(manifest)
-    if not cfg.data.feature_cache and (cfg.model.train_encoders or not (folder / INDEX_FILE).exists()):
-        return None  # nothing found beside the manifest, or trained encoders that a cache cannot follow
-    if cfg.model.train_encoders:
-        raise ConfigError("data.feature_cache is set but model.train_encoders is true; cached features "
-                          "cannot follow trained encoders — drop one of the two")
-    return FeatureCache.open(folder, cache_signature(dict(model.encoders), cfg.data.media, cfg.model.max_text_tokens))
-
-
-def build_model(cfg: Config) -> AffectModel:
-    """A fresh model whose ``cfg.train.stage`` parts train, started from ``train.init_from`` when set."""
-    torch.manual_seed(cfg.train.seed)  # every rank builds the same fresh fusion / LoRA weights
-    model = AffectModel.from_config(cfg)
-    if cfg.train.init_from:
-        start = Path(cfg.train.init_from)
-        if not (start / FUSION_FILE).is_file():
-            raise ConfigError(f"train.init_from: {start} is not an affectllm checkpoint (no {FUSION_FILE})")
-        load_trained_weights(model, start)
-    model.train()
-    return model
 
 
 def label_view(sample, tokenizer) -> str:

@@ -21,9 +21,9 @@ from typing import Any
 
 import torch
 
-from affectllm.config import Config, config_to_dict
-from affectllm.errors import ConfigError
-from affectllm.distributed import Rank, sum_across_ranks
+from affectllm.config.schema import Config, config_to_dict
+from affectllm.core.errors import ConfigError
+from affectllm.core.distributed import Rank, reduce_metrics
 from affectllm.training.batches import MicroBatches, to_device
 from affectllm.training.dataset import build_training_data
 from affectllm.training.grpo.objective import GRPOLoss
@@ -38,7 +38,7 @@ from affectllm.training.sampler import ShardSampler
 from affectllm.training.run_folder import open_run, save_final, training_questions, training_record
 from affectllm.training.state import TrainerState, load_training_checkpoint, save_training_checkpoint
 from affectllm.training.steps import Steps, prepare_steps
-from affectllm.training.trainer import build_model, open_feature_cache
+from affectllm.training.run import build_model, open_feature_cache
 
 
 @dataclass
@@ -202,27 +202,30 @@ def _step_record(state: TrainerState, epoch: int, rollouts: list[Rollout], losse
     (``rollout_s`` > 0) counts its prompts, tokens and replaced samples."""
     names = list(rollouts[0].rewards)
     totals = torch.cat([r.total for r in rollouts])
-    tokens = sum(r.completion_tokens for r in rollouts)
-    local = [sum(losses) / len(losses), 1.0, float(totals.sum()), float((totals ** 2).sum()), float(len(totals)),
-             float(tokens), kl, clipped, float(sum(c.finished for r in rollouts for c in r.completions)),
-             float(sum(len(r.ids) for r in rollouts)), float(dropped)]
+    local = {"loss": sum(losses) / len(losses), "ranks": 1.0, "reward_sum": float(totals.sum()),
+             "reward_squares": float((totals ** 2).sum()), "completions": float(len(totals)),
+             "tokens": float(sum(r.completion_tokens for r in rollouts)), "kl": kl, "clipped": clipped,
+             "finished": float(sum(c.finished for r in rollouts for c in r.completions)),
+             "prompts": float(sum(len(r.ids) for r in rollouts)), "dropped": float(dropped)}
     for name in names:
         values = [v for r in rollouts for v in r.rewards[name] if v is not None]
-        local += [sum(values), sum(v * v for v in values), float(len(values))]
-    g = sum_across_ranks(local)
-    loss, ranks, r_sum, r_sq, n, tokens, kl, clipped, finished, prompts, dropped = g[:11]
+        local.update({f"{name}/sum": sum(values), f"{name}/squares": sum(v * v for v in values),
+                      f"{name}/count": float(len(values))})
+    g = reduce_metrics(local)
+    n, tokens = g["completions"], g["tokens"]
     if rollout_s:
-        state.samples_seen += int(prompts)
+        state.samples_seen += int(g["prompts"])
         state.tokens_seen += int(tokens)
-        state.dropped += int(dropped)
-    record = {"step": state.step, "epoch": epoch, "loss": loss / ranks, "lr": lr, "grad_norm": grad_norm,
+        state.dropped += int(g["dropped"])
+    record = {"step": state.step, "epoch": epoch, "loss": g["loss"] / g["ranks"], "lr": lr, "grad_norm": grad_norm,
               "tokens_per_s": tokens / elapsed, "samples_per_s": n / elapsed,
-              "reward": r_sum / n, "reward_std": _std(r_sum, r_sq, n), "rewards": {}, "rewards_std": {},
-              "kl": kl / max(tokens, 1), "clip_fraction": clipped / max(tokens, 1),
-              "completion_tokens": tokens / n, "finished": finished / n, "rollout_s": rollout_s,
+              "reward": g["reward_sum"] / n, "reward_std": _std(g["reward_sum"], g["reward_squares"], n),
+              "rewards": {}, "rewards_std": {},
+              "kl": g["kl"] / max(tokens, 1), "clip_fraction": g["clipped"] / max(tokens, 1),
+              "completion_tokens": tokens / n, "finished": g["finished"] / n, "rollout_s": rollout_s,
               "dropped": state.dropped}
-    for k, name in enumerate(names):
-        total, sq, count = g[11 + 3 * k: 14 + 3 * k]
+    for name in names:
+        total, sq, count = g[f"{name}/sum"], g[f"{name}/squares"], g[f"{name}/count"]
         if count:
             record["rewards"][name] = total / count
             record["rewards_std"][name] = _std(total, sq, count)

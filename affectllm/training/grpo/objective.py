@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from affectllm.answer_state import join_prompt_and_completion
+from affectllm.model.answer_state import join_prompt_and_completion
 from affectllm.training.loss import head_is_plain
 
 ADVANTAGE_EPS = 1e-4  # keeps a group of identical rewards at advantage 0 instead of 0 / 0

@@ -16,9 +16,9 @@ from typing import Any, Mapping
 
 import torch
 
-from affectllm.append_log import LogAppender, read_log
+from affectllm.core.append_log import LogAppender, read_log
 from affectllm.training.dataset import ManifestDataset, TrainCollator, read_manifest
-from affectllm.distributed import Rank, sum_across_ranks
+from affectllm.core.distributed import Rank, sum_across_ranks
 from affectllm.training.grpo.rewards import RewardContext, score
 from affectllm.training.grpo.rollout import read_completions, sample_completions
 

@@ -154,8 +154,8 @@ def _finite(value: Any) -> bool:
 
 def vad(sample: Mapping[str, Any], completion: Completion, ctx: RewardContext) -> float | None:
     """1 - mean over dimensions of |predicted - gold| / 2 on [-1, 1], for the dimensions both sides have (None
-    if none). Gold is the sample's ratings mapped from their own scale (``affectllm.dimensions.unit_targets``)."""
-    from affectllm.dimensions import unit_targets
+    if none). Gold is the sample's ratings mapped from their own scale (``affectllm.core.dimensions.unit_targets``)."""
+    from affectllm.core.dimensions import unit_targets
 
     if not completion.vad:
         return None

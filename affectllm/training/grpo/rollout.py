@@ -22,7 +22,7 @@ from typing import Any, Mapping
 
 import torch
 
-from affectllm.answer_state import answer_states, completion_mask, eos_ids
+from affectllm.model.answer_state import answer_states, completion_mask, eos_ids
 from affectllm.reasoning import parse_output
 from affectllm.training.grpo.objective import completion_logps, group_advantages, repeat_rows
 from affectllm.training.grpo.rewards import Completion, RewardContext, score, total_reward
@@ -98,7 +98,7 @@ def read_completions(model, tokens: torch.Tensor, template: str, ratings: list[d
 @torch.no_grad()
 def rate_completions(model, prompt: torch.Tensor, prompt_mask: torch.Tensor, tokens: torch.Tensor
                      ) -> list[dict[str, float]]:
-    """The dimensional head's ratings of each completion, read at its answer marker (``affectllm.answer_state``):
+    """The dimensional head's ratings of each completion, read at its answer marker (``affectllm.model.answer_state``):
     ``prompt`` (N, Lp, H) fused prompt embeddings repeated per completion, ``tokens`` (N, T)."""
     was_training = model.training
     model.eval()

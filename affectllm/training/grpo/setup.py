@@ -13,8 +13,8 @@ from typing import Any, Mapping
 
 from torch import nn
 
-from affectllm.config import Config, RewardWeights
-from affectllm.errors import AffectLLMError, ConfigError
+from affectllm.config.schema import Config, RewardWeights
+from affectllm.core.errors import AffectLLMError, ConfigError
 from affectllm.training.dataset import TrainCollator
 from affectllm.training.grpo.rewards import GOLD_FIELDS, RewardContext
 
@@ -122,9 +122,9 @@ def disable_dropout(model: nn.Module) -> None:
 
 def load_reference(cfg: Config, device) -> nn.Module:
     """The explicit reference policy (``train.grpo.reference``), frozen, on the run's base models."""
-    from affectllm.checkpoint import load_checkpoint
-    from affectllm.config_paths import MODEL_PATH_KEYS
-    from affectllm.model import DTYPES
+    from affectllm.checkpoint.layout import load_checkpoint
+    from affectllm.config.paths import MODEL_PATH_KEYS
+    from affectllm.model.affect_model import DTYPES
 
     path = Path(cfg.train.grpo.reference)
     if not path.is_dir():
