@@ -175,16 +175,27 @@ def make_sample(sample_id: str, out_dir: Path, style: "str | Targets", *, emotio
 
 
 def written_samples(path: Path) -> dict[str, dict]:
-    """Samples by id in a manifest written earlier (a line torn by an interruption is ignored)."""
+    """Samples by id in a manifest written earlier. Only a last line without its newline (torn by an
+    interruption) may fail to parse and is left for the run to redo; any other bad line is an error naming it,
+    so --resume never drops a sample silently."""
     found: dict[str, dict] = {}
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                sample = json.loads(line)
-            except json.JSONDecodeError:
+    if not path.is_file():
+        return found
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            sample = json.loads(line)
+        except json.JSONDecodeError:
+            if number == len(lines):  # no newline after it: the write was cut
                 continue
-            if isinstance(sample, dict) and sample.get("id"):
-                found[str(sample["id"])] = sample
+            raise AffectLLMError(f"{path}:{number}: not a JSON sample, so --resume cannot reuse this file; delete "
+                                 "the line (or the file) and run again") from None
+        if not isinstance(sample, dict) or not sample.get("id"):
+            raise AffectLLMError(f"{path}:{number}: a sample needs an \"id\", so --resume cannot reuse this file")
+        found[str(sample["id"])] = sample
     return found
 
 

@@ -129,6 +129,13 @@ def test_ground_chains_resume_reuses_what_an_interrupted_run_wrote(tmp_path, cap
     rc, rows, err = recipe(capsys, *argv, "--resume")
     assert rc == 0 and "resuming: 1 grounded samples already written are reused" in err
     assert [target(r) for r in rows] == ["KEPT", target(first[1]), target(first[2])] and not part.exists()
+    # A bad line that is not the torn tail is named, and nothing is rewritten: it was never dropped silently.
+    broken = out.read_text().splitlines()
+    out.write_text("\n".join([broken[0], "{not json", *broken[1:]]) + "\n")
+    before = out.read_bytes()
+    rc, err = main(["recipe", *map(str, argv), "--resume"]), capsys.readouterr().err
+    assert rc == 2 and f"{out}:2: not a JSON sample, so --resume cannot reuse this file" in err
+    assert len(err.strip().splitlines()) == 1 and out.read_bytes() == before
 
 
 # ---------------------------------------------------------------- recipe check
