@@ -5,7 +5,8 @@ same way); only ``if TYPE_CHECKING:`` blocks are left out. A package's ``__init_
 its modules, so importing ``a.b.c`` is an edge to ``a.b`` and ``a.b.c`` (but not to the importer's own
 parent packages, which are already running).
 
-    .venv/bin/python tests/import_layers.py    # print the layer table docs/architecture.md shows
+    .venv/bin/python tests/import_layers.py           # print the layer table and summary docs/architecture.md shows
+    .venv/bin/python tests/import_layers.py --write   # put them into docs/architecture.md
 """
 
 from __future__ import annotations
@@ -209,8 +210,23 @@ def summary(graph: dict[str, set[str]]) -> str:
             f"modules long: {' → '.join(m.removeprefix('affectllm.') for m in chain)}.")
 
 
+def write_page(page: Path, graph: dict[str, set[str]]) -> None:
+    """Replace the table (from its header row to the first blank line) and the summary line in ``page``."""
+    text = page.read_text(encoding="utf-8")
+    start = text.index("| layer |")
+    end = text.index("\n\n", start)
+    text = text[:start] + layer_table(graph) + text[end:]
+    line_start = text.index(" modules in ", start)
+    line_start = text.rindex("\n", 0, line_start) + 1
+    text = text[:line_start] + summary(graph) + text[text.index("\n", line_start):]
+    page.write_text(text, encoding="utf-8")
+
+
 if __name__ == "__main__":
+    import sys
+
     g = import_graph()
-    print(layer_table(g))
-    print()
-    print(summary(g))
+    if sys.argv[1:] == ["--write"]:
+        write_page(REPO / "docs" / "architecture.md", g)
+    else:
+        print(layer_table(g) + "\n\n" + summary(g))

@@ -72,8 +72,8 @@ def test_the_architecture_page_shows_the_layers_of_this_code():
     page = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
     graph = import_layers.import_graph()
     for part in (import_layers.layer_table(graph), import_layers.summary(graph)):
-        assert part in page, ("docs/architecture.md's layer table or summary is not the code's: paste the output "
-                              "of `.venv/bin/python tests/import_layers.py`")
+        assert part in page, ("docs/architecture.md's layer table or summary is not the code's: run "
+                              "`.venv/bin/python tests/import_layers.py --write`")
 
 
 def test_the_checker_sees_cycles_through_packages_and_in_functions_but_not_type_checking(tmp_path):
