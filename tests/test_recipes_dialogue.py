@@ -54,7 +54,7 @@ def test_meld_text_only_needs_no_clips(tmp_path, capsys):
 
 
 def test_meld_manifest_loads_in_the_data_pipeline(tmp_path, media, capsys):
-    from affectllm import processor
+    from affectllm.model import processor
     from affectllm.config.schema import MediaSettings
     from affectllm.model.conversation import expand_user_content
 
