@@ -5,7 +5,7 @@
 
 The baseline is the code at COMMIT (default: the parent of the commit that made the cold path fast),
 checked out with `git worktree add` into a temporary folder and run with PYTHONPATH pointing at it;
-before the runs, a check that `affectllm` and `affectllm.cues` really come from that folder.
+before the runs, a check that `affectllm`, `affectllm.cues` and `affectllm.recipes` really come from that folder.
 "current" is this checkout, or the code at --current COMMIT checked out the same way. Runs alternate (baseline, current, baseline, ...) so a change in the
 machine's load hits both alike; the medians, the user+system CPU seconds, the load average and the
 ratio are written. Without --clip a 6-s clip is made: scikit-image's astronaut photograph held still,
@@ -51,7 +51,8 @@ from affectllm.cli import main
 sys.argv = ["affectllm", *sys.argv[1:]]
 sys.exit(main())
 """
-WHERE = "import affectllm, affectllm.cues.backend as b; print(affectllm.__file__); print(b.__file__)"
+WHERE = ("import affectllm, affectllm.cues.backend as b, affectllm.recipes as r; print(affectllm.__file__); "
+         "print(b.__file__); print(r.__file__)")
 
 
 def make_clip(folder: Path) -> Path:
@@ -137,6 +138,10 @@ def main() -> None:
                 sides[name] = tmp / name
                 subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(sides[name]), commit],
                                check=True, capture_output=True)
+                # the editable install maps affectllm.recipes / .prompt_templates onto this checkout's folders;
+                # links inside the worktree's package are found first, so the baseline reads its own
+                for package, folder in (("recipes", "data_recipes"), ("prompt_templates", "prompts")):
+                    (sides[name] / "affectllm" / package).symlink_to(sides[name] / folder, target_is_directory=True)
         sides = dict(sorted(sides.items()))  # baseline first in every round
         try:
             for code in sides.values():
