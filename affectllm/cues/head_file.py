@@ -40,3 +40,13 @@ def read_head(path: str | Path, meta_key: str, what: str, command: str) -> tuple
     except (SafetensorError, OSError, json.JSONDecodeError) as err:
         raise AffectLLMError(f"{what} {path}: not a readable safetensors head ({err}); retrain it") from None
     return tensors, meta
+
+
+def load_weights(net: torch.nn.Module, tensors: dict[str, torch.Tensor], what: str) -> None:
+    """Put a head file's tensors into ``net`` (left in eval mode); weights that do not fit are one error line."""
+    try:
+        net.load_state_dict(tensors)
+    except RuntimeError as err:
+        raise AffectLLMError(f"{what}: weights do not fit the described head ({str(err).splitlines()[0]}); "
+                             "retrain it") from None
+    net.eval()

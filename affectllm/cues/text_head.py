@@ -29,7 +29,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from affectllm.cues.head_file import read_head, save_head
+from affectllm.cues.head_file import load_weights, read_head, save_head
+from affectllm.cues.head_fit import torch_threads
 from affectllm.cues.load_once import load_once
 from affectllm.core.errors import AffectLLMError
 
@@ -159,12 +160,7 @@ class TextHead:
             raise AffectLLMError(f"text head {path}: made for {self.info['in_dim']} features, the encoder gives "
                                  f"{self.features.dim}; retrain it for this encoder")
         self.net = TextHeadNet(self.info["in_dim"], self.info["hidden"])
-        try:
-            self.net.load_state_dict(tensors)
-        except RuntimeError as err:
-            raise AffectLLMError(f"text head {path}: weights do not fit the described head "
-                                 f"({str(err).splitlines()[0]}); retrain it") from None
-        self.net.eval()
+        load_weights(self.net, tensors, f"text head {path}")
 
     @torch.no_grad()
     def read(self, texts: list[str], lexicals: list[dict] | None = None) -> list[TextReading]:
@@ -173,14 +169,9 @@ class TextHead:
 
         if lexicals is None:
             lexicals = [lexical_cues(t) for t in texts]
-        threads = torch.get_num_threads()
-        # A few sentences are a few milliseconds of work on one core; a thread pool's wake-ups cost more
-        # than that, and on a busy machine (tens of ms per matmul) far more.
-        torch.set_num_threads(1 if len(texts) <= SMALL_BATCH else threads)
-        try:
+        # a few sentences are a few milliseconds of work on one core; a thread pool's wake-ups cost more
+        with torch_threads(1 if len(texts) <= SMALL_BATCH else torch.get_num_threads()):
             return readings(self.net, self.features(texts, lexicals))
-        finally:
-            torch.set_num_threads(threads)
 
     @property
     def name(self) -> str:

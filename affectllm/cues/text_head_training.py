@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from affectllm.cues.head_fit import fit_head, torch_threads
 from affectllm.cues.text_head import EMOTION_CLASSES, SENTIMENT_CLASSES, SentenceFeatures, TextHeadNet, readings
 from affectllm.cues.text_head_config import HeadTraining
 from affectllm.core.errors import AffectLLMError
@@ -81,46 +82,24 @@ def train_head(x: torch.Tensor, examples: TextExamples, cfg: HeadTraining = Head
     """Train a head on features ``x`` (N, D) of ``examples``; deterministic for a given ``cfg.seed``."""
     if len(x) != len(examples):
         raise ValueError(f"{len(x)} feature rows for {len(examples)} examples")
-    threads = torch.get_num_threads()
-    # One thread: a multi-threaded matmul sums in an order that depends on the core count, so the
-    # weights would differ between machines; the head is small enough that one thread is fast.
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):  # the same weights on every machine
         return _train(x, examples, cfg, progress)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _train(x: torch.Tensor, examples: TextExamples, cfg: HeadTraining, progress: bool) -> TextHeadNet:
-    from tqdm import tqdm
-
     torch.manual_seed(cfg.seed)
-    shuffle = torch.Generator().manual_seed(cfg.seed)
     net = TextHeadNet(x.shape[1], cfg.hidden)
     labels, sentiments = torch.tensor(examples.labels), torch.tensor(examples.sentiments)
-    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = -(-len(x) // cfg.batch_size)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch)
-    bar = tqdm(range(cfg.epochs), desc="text head", unit="epoch", disable=not progress)
-    for _ in bar:
-        net.train()
-        order = torch.randperm(len(x), generator=shuffle)
-        total = 0.0
-        for start in range(0, len(x), cfg.batch_size):
-            idx = order[start:start + cfg.batch_size]
-            emo, sent = net(x[idx])
-            loss = nn.functional.cross_entropy(emo, labels[idx])
-            if (sentiments[idx] != IGNORE).any():
-                loss = loss + cfg.sentiment_weight * nn.functional.cross_entropy(sent, sentiments[idx],
-                                                                                 ignore_index=IGNORE)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += loss.item() * len(idx)
-        bar.set_postfix(loss=f"{total / len(x):.3f}")
-    net.eval()
-    return net
+
+    def batch_loss(idx: torch.Tensor) -> torch.Tensor:
+        emo, sent = net(x[idx])
+        loss = nn.functional.cross_entropy(emo, labels[idx])
+        if (sentiments[idx] != IGNORE).any():
+            loss = loss + cfg.sentiment_weight * nn.functional.cross_entropy(sent, sentiments[idx],
+                                                                             ignore_index=IGNORE)
+        return loss
+
+    return fit_head(net, len(x), batch_loss, cfg, "text head", progress)
 
 
 def head_scores(net: TextHeadNet, x: torch.Tensor, examples: TextExamples) -> dict[str, float]:

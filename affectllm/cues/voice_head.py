@@ -30,7 +30,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from affectllm.cues.head_file import read_head, save_head
+from affectllm.cues.head_file import load_weights, read_head, save_head
+from affectllm.cues.head_fit import torch_threads
 from affectllm.cues.sound_frames import MIN_SOUND_S, SoundFrames
 from affectllm.cues.voice_features import VoiceFeatures
 from affectllm.core.errors import AffectLLMError
@@ -131,23 +132,12 @@ class VoiceHead:
         self.features = VoiceFeatures(self.info["features"], whisper)
         self.temperature = float(self.info.get("temperature", 1.0))
         self.net = VoiceHeadNet(self.info["in_dim"], self.info["hidden"])
-        try:
-            self.net.load_state_dict(tensors)
-        except RuntimeError as err:
-            raise AffectLLMError(f"voice head {path}: weights do not fit the described head "
-                                 f"({str(err).splitlines()[0]}); retrain it") from None
-        self.net.eval()
+        load_weights(self.net, tensors, f"voice head {path}")
 
     def read(self, audio: np.ndarray) -> VoiceReading:
         """audio (samples,) float32 mono at 16 kHz (the first 30 s are read) -> one reading."""
-        threads = torch.get_num_threads()
-        # One clip is a few hundred milliseconds of work; on a shared machine a thread pool's
-        # wake-ups cost more than they save.
-        torch.set_num_threads(1)
-        try:
+        with torch_threads(1):  # one clip: a thread pool's wake-ups would cost more than they save
             x, frames = self.features(audio)
-        finally:
-            torch.set_num_threads(threads)
         if not frames.enough:
             return no_voice(frames)
         if x.size != self.info["in_dim"]:

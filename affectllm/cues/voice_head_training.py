@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from affectllm.cues.head_fit import fit_head, torch_threads
 from affectllm.cues.voice_head import VOICE_CLASSES, VoiceHeadNet, probabilities
 from affectllm.cues.voice_head_config import VoiceTraining
 from affectllm.core.errors import AffectLLMError
@@ -89,13 +90,9 @@ def featurize(examples: VoiceExamples, feature_set: str, whisper: str | None = N
     from affectllm.media.audio import load_audio
 
     features = VoiceFeatures(feature_set, whisper)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         rows = [features(load_audio(p))[0] for p in tqdm(examples.audio, desc=f"{feature_set} features",
                                                           unit="clip", disable=not progress)]
-    finally:
-        torch.set_num_threads(threads)
     return torch.from_numpy(np.stack(rows))
 
 
@@ -104,44 +101,19 @@ def train_head(x: torch.Tensor, labels: list[int], cfg: VoiceTraining = VoiceTra
     """Train a head on features ``x`` (N, D); deterministic for a given ``cfg.seed``."""
     if len(x) != len(labels):
         raise ValueError(f"{len(x)} feature rows for {len(labels)} labels")
-    threads = torch.get_num_threads()
-    # One thread: a multi-threaded matmul sums in an order that depends on the core count.
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         return _train(x, torch.tensor(labels), cfg, progress)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _train(x: torch.Tensor, y: torch.Tensor, cfg: VoiceTraining, progress: bool) -> VoiceHeadNet:
-    from tqdm import tqdm
-
     torch.manual_seed(cfg.seed)
-    shuffle = torch.Generator().manual_seed(cfg.seed)
     net = VoiceHeadNet(x.shape[1], cfg.hidden, cfg.dropout, cfg.input_dropout)
     net.mean.copy_(x.mean(0))
     net.scale.copy_(x.std(0).clamp_min(1e-6))
     counts = torch.bincount(y, minlength=len(VOICE_CLASSES)).float()
     weight = torch.where(counts > 0, counts.sum() / (len(VOICE_CLASSES) * counts.clamp_min(1)), torch.zeros(()))
-    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = -(-len(x) // cfg.batch_size)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch)
-    bar = tqdm(range(cfg.epochs), desc="voice head", unit="epoch", disable=not progress)
-    for _ in bar:
-        net.train()
-        order = torch.randperm(len(x), generator=shuffle)
-        total = 0.0
-        for start in range(0, len(x), cfg.batch_size):
-            idx = order[start:start + cfg.batch_size]
-            loss = nn.functional.cross_entropy(net(x[idx]), y[idx], weight=weight)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += loss.item() * len(idx)
-        bar.set_postfix(loss=f"{total / len(x):.3f}")
-    net.eval()
-    return net
+    return fit_head(net, len(x), lambda idx: nn.functional.cross_entropy(net(x[idx]), y[idx], weight=weight), cfg,
+               "voice head", progress)
 
 
 def speaker_folds(speakers: list[str], k: int) -> list[list[int]]:
