@@ -179,6 +179,10 @@ def test_llm_is_opt_in_and_none_is_accepted_everywhere(media, tmp_path, capsys):
     missing = tmp_path / "no-such-model"
     assert main(["caption", str(media["speech"]), "--out", str(tmp_path / "p.jsonl"), "--llm", str(missing)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"--llm {missing} is not a folder; point it at a downloaded instruct model" in err[0]
+    missing.mkdir()  # a folder, but no model in it
+    assert main(["caption", str(media["speech"]), "--out", str(tmp_path / "p.jsonl"), "--llm", str(missing)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"--llm {missing}: not a local transformers model folder (no config.json)" in err[0]
 
 

@@ -12,10 +12,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from affectllm.bundled.smollm2 import smollm2_dir
-from affectllm.core.errors import AffectLLMError
 
 DEFAULT_LLM_NAME = "SmolLM2-135M-Instruct"
 BUNDLED_LLM = "smollm2"  # --llm value naming the bundled model
@@ -52,20 +50,23 @@ class ChatLLM:
         return self.tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True).strip()
 
 
+_FOLDER_HINT = (f"point it at a downloaded instruct model, use '{BUNDLED_LLM}' for the bundled SmolLM2-135M, "
+                f"or '{NO_LLM}'")
+
+
 def llm_choice(value: str | bool | None) -> str | None:
     """An ``--llm`` value -> None (no LLM: None, False, "none"), BUNDLED_LLM, or a local folder.
 
     A folder that is not a transformers model is refused here, before any clip is read.
     """
+    from affectllm.bundled.instruct_llm import check_model_folder
+
     if value is None or value is False or str(value).strip().lower() in ("", NO_LLM):
         return None
     value = str(value).strip()
     if value.lower() in (BUNDLED_LLM, BUNDLED_LLM_CONFIG_NAME):
         return BUNDLED_LLM
-    if not (Path(value).expanduser() / "config.json").is_file():
-        raise AffectLLMError(f"--llm {value}: not a local transformers model folder (no config.json); point it at "
-                             f"a downloaded instruct model, use '{BUNDLED_LLM}' for the bundled SmolLM2-135M, "
-                             f"or '{NO_LLM}'")
+    check_model_folder(value, "--llm", _FOLDER_HINT)
     return value
 
 
@@ -75,22 +76,14 @@ def llm_display_name(choice: str) -> str:
 
 @lru_cache(maxsize=None)
 def load_llm(path: str | None = None) -> ChatLLM:
-    """The instruct LLM at ``path`` (a local transformers folder), or the bundled SmolLM2 (None or BUNDLED_LLM)."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    """The instruct LLM at ``path`` (a local transformers folder), or the bundled SmolLM2 (None or BUNDLED_LLM),
+    on the CPU."""
+    from affectllm.bundled.instruct_llm import check_model_folder, load_instruct_llm
 
-    folder = smollm2_dir() if path in (None, BUNDLED_LLM) else None
     with _LOAD_LOCK:
-        if folder is not None:
-            name = DEFAULT_LLM_NAME
+        if path in (None, BUNDLED_LLM):
+            folder, name = smollm2_dir(), DEFAULT_LLM_NAME
         else:
-            folder = Path(path).expanduser()
-            if not (folder / "config.json").exists():
-                raise AffectLLMError(f"{path}: not a local transformers model folder (no config.json); "
-                                     "point --llm at a downloaded instruct model")
-            name = str(path)
-        tokenizer = AutoTokenizer.from_pretrained(str(folder))
-        if tokenizer.chat_template is None:
-            raise AffectLLMError(f"{folder}: the tokenizer has no chat template; use an instruct (chat) model")
-        model = AutoModelForCausalLM.from_pretrained(str(folder), dtype="float32")
-        model.eval()
-    return ChatLLM(name=name, model=model, tokenizer=tokenizer, lock=threading.Lock())
+            folder, name = check_model_folder(path, "--llm", _FOLDER_HINT), str(path)
+        loaded = load_instruct_llm(folder, device="cpu", chat=True)
+    return ChatLLM(name=name, model=loaded.model, tokenizer=loaded.tokenizer, lock=threading.Lock())

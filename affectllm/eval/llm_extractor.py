@@ -81,23 +81,18 @@ class LLMEmotionExtractor:
 
     def __init__(self, model_dir: str | Path, max_new_tokens: int | None = None, device: str = "auto",
                  decoding: str = "greedy", batch_size: int = 8, seed: int = 0):
-        model_dir = Path(model_dir)
-        if not model_dir.is_dir():
-            raise AffectLLMError(
-                f"--extractor {model_dir} is not a folder; pass 'discourse', 'lexicon' or a local transformers model directory"
-            )
+        from affectllm.bundled.instruct_llm import check_model_folder, load_instruct_llm
+
         if decoding not in DECODINGS:
             raise AffectLLMError(f"--extractor-decoding {decoding} is not supported; use one of {', '.join(DECODINGS)}")
+        folder = check_model_folder(model_dir, "--extractor",
+                                    "pass 'discourse', 'lexicon' or a local transformers model directory")
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.torch = torch
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        loaded = load_instruct_llm(folder, device=device, chat=False)
+        self.tokenizer, self.model, device = loaded.tokenizer, loaded.model, loaded.device
         self.tokenizer.padding_side = "left"  # batched generation continues every prompt from its last token
-        dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-        self.model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).to(device).eval()
         self.device = device
         self.decoding = decoding
         self.max_new_tokens = max_new_tokens or (REFERENCE_MAX_NEW_TOKENS if decoding == "reference" else 64)
