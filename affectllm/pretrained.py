@@ -88,9 +88,8 @@ class AffectLLM(AffectModel):
             raise AffectLLMError("explain: give a media file, a subtitle, or both")
         key = (prompt, max_new_tokens)
         if getattr(self, "_explainer", (None, None))[0] != key:
-            backend = CheckpointBackend(model=self, prompt=prompt, max_new_tokens=max_new_tokens,
-                                        options=InferenceOptions(merge_lora=False),
-                                        name=getattr(self, "name_or_path", None) or self.cfg.model.llm)
+            backend = CheckpointBackend(self, prompt=prompt, max_new_tokens=max_new_tokens,
+                                        options=InferenceOptions(merge_lora=False))
             object.__setattr__(self, "_explainer", (key, backend))  # not a submodule
         media = str(Path(path).expanduser().absolute()) if path is not None else None
         item = CaptionItem(id=str(path) if path is not None else "text", path=media, subtitle=subtitle)

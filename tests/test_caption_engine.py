@@ -10,6 +10,7 @@ import pytest
 
 from affectllm.caption import collect_inputs, merge_parts, read_records, run_job
 from affectllm.caption.checkpoint_backend import CheckpointBackend
+from affectllm.caption.inputs import Hearing
 from affectllm.caption.inference import InferenceOptions
 from affectllm.caption.inputs import CaptionItem
 from affectllm.caption.loader import prepared_batches
@@ -33,7 +34,7 @@ def one_thread():
 
 @pytest.fixture(scope="module")
 def backend(tiny_checkpoint):
-    return CheckpointBackend(tiny_checkpoint, max_new_tokens=NEW_TOKENS)
+    return CheckpointBackend.open(tiny_checkpoint, max_new_tokens=NEW_TOKENS)
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +98,7 @@ def test_merged_lora_gives_the_same_greedy_answers_as_unmerged(tiny_checkpoint, 
             _randomise_lora(model, seed=7)
         # asr off: the tone clips hold no speech, and a loaded CTranslate2 model may change float flags
         # enough to flip near-tie greedy steps of this random model
-        b = CheckpointBackend(model=model, name=variant, max_new_tokens=12, asr=False,
+        b = CheckpointBackend(model, name=variant, max_new_tokens=12, hearing=Hearing(asr=False),
                               options=InferenceOptions(merge_lora=variant == "merged"))
         if variant == "merged":
             assert not any("lora" in n for n, _ in model.named_modules())  # merged in place, adapter gone

@@ -84,7 +84,7 @@ def test_two_torchrun_ranks_give_the_records_of_one_process(clip_folder, tiny_ch
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        backend = CheckpointBackend(tiny_checkpoint, max_new_tokens=8)
+        backend = CheckpointBackend.open(tiny_checkpoint, max_new_tokens=8)
         one = tmp_path / "one.jsonl"
         run_job(collect_inputs([str(clip_folder)]), one, lambda device: backend, batch_size=2, progress=False)
     finally:

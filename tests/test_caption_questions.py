@@ -7,6 +7,7 @@ import pytest
 
 from affectllm.caption import collect_inputs
 from affectllm.caption.checkpoint_backend import CheckpointBackend
+from affectllm.caption.inputs import Hearing
 from affectllm.cli import main
 from affectllm.media.synthetic import speak
 
@@ -37,7 +38,7 @@ def reccon_manifest(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def quiet_backend(tiny_checkpoint):
-    return CheckpointBackend(tiny_checkpoint, max_new_tokens=6, asr=False)
+    return CheckpointBackend.open(tiny_checkpoint, max_new_tokens=6, hearing=Hearing(asr=False))
 
 
 def test_a_manifest_entry_asks_its_own_question(reccon_manifest, quiet_backend, tiny_checkpoint, tmp_path):
@@ -50,7 +51,7 @@ def test_a_manifest_entry_asks_its_own_question(reccon_manifest, quiet_backend, 
     # not the checkpoint's generic question, and never the reference answer
     assert "What is the person in the clip feeling" not in text and "Cause spans:\n-" not in text
     # --prompt asks every input the named template's question instead
-    override = CheckpointBackend(model=quiet_backend.model, prompt="emer", asr=False)
+    override = CheckpointBackend(quiet_backend.model, prompt="emer", hearing=Hearing(asr=False))
     text = _prompt_text(override, item)
     assert "What is the person in the clip feeling" in text and "(1) A:" not in text
     # end to end: the answer is parsed with the entry's own template (emotion_cause)
@@ -76,7 +77,7 @@ def test_a_clip_without_subtitle_is_transcribed_for_the_model(tiny_checkpoint, s
     assert main(argv) == 0
     (rec,) = [json.loads(line) for line in out.read_text().splitlines()]
     assert rec["error"] is None and "happy today" in rec["transcript"].lower()
-    backend = CheckpointBackend(tiny_checkpoint, max_new_tokens=4)
+    backend = CheckpointBackend.open(tiny_checkpoint, max_new_tokens=4)
     (item,) = collect_inputs([str(wav)])
     assert f'Subtitle: "{rec["transcript"]}"' in _prompt_text(backend, item)
     # a given subtitle wins, and --no-asr leaves the input without one
@@ -111,7 +112,7 @@ def test_drop_asks_a_checkpoint_exactly_a_sample_without_the_modality(tiny_check
     clip = str(media_files["av"])
     manifest.write_text(json.dumps({"id": "s", "videos": [clip], "subtitle": "fine, whatever",
                                     "messages": [{"role": "user", "content": "<video><audio>How do they feel?"}]}) + "\n")
-    backend = CheckpointBackend(tiny_checkpoint, asr=True, drop=frozenset([drop]))
+    backend = CheckpointBackend.open(tiny_checkpoint, hearing=Hearing(drop=frozenset([drop])))
     item = collect_inputs([str(manifest)])[0]
     sample = backend.preparer().sample_for(item)
     assert sample["messages"][0]["content"] == f"{tags}How do they feel?"

@@ -196,6 +196,7 @@ def dialogues(tmp_path_factory) -> Path:
 @pytest.mark.parametrize("context", [1, 0])
 def test_dialogue_label_from_the_previous_turn(tiny_checkpoint, dialogues, tmp_path, context, capsys):
     from affectllm.caption.checkpoint_backend import CheckpointBackend
+    from affectllm.caption.inputs import Hearing
     from affectllm.caption.inference import InferenceOptions
     from affectllm.caption.inputs import collect_inputs
     from affectllm.cli import main
@@ -216,8 +217,8 @@ def test_dialogue_label_from_the_previous_turn(tiny_checkpoint, dialogues, tmp_p
     final = train(cfg)["final"]
 
     model = AffectLLM.from_checkpoint(final, trusted=[base])
-    backend = CheckpointBackend(model=model, max_new_tokens=12, options=InferenceOptions(merge_lora=False),
-                                name="tiny", asr=False)
+    backend = CheckpointBackend(model, max_new_tokens=12, options=InferenceOptions(merge_lora=False),
+                                name="tiny", hearing=Hearing(asr=False))
     dev = [json.loads(line) for line in (tmp_path / "dev.jsonl").read_text().splitlines()]
     ross = [s for s in dev if s["speaker"] == "Ross"]  # the turns whose label the previous turn decides
     assert all(len(s["context"]) == 1 for s in ross) if context else all("context" not in s for s in ross)

@@ -87,6 +87,7 @@ def test_head_learns_arousal_from_pitch_and_valence_from_colour(tiny_checkpoint,
     CCC on held-out clips, from records written by the caption path, is >= 0.8 for both; a control whose head
     is cut off from the features (its input replaced by zeros) stays <= 0.2."""
     from affectllm.caption.checkpoint_backend import CheckpointBackend
+    from affectllm.caption.inputs import Hearing
     from affectllm.caption.inference import InferenceOptions
     from affectllm.caption.inputs import CaptionItem
     from affectllm.eval import evaluate
@@ -108,8 +109,8 @@ def test_head_learns_arousal_from_pitch_and_valence_from_colour(tiny_checkpoint,
         opt.step()
     assert set(loss_fn.parts) == {"lm", "vad", "ccc"}
 
-    backend = CheckpointBackend(model=model, max_new_tokens=3, options=InferenceOptions(merge_lora=False),
-                                name="tiny", asr=False)
+    backend = CheckpointBackend(model, max_new_tokens=3, options=InferenceOptions(merge_lora=False),
+                                name="tiny", hearing=Hearing(asr=False))
     records = backend.caption([CaptionItem(id=s["id"], path=None, sample=s) for s in held_out])
     assert all(r.error is None and r.extra["vad_scale"] == {"valence": RATING_SCALE, "arousal": RATING_SCALE}
                for r in records)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from affectllm.caption.inference import InferenceOptions
+from affectllm.caption.inputs import Hearing
 from affectllm.caption.loader import setup_failure
 from affectllm.core.errors import AffectLLMError, SetupError
 from affectllm.core.media_constants import DEFAULT_MAX_SIDE
@@ -89,24 +90,21 @@ class CueCaptionBackend:
         return out
 
 
-def load_backend(model: str | None, prompt=None, max_new_tokens: int = 256,
-                 do_sample: bool = False, llm: str | None = None, device: str | None = None,
-                 options: InferenceOptions = InferenceOptions(), base: dict[str, str] | None = None,
-                 trusted: tuple = (), asr: bool = True, whisper: str | None = None, drop=()):
+def load_backend(model: str | None, llm: str | None = None, device: str | None = None,
+                 base: dict[str, str] | None = None, trusted: tuple = (), hearing: Hearing = Hearing(), **answering):
     """The backend for ``--model``; ``device`` places a checkpoint's model (cues stay on CPU).
 
-    ``prompt``: a template name or a PromptTemplate; ``base`` / ``trusted``: base model paths
-    the user passed for a checkpoint (``affectllm.checkpoint.layout``); ``asr`` / ``whisper``: transcribe
-    a checkpoint's inputs that have no subtitle (the cue path always transcribes); ``drop``: modalities left out
-    (an ablation: the cue path does not read them, a checkpoint is asked without them)."""
+    ``llm``: the cue path's instruct LLM; ``base`` / ``trusted``: base model paths the user passed for a
+    checkpoint (``affectllm.checkpoint.layout``); ``hearing``: what a checkpoint hears of each input
+    (its ``drop`` also leaves modalities out of the cue path, which always transcribes); ``answering``: a
+    checkpoint's other arguments (``CheckpointBackend``: prompt, max_new_tokens, do_sample, options)."""
+    from affectllm.core.manifest import check_drop
+
+    hearing = replace(hearing, drop=check_drop(hearing.drop))
     if model in (None, "", "cues"):
-        return CueCaptionBackend(llm=llm, drop=drop)
+        return CueCaptionBackend(llm=llm, drop=hearing.drop)
     if not Path(model).is_dir():
         raise AffectLLMError(f"--model {model}: not 'cues' and not a checkpoint folder")
     from affectllm.caption.checkpoint_backend import CheckpointBackend
 
-    from affectllm.core.manifest import check_drop
-
-    return CheckpointBackend(model, prompt=prompt, max_new_tokens=max_new_tokens, do_sample=do_sample,
-                             device=device, options=options, base=base, trusted=trusted, asr=asr, whisper=whisper,
-                             drop=check_drop(drop))
+    return CheckpointBackend.open(model, base=base, trusted=trusted, device=device, hearing=hearing, **answering)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from affectllm.caption.inference import InferenceOptions, pad_left_to_bucket, prepare_for_inference
-from affectllm.caption.inputs import CaptionItem
+from affectllm.caption.inputs import CaptionItem, Hearing
 from affectllm.core.manifest import AUDIO_TAG, MEDIA_TAG_RE, VIDEO_TAG, media_spec, withhold
 from affectllm.model.processor import inference_sample
 from affectllm.reasoning.prompts import PromptTemplate
@@ -31,20 +31,21 @@ class CheckpointPreparer:
     """Worker-safe CPU work for one model: the processor, the fixed question, and ASR for items without a subtitle.
 
     A manifest entry asks its own question (``item.sample``: its turns, subtitle and media) unless
-    ``own_questions`` is off (the user named ``--prompt``); a file is asked ``question``. With ``asr``,
-    an item whose subtitle is empty gets the transcript of its sound (faster-whisper, ``whisper`` model
-    folder or the bundled tiny.en) as its subtitle, and the transcript is kept for its record.
+    ``own_questions`` is off (the user named ``--prompt``); a file is asked ``question``. With
+    ``hearing.asr``, an item whose subtitle is empty gets the transcript of its sound as its subtitle, and
+    the transcript is kept for its record.
     """
 
     def __init__(self, processor, question: str, length_bucket: int | None = None, own_questions: bool = True,
-                 asr: bool = False, whisper: str | None = None, drop: frozenset[str] = frozenset()):
+                 hearing: Hearing = Hearing(asr=False)):
         self.processor = processor
         self.question = question
         self.length_bucket = length_bucket
         self.own_questions = own_questions
-        self.asr = asr and "text" not in drop  # words left out are not brought back by a transcript
-        self.whisper = whisper
-        self.drop = drop
+        # words left out are not brought back by a transcript
+        self.asr = hearing.asr and "text" not in hearing.drop
+        self.whisper = hearing.whisper
+        self.drop = hearing.drop
 
     def sample_for(self, item: CaptionItem) -> dict:
         """The manifest-style sample the model is asked about ``item``, without the modalities left out."""
@@ -200,40 +201,32 @@ def answer_record(prompt_name: str, item: CaptionItem, text: str, model_name: st
 
 
 class CheckpointBackend:
-    """Wraps ``affectllm.checkpoint.layout.load_checkpoint``; the question the checkpoint was trained on (its
-    ``training.json``, ``affectllm.model.questions``) asks and that style's parser reads, else its prompt template.
+    """Captions with a loaded AffectModel (:meth:`open` loads a checkpoint folder, ``affectllm.checkpoint.layout``):
+    the question the checkpoint was trained on (its ``training.json``, ``affectllm.model.questions``) asks and that
+    style's parser reads, else its prompt template.
 
     A manifest entry asks its own question (its turns, subtitle, dialogue context) and its answer is
     parsed with the entry's ``style`` when that has a parser. ``prompt``: another template name, or a
     PromptTemplate the user loaded from a file (``affectllm.reasoning.prompts.load_prompt_file``), asked of every
     input instead (manifest entries too); its answers are parsed with the parser of its ``name`` when
-    one exists, else the checkpoint's own. ``asr``: transcribe the sound of inputs without a subtitle
-    (``whisper``: a local faster-whisper folder; default the bundled tiny.en). ``base`` / ``trusted``:
-    base model paths passed explicitly (``affectllm.checkpoint.layout``). ``drop``: modalities every input is asked
-    without (``affectllm.core.manifest.withhold``: files and tags removed; an ablation)."""
+    one exists, else the checkpoint's own. ``options``: how the model runs (``InferenceOptions``);
+    ``hearing``: what it hears of each input (:class:`Hearing`)."""
 
-    def __init__(self, checkpoint: str | Path | None = None, prompt: "str | PromptTemplate | None" = None,
-                 max_new_tokens: int = 256, do_sample: bool = False, device: str | None = None,
-                 options: InferenceOptions = InferenceOptions(), model=None, name: str | None = None,
-                 base: dict[str, str] | None = None, trusted: tuple = (), asr: bool = True,
-                 whisper: str | None = None, drop: frozenset[str] = frozenset()):
-        import torch
-
-        from affectllm.checkpoint.layout import load_checkpoint
+    def __init__(self, model, name: str | None = None, prompt: "str | PromptTemplate | None" = None,
+                 max_new_tokens: int = 256, do_sample: bool = False,
+                 options: InferenceOptions = InferenceOptions(), hearing: Hearing = Hearing()):
         from affectllm.reasoning.prompts import load_prompt
         from affectllm.reasoning import PARSERS
 
-        if asr:
-            check_asr(whisper)
-        self.model = model if model is not None else load_checkpoint(checkpoint, base=base, trusted=trusted)
-        if device:
-            self.model.to(torch.device(device))
+        if hearing.asr:
+            check_asr(hearing.whisper)
+        self.model = model
         self.setup = prepare_for_inference(self.model, options)
-        self.name = name or str(checkpoint)
+        self.name = name or str(getattr(model, "name_or_path", None) or model.cfg.model.llm)
         if not options.use_adapter:
             self.name += " (LoRA off)"
-        if drop:
-            self.name += f" (without {', '.join(sorted(drop))})"
+        if hearing.drop:
+            self.name += f" (without {', '.join(sorted(hearing.drop))})"
         self.template = load_prompt(prompt or self.model.cfg.model.prompt)
         # a checkpoint that records what it was trained on is asked that and read with that style's parser
         self.trained = None if prompt is not None else default_question(getattr(self.model, "training_record", None))
@@ -244,7 +237,25 @@ class CheckpointBackend:
         self.gen_kwargs = {"max_new_tokens": max_new_tokens, "do_sample": do_sample}
         bucket = options.length_bucket if (options.static_cache or options.compile_mode) else None
         self._preparer = CheckpointPreparer(self.model.processor, self.question(), bucket, self.own_questions,
-                                            asr=asr, whisper=whisper, drop=frozenset(drop))
+                                            hearing=hearing)
+
+    @classmethod
+    def open(cls, checkpoint: str | Path, base: dict[str, str] | None = None, trusted: tuple = (),
+             device: str | None = None, **backend) -> "CheckpointBackend":
+        """The backend of the checkpoint folder ``checkpoint``, named after it and placed on ``device``;
+        ``base`` / ``trusted``: base model paths passed explicitly (``affectllm.checkpoint.layout``);
+        ``backend``: the constructor's other arguments. Whether ASR can run is checked before the model loads."""
+        import torch
+
+        from affectllm.checkpoint.layout import load_checkpoint
+
+        hearing = backend.get("hearing", Hearing())
+        if hearing.asr:
+            check_asr(hearing.whisper)  # one line, before minutes of loading
+        model = load_checkpoint(checkpoint, base=base, trusted=trusted)
+        if device:
+            model.to(torch.device(device))
+        return cls(model, name=backend.pop("name", None) or str(checkpoint), **backend)
 
     def parser_for(self, item: CaptionItem) -> str:
         """The template whose parser reads the answer to ``item``: the entry's own style when it asked its own

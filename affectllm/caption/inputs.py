@@ -218,3 +218,15 @@ def collect_inputs(specs: list[str], follow_links: bool = False) -> list[Caption
         raise AffectLLMError(f"two different inputs would both get the id {clash!r}; rename one of them or "
                              "caption them in separate runs")
     return items
+
+
+@dataclass(frozen=True)
+class Hearing:
+    """What a checkpoint hears of each input. ``asr``: the sound of an input without a subtitle is transcribed
+    (faster-whisper; ``whisper``: a local model folder, default the bundled tiny.en) and the transcript is its
+    subtitle. ``drop``: modalities every input is asked without (``affectllm.core.manifest.withhold``: files and
+    tags removed; an ablation)."""
+
+    asr: bool = True
+    whisper: str | None = None
+    drop: frozenset[str] = frozenset()

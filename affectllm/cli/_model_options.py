@@ -49,6 +49,7 @@ def backend_factory(args: argparse.Namespace, model: str, use_adapter: bool = Tr
     Checks the options and applies ``--threads`` now, so mistakes stop before any input is read."""
     from affectllm.caption.backends import load_backend
     from affectllm.caption.inference import InferenceOptions
+    from affectllm.caption.inputs import Hearing
     from affectllm.core.errors import AffectLLMError
     from affectllm.reasoning.prompts import prompt_from_argument
 
@@ -66,13 +67,14 @@ def backend_factory(args: argparse.Namespace, model: str, use_adapter: bool = Tr
         from affectllm.checkpoint.layout import parse_base_arguments
 
         base, trusted = parse_base_arguments(args.base)
-    drop = tuple(m.strip() for m in args.drop.split(",") if m.strip())
+    hearing = Hearing(asr=args.asr, whisper=args.whisper,
+                      drop=frozenset(m.strip() for m in args.drop.split(",") if m.strip()))
     prompt = prompt_from_argument(args.prompt) if args.prompt else None  # the user named it: a file is allowed
     options = InferenceOptions(merge_lora=not args.no_merge_lora, static_cache=args.static_cache,
                                compile_mode=args.compile, use_adapter=use_adapter)
 
     def make_backend(device):
-        return load_backend(model, prompt, answer_tokens, args.sample, args.llm, device, options,
-                            base=base, trusted=tuple(trusted), asr=args.asr, whisper=args.whisper, drop=drop)
+        return load_backend(model, llm=args.llm, device=device, base=base, trusted=tuple(trusted), hearing=hearing,
+                            prompt=prompt, max_new_tokens=answer_tokens, do_sample=args.sample, options=options)
 
     return make_backend

@@ -69,6 +69,7 @@ class DemoEngine:
     def __init__(self, model: str = "cues", llm: str | None = None,
                  max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, base: tuple[str, ...] = (), asr: bool = True):
         from affectllm.caption.backends import CueCaptionBackend, load_backend
+        from affectllm.caption.inputs import Hearing
         from affectllm.checkpoint.layout import parse_base_arguments
         from affectllm.demo.timeline import WINDOW_S
 
@@ -79,7 +80,7 @@ class DemoEngine:
         self.asr = asr
         paths, trusted = parse_base_arguments(base) if self.model != "cues" else (None, ())
         # a checkpoint's transcript comes from the cue extractors, which run for the evidence views anyway
-        self.backend = load_backend(self.model, llm=llm, base=paths, trusted=tuple(trusted), asr=False)
+        self.backend = load_backend(self.model, llm=llm, base=paths, trusted=tuple(trusted), hearing=Hearing(asr=False))
         # the cue path reads its cues itself; a checkpoint answers from features, so the demo reads them
         self.backend_reads_cues = isinstance(self.backend, CueCaptionBackend)
         if self.backend_reads_cues:
