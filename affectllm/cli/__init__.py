@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         if argv is None:  # the program itself, about to exit (a caller passing argv keeps running)
-            # The interpreter's last garbage collections walk every object torch, scipy and numba made:
+            # The interpreter's last garbage collections walk every object torch and the other native libraries made:
             # most of a second of a cold caption's exit, spent collecting what the exit frees anyway.
             gc.freeze()
 

@@ -100,10 +100,12 @@ def _check_group(rank: Rank) -> None:
 def join_caption_group(rank: Rank) -> None:
     """The group of a launched caption job. gloo also on GPU: its only collectives are a barrier and gathering
     the ranks' counts, and the barrier must not hold a CUDA stream for hours."""
+    if not rank.launched:  # one process: no group, and no torch to import (the cue path may not need it yet)
+        return
     import torch
     import torch.distributed as dist
 
-    if not rank.launched or dist.is_initialized():
+    if dist.is_initialized():
         return
     if torch.cuda.is_available():
         torch.cuda.set_device(rank.device)

@@ -45,9 +45,9 @@ class CueBackend:
         return FUSION_MODEL if llm is None else f"{llm} over cues ({FUSION_MODEL} fallback)"
 
     def start_loading(self) -> None:
-        """Start loading the cue models this backend reads (the face graphs, Whisper, librosa's pitch tracker,
-        the text head) in background threads and return; the LLM, if any, loads now. A caption that needs a
-        model still loading waits for it; :meth:`load` waits for all of them."""
+        """Start loading the cue models this backend reads (the face graphs, Whisper, the voice head and its
+        Whisper encoder layers, the text head) in background threads and return; the LLM, if any, loads now. A
+        caption that needs a model still loading waits for it; :meth:`load` waits for all of them."""
         from affectllm.cues.preload import ModelPreload, cue_model_loads
 
         if self.preload is None:

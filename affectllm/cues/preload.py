@@ -1,11 +1,12 @@
 """Load the cue models in background threads while the first clip decodes and the other extractors run.
 
-A cold one-clip caption spends most of its time loading: the text head's encoder, Whisper,
-the face graphs and librosa's compiled pitch tracker. Loaded one after the other, on first use,
-they add up; started together as soon as the backend exists, the native parts (CTranslate2,
-LiteRT, reading weights, the decoder process, the extractors' inference) overlap with the
-Python-bound imports. Imports hold the GIL, so two of them in threads take as long as one after
-the other: only overlap with native work saves time (``benchmarks/bench_cold_start.py`` measures it).
+A cold one-clip caption spends most of its time loading: the text head's encoder, Whisper (for
+the words, and its encoder layers for the voice head), the voice head and the face graphs. Loaded
+one after the other, on first use, they add up; started together as soon as the backend exists,
+the native parts (CTranslate2, LiteRT, reading weights, the decoder process, the extractors'
+inference) overlap with the Python-bound imports. Imports hold the GIL, so two of them in threads
+take as long as one after the other: only overlap with native work saves time
+(``benchmarks/bench_cold_start.py`` measures it).
 
 Each load goes through the same once-per-process loader the extractors call, so an extractor
 that needs a model still loading waits for it (see :func:`affectllm.cues.load_once.load_once`) instead of loading a
@@ -18,20 +19,6 @@ from __future__ import annotations
 
 import threading
 from typing import Callable
-
-from affectllm.core.media_constants import SAMPLE_RATE
-
-WARMUP_SECONDS = 1.0  # a tone this long takes the voice cues through every compiled path they use
-
-
-def warm_voice() -> None:
-    """Import librosa's pitch tracker and load its compiled (numba) kernels by reading a short tone."""
-    import numpy as np
-
-    from affectllm.cues.voice import prosody_cues
-
-    t = np.arange(int(WARMUP_SECONDS * SAMPLE_RATE), dtype=np.float32) / SAMPLE_RATE
-    prosody_cues((0.3 * np.sin(2 * np.pi * 150.0 * t)).astype(np.float32), SAMPLE_RATE)
 
 
 def cue_model_loads(whisper: str | None = None, drop: frozenset[str] = frozenset()) -> dict[str, Callable[[], object]]:
@@ -52,7 +39,12 @@ def cue_model_loads(whisper: str | None = None, drop: frozenset[str] = frozenset
 
         return default_text_head()
 
-    loads = {"face": face, "speech": speech, "voice": warm_voice, "text": text}
+    def voice():
+        from affectllm.cues.voice_head import default_voice_head
+
+        return default_voice_head().features.load()
+
+    loads = {"face": face, "speech": speech, "voice": voice, "text": text}
     skipped = {"video": ("face",), "audio": ("speech", "voice"), "text": ("text",)}
     for modality in drop:
         for name in skipped.get(modality, ()):

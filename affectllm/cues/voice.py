@@ -1,6 +1,6 @@
 """Voice prosody cues, each relative to the clip's own baseline.
 
-Pitch (probabilistic YIN from librosa, with voicing), loudness (RMS in dBFS),
+Pitch (probabilistic YIN, ``affectllm.cues.pitch_track``, with voicing), loudness (RMS in dBFS),
 pauses, voiced ratio and, when word timings are given, speaking rate. The
 baseline is the clip's own median, so "pitch 30% above baseline" means above
 this speaker's usual level in this clip, whatever their voice.
@@ -40,16 +40,17 @@ def prosody_cues(audio: np.ndarray, sample_rate: int = SAMPLE_RATE, words: list[
     ``words``: optional transcript words with "start"/"end" seconds (speaking rate).
     Tracks are time-stamped: ``times`` (s), ``pitch_hz`` (None where unvoiced), ``loudness_db``.
     """
-    import librosa
+    from affectllm.cues.pitch_track import pyin
+    from affectllm.cues.spectrum import frames
 
     hop = int(round(HOP_S * sample_rate))
     audio = np.asarray(audio, dtype=np.float32)
     if audio.size < FRAME_LENGTH:
         audio = np.pad(audio, (0, FRAME_LENGTH - audio.size))
-    rms = librosa.feature.rms(y=audio, frame_length=FRAME_LENGTH, hop_length=hop, center=True)[0]
+    rms = np.sqrt(np.mean(np.square(frames(np.pad(audio, FRAME_LENGTH // 2), FRAME_LENGTH, hop)), axis=0))
     loud = 20 * np.log10(np.maximum(rms, 1e-10))
     n = len(loud)
-    times = librosa.frames_to_time(np.arange(n), sr=sample_rate, hop_length=hop)
+    times = np.arange(n) * hop / float(sample_rate)
     peak = float(loud.max())
     active = loud > max(SILENCE_FLOOR_DB, peak - SILENCE_BELOW_PEAK_DB)
     out: dict = {"present": bool(active.any()), "hop_s": HOP_S, "duration": round(len(audio) / sample_rate, 3)}
@@ -57,8 +58,7 @@ def prosody_cues(audio: np.ndarray, sample_rate: int = SAMPLE_RATE, words: list[
         out.update(times=[], pitch_hz=[], loudness_db=[], pauses=[], summary="no audible voice (silence)")
         return out
 
-    f0, voiced, _ = librosa.pyin(audio, fmin=PITCH_MIN_HZ, fmax=PITCH_MAX_HZ, sr=sample_rate,
-                                 frame_length=FRAME_LENGTH, hop_length=hop, center=True)
+    f0, voiced = pyin(audio, PITCH_MIN_HZ, PITCH_MAX_HZ, sample_rate, FRAME_LENGTH, hop)
     f0 = f0[:n]
     voiced = voiced[:n] & active & np.isfinite(f0)
 

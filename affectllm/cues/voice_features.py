@@ -51,6 +51,13 @@ class VoiceFeatures:
             raise AffectLLMError(f"voice feature set {feature_set!r} is not one of {', '.join(FEATURE_SETS)}")
         self.feature_set, self.whisper = feature_set, whisper
 
+    def load(self) -> None:
+        """Load the encoder these features read now rather than at the first clip."""
+        if self.feature_set in ("whisper", "both"):
+            from affectllm.cues.whisper_layers import whisper_layers
+
+            whisper_layers(self.whisper)
+
     def __call__(self, audio: np.ndarray) -> tuple[np.ndarray, SoundFrames]:
         from affectllm.cues.voice_prosody import prosody_statistics
 

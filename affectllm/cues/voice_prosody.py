@@ -55,10 +55,9 @@ def _slope(values: np.ndarray, where: np.ndarray) -> float:
 
 def _pitch(audio: np.ndarray, sound: np.ndarray) -> tuple[list[float], np.ndarray]:
     """The pitch statistics and the voiced-frame mask (frames,)."""
-    import librosa
+    from affectllm.cues.pitch_track import pyin
 
-    f0, voiced, _ = librosa.pyin(audio, fmin=PITCH_MIN_HZ, fmax=PITCH_MAX_HZ, sr=SAMPLE_RATE,
-                                 frame_length=PITCH_WINDOW, hop_length=FRAME, center=True)
+    f0, voiced = pyin(audio, PITCH_MIN_HZ, PITCH_MAX_HZ, SAMPLE_RATE, PITCH_WINDOW, FRAME)
     n = sound.size
     f0, voiced = np.resize(f0, n), np.resize(voiced, n) & sound & np.isfinite(np.resize(f0, n))
     if voiced.sum() < 3:
@@ -105,27 +104,27 @@ def _band_db(power: np.ndarray, freqs: np.ndarray, lo: float, hi: float) -> np.n
 
 def _spectral(audio: np.ndarray, sound: np.ndarray) -> list[float]:
     """Spectral-envelope statistics over the sounding frames: shape, tilt, MFCCs, band contrast."""
-    import librosa
+    from affectllm.cues import spectrum
 
-    spec = np.abs(librosa.stft(audio, n_fft=2 * FRAME, hop_length=FRAME, center=True)) ** 2
+    spec = spectrum.power_spectrogram(audio, 2 * FRAME, FRAME)
     spec = spec[:, :sound.size] if spec.shape[1] >= sound.size else np.pad(spec, ((0, 0), (0, sound.size - spec.shape[1])))
     s = spec[:, sound]
-    freqs = librosa.fft_frequencies(sr=SAMPLE_RATE, n_fft=2 * FRAME)
+    freqs = spectrum.fft_frequencies(SAMPLE_RATE, 2 * FRAME)
     mag = np.sqrt(s)
-    centroid = librosa.feature.spectral_centroid(S=mag, freq=freqs)[0]
+    centroid = spectrum.spectral_centroid(mag, freqs)
     low = _band_db(s, freqs, 50, 1000)
     shape = [centroid.mean() / 1000, centroid.std() / 1000,
-             librosa.feature.spectral_bandwidth(S=mag, freq=freqs)[0].mean() / 1000,
-             librosa.feature.spectral_rolloff(S=mag, freq=freqs)[0].mean() / 1000,
-             librosa.feature.spectral_flatness(S=mag)[0].mean(),
-             librosa.feature.zero_crossing_rate(audio, frame_length=2 * FRAME, hop_length=FRAME)[0][:sound.size][sound].mean(),
+             spectrum.spectral_bandwidth(mag, freqs).mean() / 1000,
+             spectrum.spectral_rolloff(mag, freqs).mean() / 1000,
+             spectrum.spectral_flatness(mag).mean(),
+             spectrum.zero_crossing_rate(audio, 2 * FRAME, FRAME)[:sound.size][sound].mean(),
              float(np.mean(_band_db(s, freqs, 1000, 5000) - low)),
              float(np.mean(10 * np.log10(s[(freqs >= 2000) & (freqs < 5000)].max(0) + 1e-10)
                            - 10 * np.log10(s[freqs < 2000].max(0) + 1e-10)))]
-    mel = librosa.feature.melspectrogram(S=s, sr=SAMPLE_RATE, n_mels=40)
-    mfcc = librosa.feature.mfcc(S=librosa.power_to_db(mel), n_mfcc=N_MFCC + 1)[1:]
+    mel = spectrum.mel_power(s, SAMPLE_RATE, 40)
+    mfcc = spectrum.mfcc(spectrum.power_to_db(mel), N_MFCC + 1)[1:]
     delta = np.diff(mfcc, axis=1) if mfcc.shape[1] > 1 else np.zeros((N_MFCC, 1))
-    contrast = librosa.feature.spectral_contrast(S=mag, freq=freqs, n_bands=CONTRAST_BANDS, fmin=100.0)
+    contrast = spectrum.spectral_contrast(mag, freqs, CONTRAST_BANDS, 100.0)
     return ([float(x) for x in shape] + list(mfcc.mean(1) / 10) + list(mfcc.std(1) / 10)
             + list(delta.std(1) / 10) + list(contrast.mean(1) / 10))
 

@@ -30,6 +30,7 @@ from torch import nn
 
 from affectllm.core.errors import AffectLLMError
 from affectllm.core.media_constants import SAMPLE_RATE
+from affectllm.cues.load_once import load_once
 
 WINDOW_S = 30  # Whisper reads 30-s windows; a shorter clip is padded with silence, as in training
 FRAME_S = 0.02  # s per encoder frame
@@ -143,9 +144,10 @@ def _feature_extractor(cls):
     return cls(feature_size=80)
 
 
-@lru_cache(maxsize=None)
+@load_once
 def whisper_layers(path: str | None = None) -> WhisperLayers:
-    """The encoder of the Whisper model folder ``path`` (default: the bundled tiny.en), loaded once."""
+    """The encoder of the Whisper model folder ``path`` (default: the bundled tiny.en), loaded once per process
+    (a caller that comes while a background thread loads it waits for that load)."""
     from affectllm.bundled.packages import whisper_model_dir
 
     folder = Path(path) if path else whisper_model_dir()
