@@ -68,6 +68,14 @@ def make_clip(folder: Path) -> Path:
     return write_face_clip(folder / "face6.mp4", speech_text=SPEECH, seconds=6.0, face=photo)
 
 
+def _commit(name: str) -> str:
+    """A commit name as its short hash (what HEAD was when the file was written), or "none"."""
+    if name == "none":
+        return name
+    return subprocess.run(["git", "rev-parse", "--short", name], cwd=REPO, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
 def environment(code: Path | None) -> dict:
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HUB_DISABLE_TELEMETRY="1", TOKENIZERS_PARALLELISM="false")
     if code is not None:
@@ -161,8 +169,8 @@ def main() -> None:
 
 def report(runs: dict[str, list[dict]], args: argparse.Namespace) -> None:
     result = {"what": "cold single-clip `affectllm caption CLIP --out OUT --quiet`, a fresh process per run",
-              "clip": args.clip or "6-s astronaut photo clip with espeak-ng speech", "baseline_commit": args.baseline,
-              "current_commit": args.current or "working tree",
+              "clip": args.clip or "6-s astronaut photo clip with espeak-ng speech", "baseline_commit": _commit(args.baseline),
+              "current_commit": _commit(args.current) if args.current else "working tree",
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                           "load_avg_at_end": [round(x, 2) for x in os.getloadavg()]},
               **{name: summarise(r) for name, r in runs.items()}}
