@@ -1,14 +1,13 @@
-"""The SFT training loop: one entry for `affectllm train`, `deepspeed train/train.py` and `torchrun`.
+"""The SFT stage: one entry for `affectllm train`, `deepspeed train/train.py` and `torchrun`.
 
-``train`` sets a run up (run folder, model, data, the step strategy of
-:mod:`affectllm.training.steps`: DeepSpeed ZeRO 2/3 or plain torch/DDP), loops over
-optimizer steps and finishes (last checkpoint, final/, eval loss). Either engine: the
-same data order, the same checkpoints, exact resume.
+``train`` runs SFT (or hands ``train.stage: grpo`` to ``affectllm.training.grpo.loop``). The run itself
+(folder, model, data order, the DeepSpeed ZeRO 2/3 or torch/DDP step strategy, checkpoints, exact resume,
+the finish) is ``affectllm.training.run``'s; this module adds what SFT alone has: the answer-token loss
+and its step, generation evaluation with ``best/``, and the eval loss at the end.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -20,19 +19,14 @@ import torch
 from affectllm.config.schema import Config, config_to_dict
 from affectllm.model.conversation import RenderedConversation
 from affectllm.core.distributed import Rank, mean_across_ranks, sum_across_ranks
-from affectllm.core.errors import ConfigError
-from affectllm.model.affect_model import AffectModel
 from affectllm.model.processor import IGNORE_INDEX
-from affectllm.training.batches import MicroBatches, to_device
-from affectllm.training.dataset import ManifestDataset, TrainCollator, build_training_data, read_manifest
+from affectllm.training.batches import to_device
+from affectllm.training.dataset import ManifestDataset, TrainCollator, read_manifest
 from affectllm.training.loss import AnswerLoss
-from affectllm.training.optim import parameter_groups
-from affectllm.training.run_folder import BEST_DIR, open_run, save_final, training_questions, training_record
-from affectllm.training.run_log import RunLogger
+from affectllm.training.run import (Run, begin, close, due, engine_name, open_training, save_last, save_when_due,
+                                    start_run)
+from affectllm.training.run_folder import BEST_DIR, save_final, training_questions, training_record
 from affectllm.training.sampler import ShardSampler
-from affectllm.training.state import TrainerState, load_training_checkpoint, save_training_checkpoint
-from affectllm.training.run import build_model, open_feature_cache
-from affectllm.training.steps import Steps, prepare_steps
 
 
 def label_view(sample, tokenizer) -> str:
@@ -44,26 +38,11 @@ def label_view(sample, tokenizer) -> str:
 
 
 @dataclass
-class SftRun:
-    """Everything one SFT run holds between set-up, the loop and the finish."""
+class SftRun(Run):
+    """An SFT run: the common run, what its final/ records, and the generation evaluator if any."""
 
-    cfg: Config
-    info: Rank
-    run_dir: Path
-    ckpt: Path | None
-    skipped: list[tuple[Path, str]]
-    model: AffectModel
-    training_data: Any
-    data: MicroBatches
-    loss_module: AnswerLoss
-    steps: Steps
-    state: TrainerState
-    log: RunLogger
-    total_steps: int
-    run_record: dict
+    run_record: dict = field(default_factory=dict)
     evaluator: Any = None
-    losses: dict[int, float] = field(default_factory=dict)
-    evals: dict[int, dict] = field(default_factory=dict)
 
 
 def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
@@ -84,43 +63,27 @@ def train(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
 
 def setup(cfg: Config, resume: str | bool) -> SftRun:
     """Open the run folder, build the model, data and step strategy, restore a checkpoint when resuming."""
-    sources, info, run_dir, ckpt, skipped = open_run(cfg, resume)
-    model = build_model(cfg)
-    training_data = build_training_data(sources, model.processor,
-                                        lambda manifest: open_feature_cache(cfg, model, manifest))
-    dataset = training_data.dataset
-    sampler = ShardSampler(len(dataset), info.rank, info.world_size, cfg.train.seed, mixture=training_data.mixture)
-    data = MicroBatches(dataset, TrainCollator(model.processor), sampler, cfg)
-    t = cfg.train
-    if data.steps_per_epoch == 0:
-        raise ConfigError(f"{sources[0].path}: {len(dataset)} samples are fewer than one optimizer step needs "
-                          f"(micro_batch_size {t.micro_batch_size} × grad_accum {t.grad_accum} × {info.world_size} "
-                          "processes)")
-    total_steps = t.max_steps if t.max_steps > 0 else max(1, math.ceil(t.epochs * data.steps_per_epoch))
-    loss_module = AnswerLoss(model, packing=cfg.data.packing)
-    steps = prepare_steps(cfg, info, model, loss_module, parameter_groups(model, t), total_steps)
-    state = TrainerState(step=0, epoch=0, epoch_position=0, world_size=info.world_size)
-    if ckpt is not None:
-        state = load_training_checkpoint(ckpt, model, steps, info)
-    evaluator = None
-    if t.eval_manifest:
+    opened = open_training(cfg, resume)
+    model = opened.model
+    run = start_run(opened, TrainCollator(model.processor), AnswerLoss(model, packing=cfg.data.packing), kind=SftRun)
+    begin(run)
+    run.run_record = {"data": run.training_data.sources, "config": config_to_dict(cfg),
+                      "questions": training_questions(run.training_data, model.tokenizer)}
+    if cfg.train.eval_manifest:
         from affectllm.training.generation_eval import GenerationEval
 
-        evaluator = GenerationEval(cfg, info)
-    run = SftRun(cfg, info, run_dir, ckpt, skipped, model, training_data, data, loss_module, steps, state,
-                 RunLogger(run_dir, cfg, info, total_steps, state.step), total_steps,
-                 {"data": training_data.sources, "config": config_to_dict(cfg),
-                  "questions": training_questions(training_data, model.tokenizer)}, evaluator)
+        run.evaluator = GenerationEval(cfg, run.info)
     run.log.write(_describe(run))
-    if info.is_main and ckpt is None:
-        run.log.write("first sample, trained tokens in [[ ]]:\n" + label_view(dataset[0].sample, model.tokenizer))
+    if run.info.is_main and run.ckpt is None:
+        run.log.write("first sample, trained tokens in [[ ]]:\n"
+                      + label_view(run.training_data.dataset[0].sample, model.tokenizer))
     return run
 
 
 def _describe(run: SftRun) -> str:
     t = run.cfg.train
     return (f"training {run.training_data.describe()} on {run.info.world_size} process(es) "
-            f"({'DeepSpeed ' + Path(t.deepspeed).stem if t.deepspeed else 'torch'}), {run.data.steps_per_epoch} "
+            f"({engine_name(run.cfg)}), {run.data.steps_per_epoch} "
             f"steps/epoch, {run.total_steps} steps"
             + (f", resuming after step {run.state.step} from {run.ckpt}" if run.ckpt else "")
             + "".join(f", feature cache {s['feature_cache']}" for s in run.training_data.sources if s["feature_cache"])
@@ -161,34 +124,23 @@ def train_step(run: SftRun, batches) -> None:
               "cached_samples": int(g_cached), "dropped": state.dropped}
     if run.model.dimensional_head is not None:  # the (1 - CCC) part of the loss, summed over dimensions
         (record["vad_loss"],) = mean_across_ranks([vad_sum / t.grad_accum])
-    if run.evaluator is not None and (state.step == run.total_steps or (t.eval_every and state.step % t.eval_every == 0)):
+    if run.evaluator is not None and due(run, t.eval_every):
         record["eval"] = run.evals[state.step] = evaluate_and_keep_best(run)
     run.log.step(record)
-    if t.save_every > 0 and state.step % t.save_every == 0 and state.step < run.total_steps:
-        save_training_checkpoint(run.run_dir, state, run.model, run.steps, run.info, t.keep_checkpoints)
+    save_when_due(run)
 
 
 def finish(run: SftRun) -> dict[str, Any]:
     """The last training checkpoint, final/, the eval loss; the run's summary."""
-    state, info, log = run.state, run.info, run.log
-    save_training_checkpoint(run.run_dir, state, run.model, run.steps, info, run.cfg.train.keep_checkpoints)
-    final = save_final(run.run_dir, run.model, run.steps, info,
-                       training_record(run.run_record, state, run.evals.get(state.step)))
-    summary = {"run_dir": str(run.run_dir), "final": str(final), "steps": state.step, "losses": run.losses,
-               "evals": run.evals, "best": ({"step": state.best_step, "score": state.best_score,
-                                             "checkpoint": str(run.run_dir / BEST_DIR)} if state.best_step else None),
-               "samples_seen": state.samples_seen, "dropped": state.dropped, "is_main": info.is_main,
-               "resumed_from": str(run.ckpt) if run.ckpt else None,
-               "skipped_checkpoints": [(str(folder), reason) for folder, reason in run.skipped]}
+    state = run.state
+    final = save_last(run, run.run_record)
+    summary = {"best": ({"step": state.best_step, "score": state.best_score,
+                         "checkpoint": str(run.run_dir / BEST_DIR)} if state.best_step else None)}
     if run.cfg.data.eval:
-        summary["eval_loss"] = evaluate_loss(run.steps.forward, run.model, run.cfg, info, run.steps.device)
-        log.write(f"eval loss {summary['eval_loss']:.4f}")
-    if state.dropped:
-        log.write(f"{state.dropped} unusable samples were replaced (too long for data.max_length or broken media); "
-                  "run `affectllm recipe check` on the manifest to list them")
-    log.write(f"done: {state.step} steps, final checkpoint {final}")
-    log.close()
-    return summary
+        summary["eval_loss"] = evaluate_loss(run.steps.forward, run.model, run.cfg, run.info, run.steps.device)
+        run.log.write(f"eval loss {summary['eval_loss']:.4f}")
+    return close(run, final, "unusable samples were replaced (too long for data.max_length or broken media)",
+                 f"done: {state.step} steps") | summary
 
 
 def evaluate_and_keep_best(run: "SftRun") -> dict:

@@ -5,10 +5,10 @@ Each optimizer step takes ``train.grad_accum`` micro-batches of
 completions for each (``rollout``), and minimises the clipped GRPO objective
 (``objective``) on them; with ``updates_per_rollout`` μ > 1 the same completions
 serve μ consecutive optimizer steps (the policy ratio then moves away from 1
-and clipping matters). Everything else is the SFT trainer's: the DeepSpeed
-ZeRO-2/3 or torch/DDP engine, the data order, atomic checkpoints and exact
-resume (the sampling RNG is part of every checkpoint's RNG state), the metrics
-log, the final checkpoint.
+and clipping matters). Everything else is the run's (``affectllm.training.run``), as
+for SFT: the DeepSpeed ZeRO-2/3 or torch/DDP engine, the data order, atomic checkpoints
+and exact resume (the sampling RNG is part of every checkpoint's RNG state), the
+metrics log, the final checkpoint.
 """
 
 from __future__ import annotations
@@ -16,55 +16,35 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
 
 from affectllm.config.schema import Config, config_to_dict
 from affectllm.core.errors import ConfigError
-from affectllm.core.distributed import Rank, reduce_metrics
-from affectllm.training.batches import MicroBatches, to_device
-from affectllm.training.dataset import build_training_data
+from affectllm.core.distributed import reduce_metrics
+from affectllm.training.batches import to_device
 from affectllm.training.grpo.objective import GRPOLoss
 from affectllm.training.grpo.reward_eval import RewardEval, append_eval, render
 from affectllm.training.grpo.rewards import RewardContext
 from affectllm.training.grpo.rollout import Rollout, rollout
 from affectllm.training.grpo.setup import (PromptCollator, check_settings, disable_dropout, gold_samples,
                                            load_reference, reward_context)
-from affectllm.training.optim import parameter_groups
+from affectllm.training.run import Run, begin, close, due, engine_name, open_training, save_last, save_when_due, start_run
+from affectllm.training.run_folder import training_questions
 from affectllm.training.run_log import RunLogger
-from affectllm.training.sampler import ShardSampler
-from affectllm.training.run_folder import open_run, save_final, training_questions, training_record
-from affectllm.training.state import TrainerState, load_training_checkpoint, save_training_checkpoint
-from affectllm.training.steps import Steps, prepare_steps
-from affectllm.training.run import build_model, open_feature_cache
+from affectllm.training.state import TrainerState
 
 
 @dataclass
-class GrpoRun:
-    """Everything one GRPO run holds between set-up, the loop and the finish."""
+class GrpoRun(Run):
+    """A GRPO run: the common run, the rewards and what they read, the reference, the held-out evaluator."""
 
-    cfg: Config
-    info: Rank
-    run_dir: Path
-    ckpt: Path | None
-    skipped: list[tuple[Path, str]]
-    model: Any
-    training_data: Any
-    data: MicroBatches
-    loss_module: GRPOLoss
-    steps: Steps
-    state: TrainerState
-    total_steps: int
-    ctx: RewardContext
-    weights: dict[str, float]
-    reference: Any
-    evaluator: RewardEval | None
-    log: RunLogger | None = None
-    losses: dict[int, float] = field(default_factory=dict)
+    ctx: RewardContext | None = None
+    weights: dict[str, float] = field(default_factory=dict)
+    reference: Any = None
+    evaluator: RewardEval | None = None
     rewards: dict[int, float] = field(default_factory=dict)
-    evals: dict[int, dict] = field(default_factory=dict)
 
 
 def train_grpo(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
@@ -85,36 +65,23 @@ def train_grpo(cfg: Config, resume: str | bool = False) -> dict[str, Any]:
 def setup_grpo(cfg: Config, resume: str | bool) -> GrpoRun:
     """Run folder, model, prompts with their gold, rewards, step strategy, reference; a checkpoint when resuming."""
     check_settings(cfg)
-    t, s = cfg.train, cfg.train.grpo
-    sources, info, run_dir, ckpt, skipped = open_run(cfg, resume)
-    model = build_model(cfg)
+    s = cfg.train.grpo
+    opened = open_training(cfg, resume, generation=True)
+    model = opened.model
     disable_dropout(model)
-    open_cache = lambda manifest: open_feature_cache(cfg, model, manifest)  # noqa: E731
-    training_data = build_training_data(sources, model.processor, open_cache, generation=True)
-    gold = gold_samples(training_data.dataset)
+    gold = gold_samples(opened.training_data.dataset)
     ctx, weights = reward_context(cfg, gold, model)
-    sampler = ShardSampler(len(training_data.dataset), info.rank, info.world_size, t.seed,
-                           mixture=training_data.mixture)
-    data = MicroBatches(training_data.dataset, PromptCollator(model.processor, gold), sampler, cfg)
-    if data.steps_per_epoch == 0:
-        raise ConfigError(f"{sources[0].path}: {len(training_data.dataset)} prompts are fewer than one rollout needs "
-                          f"(micro_batch_size {t.micro_batch_size} × grad_accum {t.grad_accum} × {info.world_size} "
-                          "processes)")
-    total_steps = t.max_steps if t.max_steps > 0 else max(1, math.ceil(t.epochs * data.steps_per_epoch
-                                                                      * s.updates_per_rollout))
-    loss_module = GRPOLoss(model, s)
-    steps = prepare_steps(cfg, info, model, loss_module, parameter_groups(model, t), total_steps)
-    reference = load_reference(cfg, steps.device) if s.reference else None
-    state = TrainerState(step=0, epoch=0, epoch_position=0, world_size=info.world_size)
-    if ckpt is not None:
-        state = load_training_checkpoint(ckpt, model, steps, info)
-    if state.step % s.updates_per_rollout:
-        raise ConfigError(f"{ckpt}: saved after step {state.step}, inside a rollout of train.grpo.updates_per_rollout="
-                          f"{s.updates_per_rollout} steps; resume with the updates_per_rollout it was trained with")
-    evaluator = RewardEval(cfg, info, model, ctx, list(weights), open_cache) if t.eval_manifest else None
-    run = GrpoRun(cfg, info, run_dir, ckpt, skipped, model, training_data, data, loss_module, steps, state,
-                  total_steps, ctx, weights, reference, evaluator)
-    run.log = RunLogger(run_dir, cfg, info, total_steps, state.step)
+    run = start_run(opened, PromptCollator(model.processor, gold), GRPOLoss(model, s), unit="prompts",
+                    step_name="rollout", steps_per_batch=s.updates_per_rollout, kind=GrpoRun, ctx=ctx,
+                    weights=weights)
+    run.reference = load_reference(cfg, run.steps.device) if s.reference else None
+    begin(run)
+    if run.state.step % s.updates_per_rollout:
+        raise ConfigError(f"{run.ckpt}: saved after step {run.state.step}, inside a rollout of "
+                          f"train.grpo.updates_per_rollout={s.updates_per_rollout} steps; resume with the "
+                          "updates_per_rollout it was trained with")
+    if cfg.train.eval_manifest:
+        run.evaluator = RewardEval(cfg, run.info, model, ctx, list(weights), opened.open_cache)
     run.log.write(_describe(run))
     return run
 
@@ -122,7 +89,7 @@ def setup_grpo(cfg: Config, resume: str | bool) -> GrpoRun:
 def _describe(run: GrpoRun) -> str:
     t, s = run.cfg.train, run.cfg.train.grpo
     return (f"GRPO on {run.training_data.describe()} on {run.info.world_size} process(es) "
-            f"({'DeepSpeed ' + Path(t.deepspeed).stem if t.deepspeed else 'torch'}): {t.micro_batch_size} × "
+            f"({engine_name(run.cfg)}): {t.micro_batch_size} × "
             f"{t.grad_accum} prompts × {s.group_size} completions per rollout, "
             f"{run.data.steps_per_epoch * s.updates_per_rollout} steps/epoch, {run.total_steps} steps; rewards "
             + ", ".join(f"{k}×{v:g}" for k, v in run.weights.items())
@@ -167,31 +134,19 @@ def grpo_rollout_steps(run: GrpoRun, batches) -> None:
                               rollout_s if first else 0.0, dropped if first else 0)
         run.losses[state.step], run.rewards[state.step] = record["loss"], record["reward"]
         run.log.sample_ids(state.step, [sid for r in rollouts for sid in r.ids])
-        if run.evaluator is not None and (state.step == run.total_steps
-                                          or (t.eval_every and state.step % t.eval_every == 0)):
+        if run.evaluator is not None and due(run, t.eval_every):
             record["eval"] = run.evals[state.step] = _evaluate(run, state.step)
         run.log.step(record)
         _log_rewards(run.log, record)
-        if t.save_every > 0 and state.step % t.save_every == 0 and state.step < run.total_steps:
-            save_training_checkpoint(run.run_dir, state, run.model, steps, run.info, t.keep_checkpoints)
+        save_when_due(run)
 
 
 def finish_grpo(run: GrpoRun) -> dict[str, Any]:
     """The last training checkpoint and final/; the run's summary."""
-    state, info, log = run.state, run.info, run.log
-    save_training_checkpoint(run.run_dir, state, run.model, run.steps, info, run.cfg.train.keep_checkpoints)
-    record = {"stage": "grpo", "data": run.training_data.sources, "config": config_to_dict(run.cfg),
-              "questions": training_questions(run.training_data, run.model.tokenizer)}
-    final = save_final(run.run_dir, run.model, run.steps, info, training_record(record, state, run.evals.get(state.step)))
-    if state.dropped:
-        log.write(f"{state.dropped} unusable prompts were replaced (broken media or a bad sample); run "
-                  "`affectllm recipe check` on the manifest to list them")
-    log.write(f"done: {state.step} GRPO steps, final checkpoint {final}")
-    log.close()
-    return {"run_dir": str(run.run_dir), "final": str(final), "steps": state.step, "losses": run.losses,
-            "rewards": run.rewards, "evals": run.evals, "samples_seen": state.samples_seen, "dropped": state.dropped,
-            "is_main": info.is_main, "resumed_from": str(run.ckpt) if run.ckpt else None,
-            "skipped_checkpoints": [(str(folder), reason) for folder, reason in run.skipped]}
+    final = save_last(run, {"stage": "grpo", "data": run.training_data.sources, "config": config_to_dict(run.cfg),
+                            "questions": training_questions(run.training_data, run.model.tokenizer)})
+    return close(run, final, "unusable prompts were replaced (broken media or a bad sample)",
+                 f"done: {run.state.step} GRPO steps") | {"rewards": run.rewards}
 
 
 def _step_record(state: TrainerState, epoch: int, rollouts: list[Rollout], losses: list[float], kl: float,
