@@ -42,7 +42,7 @@ QUESTION = ("<video>Which emotions does the character show? Answer with one sent
 def fer_manifest(root: Path, per_class: int, out: Path) -> Path:
     """The first ``per_class`` images of each FER2013 class (by file name) from the half the face calibration did
     not fit on (``face_calibration.fit_half``), as a manifest of images."""
-    from affectllm.cues.face_calibration import fit_half
+    from affectllm.cues.extractors.face_calibration import fit_half
 
     with open(out, "w") as f:
         for cls in sorted(FER_LABEL):

@@ -30,10 +30,10 @@ from tqdm import tqdm
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from affectllm.cues import face_calibration as cal  # noqa: E402
-from affectllm.cues.face import face_extractor  # noqa: E402
-from affectllm.cues.face_expression import EXPRESSIONS, FER_FRAME_BOX  # noqa: E402
-from affectllm.cues.face_mesh import FaceDetection  # noqa: E402
+from affectllm.cues.extractors import face_calibration as cal  # noqa: E402
+from affectllm.cues.extractors.face import face_extractor  # noqa: E402
+from affectllm.cues.extractors.face_expression import EXPRESSIONS, FER_FRAME_BOX  # noqa: E402
+from affectllm.cues.extractors.face_mesh import FaceDetection  # noqa: E402
 
 STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)  # prior-correction grid (face_calibration)
 OLD_CROP_SCALE = 1.2  # the crop before FER framing: 1.2x the box side, centred on the box

@@ -32,10 +32,11 @@ import numpy as np
 import torch
 
 from affectllm.cli import main as affectllm
-from affectllm.cues.voice_head import HEAD_FILE, VOICE_CLASSES, VoiceHead, probabilities
-from affectllm.cues.voice_head_training import (VoiceTraining, class_scores, expected_calibration_error, featurize,
-                                                fit, out_of_fold_logits, read_voice_examples, speaker_folds)
-from affectllm.cues.voice_prosody import PROSODY_FEATURES
+from affectllm.cues.heads.voice_head import HEAD_FILE, VOICE_CLASSES, VoiceHead, probabilities
+from affectllm.cues.heads.voice_head_training import (VoiceTraining, class_scores, expected_calibration_error,
+                                                      featurize, fit, out_of_fold_logits, read_voice_examples,
+                                                      speaker_folds)
+from affectllm.cues.heads.voice_prosody import PROSODY_FEATURES
 
 GOAL_UA = 0.50  # on actors 17-24, measured elsewhere
 BASE = VoiceTraining()
@@ -127,8 +128,8 @@ def _median_seconds(fn, audio, runs: int = 3) -> float:
 def reading_time(dev) -> dict:
     """Seconds to read a 10-s clip (dev clips joined) on one thread: the first reading (loading included), then
     the median of 3 of the whole reading and of each feature family alone."""
-    from affectllm.cues.voice_features import VoiceFeatures
-    from affectllm.cues.voice_head import voice_head
+    from affectllm.cues.heads.voice_features import VoiceFeatures
+    from affectllm.cues.heads.voice_head import voice_head
     from affectllm.media.audio import load_audio
 
     audio = np.concatenate([load_audio(p) for p in dev.audio[:4]])[:160_000]

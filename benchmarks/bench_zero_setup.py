@@ -68,9 +68,9 @@ def probe_predictions(train_manifest: Path, dev_manifest: Path) -> tuple[list[st
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    from affectllm.cues.cue_fusion import KEEP_RATIO
-    from affectllm.cues.text_head import CLASS_WORD, EMOTION_CLASSES, SENTIMENT_CLASSES, SentenceFeatures
-    from affectllm.cues.text_head_training import featurize, read_text_examples
+    from affectllm.cues.evidence.weigh import KEEP_RATIO
+    from affectllm.cues.heads.text_head import CLASS_WORD, EMOTION_CLASSES, SENTIMENT_CLASSES, SentenceFeatures
+    from affectllm.cues.heads.text_head_training import featurize, read_text_examples
 
     train, dev = read_text_examples(train_manifest), read_text_examples(dev_manifest)
     features = SentenceFeatures()

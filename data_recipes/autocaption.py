@@ -73,7 +73,7 @@ def sample_id(path: Path, used: set[str]) -> str:
 
 def target_record(rec, style: str) -> dict:
     """What ``render_target(style, ...)`` needs, from a cue-path result record."""
-    from affectllm.cues.describe import action_unit_list, clue_texts
+    from affectllm.cues.evidence.describe import action_unit_list, clue_texts
 
     out = {"reasoning": dict(rec.reasoning)}
     if style == "emer":

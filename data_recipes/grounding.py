@@ -57,7 +57,7 @@ def _verdict(lean: float, gold_valence: float, threshold: float) -> str:
 
 def face_verdict(face: dict, families: set[str], gold_valence: float) -> tuple[str, str] | None:
     """(verdict, phrase) for the face cues, None without a face."""
-    from affectllm.cues.describe import face_phrases
+    from affectllm.cues.evidence.describe import face_phrases
     from affectllm.emotions import default_vocabulary
 
     if not face.get("present"):
@@ -76,7 +76,7 @@ def face_verdict(face: dict, families: set[str], gold_valence: float) -> tuple[s
 
 def words_verdict(text: dict, families: set[str], gold_valence: float) -> tuple[str, str] | None:
     """(verdict, phrase) for what is said or written, None without words."""
-    from affectllm.cues.describe import text_phrases
+    from affectllm.cues.evidence.describe import text_phrases
     from affectllm.emotions import default_vocabulary, extract_emotions
 
     if not text.get("present"):
@@ -99,7 +99,7 @@ def grounded_record(cues: dict, emotions: list[str], valence: float | None = Non
     ``emotions`` are the gold vocabulary words; ``valence`` the dataset's own
     rating when it has one (else the words' vocabulary valence).
     """
-    from affectllm.cues.describe import action_unit_list, clue_texts, voice_phrases
+    from affectllm.cues.evidence.describe import action_unit_list, clue_texts, voice_phrases
     from affectllm.emotions import default_vocabulary
 
     vocab = default_vocabulary()
@@ -149,7 +149,7 @@ class ChainGrounder:
     def cues(self, video: Path | None, audio: Path | None, subtitle: str = "") -> dict:
         """The cue dict of the sample's media (clip, image or audio), or of its subtitle alone."""
         from affectllm.cues.extract import extract_cues
-        from affectllm.cues.lexicon import lexical_cues
+        from affectllm.cues.extractors.lexicon import lexical_cues
         from affectllm.media import load_audio, load_clip
 
         if video is None and audio is None:

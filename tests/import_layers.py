@@ -151,7 +151,7 @@ def _cycle_through(graph: dict[str, set[str]], component: list[str]) -> list[str
 
 
 def unit(module: str) -> str:
-    """The top-level package (or module) a module belongs to: affectllm.cues.face -> "cues"."""
+    """The top-level package (or module) a module belongs to: affectllm.cues.extractors.face -> "cues"."""
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else ""
 

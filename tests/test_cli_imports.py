@@ -34,7 +34,7 @@ def test_caption_parser_imports_no_torch():
 
 def test_whole_parser_imports_no_torch():
     """Every sub-command's options (what `build_parser()` and `--help` build) come without torch: defaults
-    shown in help live in torch-free modules (e.g. affectllm.cues.text_head_config), imports in ``run``."""
+    shown in help live in torch-free modules (e.g. affectllm.cues.heads.text_head_config), imports in ``run``."""
     from affectllm.cli import _commands
 
     heavy = {name: found for name in _commands() if (found := _heavy_imports(name))}

@@ -117,7 +117,7 @@ def test_bad_media_gives_a_failed_record(fusion_backend, tmp_path):
 
 
 def test_validation_rejects_loops_uncited_and_contradicting_answers():
-    from affectllm.cues.cue_fusion import FusedAnswer
+    from affectllm.cues.evidence.weigh import FusedAnswer
     from affectllm.cues.reasoner import validate
     from affectllm.reasoning import parse_output
 

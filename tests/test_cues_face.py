@@ -10,7 +10,7 @@ from affectllm.media.synthetic import MEGAMIND_CLIP
 
 @pytest.fixture(scope="module")
 def extractor():
-    from affectllm.cues.face import face_extractor
+    from affectllm.cues.extractors.face import face_extractor
 
     return face_extractor()
 
@@ -22,7 +22,7 @@ def astronaut():
 
 
 def test_anchor_layout_matches_the_graphs():
-    from affectllm.cues.face_mesh import FULL_RANGE, SHORT_RANGE, ssd_anchor_centres
+    from affectllm.cues.extractors.face_mesh import FULL_RANGE, SHORT_RANGE, ssd_anchor_centres
 
     short = ssd_anchor_centres(SHORT_RANGE)
     # 16x16 cells x 2 anchors (stride 8) + 8x8 cells x 6 anchors (three stride-16 layers)
@@ -33,7 +33,7 @@ def test_anchor_layout_matches_the_graphs():
 
 
 def test_weighted_nms_blends_overlaps_and_keeps_separate_faces():
-    from affectllm.cues.face_mesh import weighted_nms
+    from affectllm.cues.extractors.face_mesh import weighted_nms
 
     boxes = np.array([[0, 0, 10, 10], [1, 0, 11, 10], [50, 50, 60, 60]], np.float32)
     kps = np.zeros((3, 6, 2), np.float32)
@@ -46,7 +46,7 @@ def test_weighted_nms_blends_overlaps_and_keeps_separate_faces():
 
 
 def test_geometry_ignores_position_rotation_and_scale(extractor, astronaut):
-    from affectllm.cues.face_geometry import au_measures
+    from affectllm.cues.extractors.face_geometry import au_measures
 
     face = extractor.near(astronaut)[0]
     points = extractor.mesh(astronaut, face).points[:, :2]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from affectllm.cues.channels import RELIABILITY
-from affectllm.cues.cue_fusion import fuse
-from affectllm.cues.prosody_rules import voice_arousal
+from affectllm.cues.evidence.channels import RELIABILITY
+from affectllm.cues.evidence.weigh import fuse
+from affectllm.cues.evidence.prosody_rules import voice_arousal
 
 CLASSES = ("anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise")
 EXPRESSIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")

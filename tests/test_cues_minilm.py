@@ -11,7 +11,7 @@ TEXTS = ["I can't believe you did that!", "ok", "", "Ça va? Naïve café — �
 
 def test_minilm_matches_transformers_bert():
     from affectllm.bundled.packages import minilm_dir
-    from affectllm.cues.minilm import MiniLMEncoder
+    from affectllm.cues.heads.minilm import MiniLMEncoder
     from affectllm.encoders.text import TextEncoder
 
     ours, theirs = MiniLMEncoder(minilm_dir()), TextEncoder(str(minilm_dir()), max_tokens=128)
@@ -28,7 +28,7 @@ def test_minilm_matches_transformers_bert():
 
 
 def test_minilm_refuses_a_folder_it_cannot_read(tmp_path):
-    from affectllm.cues.minilm import MiniLMEncoder
+    from affectllm.cues.heads.minilm import MiniLMEncoder
     from affectllm.core.errors import AffectLLMError
 
     (tmp_path / "config.json").write_text('{"model_type": "bert"}')

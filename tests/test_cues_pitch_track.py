@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from affectllm.cues.pitch_track import pyin
+from affectllm.cues.extractors.pitch_track import pyin
 
 SR = 16000
 RAVDESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "ravdess"
@@ -75,8 +75,8 @@ def test_pyin_equals_librosa_on_real_speech():
 PROBE = """
 import json, sys
 import numpy as np
-from affectllm.cues.voice import prosody_cues
-from affectllm.cues.voice_features import VoiceFeatures
+from affectllm.cues.extractors.voice import prosody_cues
+from affectllm.cues.heads.voice_features import VoiceFeatures
 t = np.arange(32000) / 16000
 y = (0.3 * np.sin(2 * np.pi * 150 * t)).astype(np.float32)
 assert prosody_cues(y)["present"]

@@ -44,7 +44,7 @@ def test_preload_keeps_a_failure_for_wait():
 
 def test_a_failed_background_load_stops_caption_before_anything_is_written(tmp_path, monkeypatch, capsys):
     from affectllm.cli import main
-    from affectllm.cues import text_head
+    from affectllm.cues.heads import text_head
     from affectllm.media.synthetic import write_tone_clip
 
     clip = write_tone_clip(tmp_path / "tone.mp4", 220.0)

@@ -9,9 +9,9 @@ import warnings
 import numpy as np
 import pytest
 
-from affectllm.cues import spectrum
-from affectllm.cues.sound_frames import FRAME, sound_frames
-from affectllm.cues.voice_prosody import CONTRAST_BANDS, N_MFCC, _band_db, _spectral
+from affectllm.cues.extractors import spectrum
+from affectllm.cues.extractors.sound_frames import FRAME, sound_frames
+from affectllm.cues.heads.voice_prosody import CONTRAST_BANDS, N_MFCC, _band_db, _spectral
 from affectllm.core.media_constants import SAMPLE_RATE
 
 librosa = pytest.importorskip("librosa")
@@ -129,7 +129,7 @@ def test_spectral_statistics_match_librosa(audio):
 
 
 def test_spectrum_imports_no_scipy_librosa_or_numba():
-    code = ("import sys, numpy as np; from affectllm.cues import spectrum as s; "
+    code = ("import sys, numpy as np; from affectllm.cues.extractors import spectrum as s; "
             "a = np.random.default_rng(0).standard_normal(16000).astype(np.float32); "
             "p = s.power_spectrogram(a, 640, 320); m = np.sqrt(p); f = s.fft_frequencies(16000, 640); "
             "s.spectral_bandwidth(m, f); s.spectral_rolloff(m, f); s.spectral_flatness(m); "

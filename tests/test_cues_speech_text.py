@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from affectllm.cues.lexicon import lexical_cues
+from affectllm.cues.extractors.lexicon import lexical_cues
 from affectllm.media import load_audio
 from affectllm.media.synthetic import speak, tone
 
@@ -23,7 +23,7 @@ def _words(text: str) -> list[str]:
 
 
 def test_espeak_speech_is_transcribed_with_word_timings(spoken):
-    from affectllm.cues.speech import transcribe
+    from affectllm.cues.extractors.speech import transcribe
 
     cues = transcribe(spoken)
     assert _words(cues["text"]) == _words(SENTENCE)
@@ -35,7 +35,7 @@ def test_espeak_speech_is_transcribed_with_word_timings(spoken):
 
 def test_a_tone_is_not_speech_every_time():
     """Sampling fallbacks made the same tone "Beep beep beep..." on one call and nothing on the next."""
-    from affectllm.cues.speech import transcribe
+    from affectllm.cues.extractors.speech import transcribe
 
     for _ in range(3):
         cues = transcribe(tone(440, 2.0))
@@ -44,7 +44,7 @@ def test_a_tone_is_not_speech_every_time():
 
 def test_words_in_another_language_are_marked_uncertain(spoken, tmp_path):
     """The English-only model writes English-sounding words for German speech; their probabilities give it away."""
-    from affectllm.cues.speech import UNSURE_BELOW, transcribe
+    from affectllm.cues.extractors.speech import UNSURE_BELOW, transcribe
 
     english = transcribe(spoken)
     assert english["english_only"] and english["confidence"] > 0.75 and "uncertain" not in english["summary"]

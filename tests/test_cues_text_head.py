@@ -36,9 +36,9 @@ def meld_slices(tmp_path_factory):
 
 @needs_meld
 def test_head_trained_on_a_meld_slice_beats_the_majority_class_reproducibly(meld_slices, tmp_path):
-    from affectllm.cues.text_head import (EMOTION_CLASSES, SentenceFeatures, TextHead, read_head_file, readings,
+    from affectllm.cues.heads.text_head import (EMOTION_CLASSES, SentenceFeatures, TextHead, read_head_file, readings,
                                           save_text_head)
-    from affectllm.cues.text_head_training import (HeadTraining, featurize, head_scores, read_text_examples,
+    from affectllm.cues.heads.text_head_training import (HeadTraining, featurize, head_scores, read_text_examples,
                                                    train_head)
 
     train, held = read_text_examples(meld_slices / "slice.jsonl"), read_text_examples(meld_slices / "held_out.jsonl")
@@ -73,7 +73,7 @@ def test_head_trained_on_a_meld_slice_beats_the_majority_class_reproducibly(meld
 
 @needs_meld
 def test_train_text_head_command_writes_a_head_and_reports_scores(meld_slices, tmp_path, capsys):
-    from affectllm.cues.text_head import read_head_file
+    from affectllm.cues.heads.text_head import read_head_file
 
     out = tmp_path / "head.safetensors"
     tiny = meld_slices / "tiny.jsonl"
@@ -87,8 +87,8 @@ def test_train_text_head_command_writes_a_head_and_reports_scores(meld_slices, t
 
 
 def test_bad_head_files_and_training_manifests_are_one_clear_error(tmp_path):
-    from affectllm.cues.text_head import TextHead, read_head_file
-    from affectllm.cues.text_head_training import read_text_examples
+    from affectllm.cues.heads.text_head import TextHead, read_head_file
+    from affectllm.cues.heads.text_head_training import read_text_examples
 
     with pytest.raises(AffectLLMError, match=r"text head .*missing\.safetensors does not exist"):
         read_head_file(tmp_path / "missing.safetensors")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from affectllm.cli import main
-from affectllm.cues.cue_fusion import fuse
+from affectllm.cues.evidence.weigh import fuse
 from affectllm.media.synthetic import write_tone_clip
 
 # slow (-0.3) + falling pitch (-0.2) + falling loudness (-0.25): arousal -0.75 by the prosody rules

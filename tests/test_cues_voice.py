@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from affectllm.cues.voice import prosody_cues
+from affectllm.cues.extractors.voice import prosody_cues
 from affectllm.core.media_constants import SAMPLE_RATE
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from affectllm.cues import face_calibration as cal
+from affectllm.cues.extractors import face_calibration as cal
 
 REPO = Path(__file__).resolve().parents[1]
 FER_VAL = REPO.parent / "shared" / "data" / "fer2013_val"
@@ -77,7 +77,7 @@ def test_recall_scores_and_ece_on_a_small_case():
 
 
 def test_shipped_numbers_are_the_benchmarks_choice():
-    from affectllm.cues.face_expression import EXPRESSIONS, FER_FRAME_BOX
+    from affectllm.cues.extractors.face_expression import EXPRESSIONS, FER_FRAME_BOX
 
     result = json.loads(RESULTS.read_text())
     chosen = result["calibration_chosen"]
@@ -92,7 +92,7 @@ def test_shipped_numbers_are_the_benchmarks_choice():
 def fer_report_sample(per_class: int) -> list[tuple[str, str]]:
     if not FER_VAL.is_dir():
         pytest.skip(f"{FER_VAL} is not here (FER2013 val: research use, kept outside the repository)")
-    from affectllm.cues.face_expression import EXPRESSIONS
+    from affectllm.cues.extractors.face_expression import EXPRESSIONS
 
     out = []
     for c in EXPRESSIONS:
@@ -105,8 +105,8 @@ def test_held_out_fer_crops_are_found_and_read():
     """12 report-half crops per class (84 real faces, none seen by the calibration fit)."""
     from PIL import Image
 
-    from affectllm.cues.face import face_extractor
-    from affectllm.cues.face_expression import EXPRESSIONS
+    from affectllm.cues.extractors.face import face_extractor
+    from affectllm.cues.extractors.face_expression import EXPRESSIONS
 
     ex = face_extractor()
     found = right = 0
@@ -126,7 +126,7 @@ def test_fer_crops_the_detector_misses_are_found_by_the_fallbacks(name, how):
         pytest.skip(f"{FER_VAL} is not here")
     from PIL import Image
 
-    from affectllm.cues.face import face_extractor
+    from affectllm.cues.extractors.face import face_extractor
 
     image = np.asarray(Image.open(FER_VAL / name).convert("RGB"))
     ex = face_extractor()

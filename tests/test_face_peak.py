@@ -25,7 +25,7 @@ def square(image: np.ndarray, side: int = SIDE) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def extractor():
-    from affectllm.cues.face import face_extractor
+    from affectllm.cues.extractors.face import face_extractor
 
     return face_extractor()
 
@@ -44,7 +44,7 @@ def run(extractor, frames: list[np.ndarray]) -> dict:
 
 def test_a_brief_smile_is_kept_at_the_peak_where_the_mean_loses_it(extractor, photos):
     """16 frames: a face that reads weakly (the cameraman) in 10, her smile in 4, no face in 2."""
-    from affectllm.cues.channels import face_channel
+    from affectllm.cues.evidence.channels import face_channel
 
     cam, smile, cup = photos["cameraman"], photos["smile"], photos["coffee"]
     frames = [cam] * 3 + [smile] * 2 + [cam] * 4 + [cup] * 2 + [smile] * 2 + [cam] * 3
@@ -64,7 +64,7 @@ def test_a_brief_smile_is_kept_at_the_peak_where_the_mean_loses_it(extractor, ph
 
 
 def test_blurred_frames_around_the_smile_do_not_weaken_it(extractor, photos):
-    from affectllm.cues.channels import above_chance, face_channel
+    from affectllm.cues.evidence.channels import above_chance, face_channel
 
     smile = photos["smile"]
     blurred = np.asarray(Image.fromarray(smile).filter(ImageFilter.GaussianBlur(2)))
@@ -86,8 +86,8 @@ def test_a_steady_face_reads_the_same_at_its_peak(extractor, photos):
 
 
 def test_one_odd_frame_cannot_make_the_peak():
-    from affectllm.cues.face_expression import EXPRESSIONS
-    from affectllm.cues.face_peak import expressiveness, peak_reading, peak_rows
+    from affectllm.cues.extractors.face_expression import EXPRESSIONS
+    from affectllm.cues.extractors.face_peak import expressiveness, peak_reading, peak_rows
 
     neutral = np.full(7, 0.1 / 6)
     neutral[EXPRESSIONS.index("neutral")] = 0.9
@@ -106,7 +106,7 @@ def test_one_odd_frame_cannot_make_the_peak():
 
 def tight_crop(photo: np.ndarray, scale: float, side: int) -> np.ndarray:
     """A square ``scale`` x the astronaut's face box, around its centre, at ``side`` px: the face fills it."""
-    from affectllm.cues.face import face_extractor
+    from affectllm.cues.extractors.face import face_extractor
 
     box = face_extractor().near(photo)[0].box
     cx, cy = (box[:2] + box[2:]) / 2

@@ -45,10 +45,10 @@ def _train(manifests: Path, out: Path, *extra: str) -> int:
 
 
 def test_train_voice_head_learns_manner_and_scores_other_voices_reproducibly(manifests, tmp_path, capsys):
-    from affectllm.cues.voice_head import VoiceHead
+    from affectllm.cues.heads.voice_head import VoiceHead
     from affectllm.media.audio import load_audio
 
-    from affectllm.cues.voice_head_training import VoiceTraining, train_head
+    from affectllm.cues.heads.voice_head_training import VoiceTraining, train_head
 
     first, again = tmp_path / "a.safetensors", tmp_path / "b.safetensors"
     assert _train(manifests, first) == 0
@@ -82,7 +82,7 @@ def test_bad_inputs_are_one_line(manifests, tmp_path, capsys):
     assert "name the head file *.safetensors" in capsys.readouterr().err
     assert _train(manifests, tmp_path / "h.safetensors", "--folds", "5") == 2
     assert "5 speaker folds need at least 5 speakers; the training manifest has 3" in capsys.readouterr().err
-    from affectllm.cues.voice_head import VoiceHead
+    from affectllm.cues.heads.voice_head import VoiceHead
     from affectllm.core.errors import AffectLLMError
 
     (tmp_path / "junk.safetensors").write_bytes(b"not a head")
@@ -91,7 +91,7 @@ def test_bad_inputs_are_one_line(manifests, tmp_path, capsys):
 
 
 def test_shipped_head_reads_speech_and_no_voice_in_silence_or_a_short_cut(manifests):
-    from affectllm.cues.voice_head import VOICE_CLASSES, default_voice_head
+    from affectllm.cues.heads.voice_head import VOICE_CLASSES, default_voice_head
     from affectllm.media.audio import load_audio
 
     head = default_voice_head()
@@ -112,8 +112,8 @@ def test_shipped_head_reads_speech_and_no_voice_in_silence_or_a_short_cut(manife
 def test_torch_whisper_encoder_gives_ctranslate2s_output(manifests):
     import ctranslate2
 
-    from affectllm.cues.speech import whisper_model
-    from affectllm.cues.whisper_layers import log_mel_30s, whisper_layers
+    from affectllm.cues.extractors.speech import whisper_model
+    from affectllm.cues.heads.whisper_layers import log_mel_30s, whisper_layers
     from affectllm.media.audio import load_audio
 
     mel = log_mel_30s(load_audio(manifests / "en-us_train_0_calm.wav"))

@@ -79,7 +79,7 @@ def test_converted_folder_is_whisper_tiny_en_and_transcribes_like_faster_whisper
         converted, transformers_whisper, features, speech, ctranslate2_float32):
     import ctranslate2
 
-    from affectllm.cues.speech import transcribe
+    from affectllm.cues.extractors.speech import transcribe
 
     processor, model = transformers_whisper
     assert converted.name == "whisper-tiny.en"

@@ -133,10 +133,11 @@ class NeedsTranscript:
 
 
 def transcribe_clip(clip, whisper: str | None = None) -> str:
-    """What is said in ``clip`` (faster-whisper through ``affectllm.cues.speech``); "" without sound or speech."""
+    """What is said in ``clip`` (faster-whisper through ``affectllm.cues.extractors.speech``); "" without sound or
+    speech."""
     if clip is None or not clip.has_audio:
         return ""
-    from affectllm.cues.speech import transcribe
+    from affectllm.cues.extractors.speech import transcribe
 
     return transcribe(clip.audio, whisper)["text"]  # deterministic: resumed runs match
 

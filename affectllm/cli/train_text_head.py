@@ -21,7 +21,7 @@ HELP = "Train the cue path's text head (frozen MiniLM + emotion/sentiment head) 
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from affectllm.cues.text_head_config import HeadTraining
+    from affectllm.cues.heads.text_head_config import HeadTraining
 
     d = HeadTraining()
     p.add_argument("--train", required=True, help="manifest with subtitle + label (+ sentiment) per line")
@@ -40,9 +40,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from affectllm.cli._quiet import quiet_libraries
-    from affectllm.cues.text_head import SentenceFeatures, save_text_head
-    from affectllm.cues.text_head_config import HeadTraining
-    from affectllm.cues.text_head_training import featurize, head_scores, read_text_examples, train_head, training_info
+    from affectllm.cues.heads.text_head import SentenceFeatures, save_text_head
+    from affectllm.cues.heads.text_head_config import HeadTraining
+    from affectllm.cues.heads.text_head_training import (featurize, head_scores, read_text_examples, train_head,
+                                                         training_info)
     from affectllm.core.errors import AffectLLMError
 
     if args.epochs < 1 or args.hidden < 1 or args.lr <= 0:

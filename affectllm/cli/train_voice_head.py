@@ -25,7 +25,7 @@ HELP = "Train the cue path's voice head (frozen Whisper-encoder and prosody feat
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from affectllm.cues.voice_head_config import FEATURE_SETS, VoiceTraining
+    from affectllm.cues.heads.voice_head_config import FEATURE_SETS, VoiceTraining
 
     d = VoiceTraining()
     p.add_argument("--train", required=True, help="manifest with one audio clip + label (+ speaker) per line")
@@ -52,9 +52,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from affectllm.cli._quiet import quiet_libraries
-    from affectllm.cues.voice_head import probabilities, save_voice_head
-    from affectllm.cues.voice_head_training import (VoiceTraining, class_scores, featurize, fit, read_voice_examples,
-                                                    speaker_folds, training_info)
+    from affectllm.cues.heads.voice_head import probabilities, save_voice_head
+    from affectllm.cues.heads.voice_head_training import (VoiceTraining, class_scores, featurize, fit,
+                                                          read_voice_examples, speaker_folds, training_info)
     from affectllm.core.errors import AffectLLMError
 
     if args.epochs < 1 or args.hidden < 0 or args.lr <= 0 or args.weight_decay < 0 or args.folds < 0 \

@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from affectllm.media import MediaClip
 from affectllm.core.media_constants import SAMPLE_RATE
+
+if TYPE_CHECKING:
+    from affectllm.cues.schema import Cues, TextCues, VoiceReading
 
 
 MIN_SPEECH_S = 0.3  # seconds of voice activity that make a sound a voice, even when no word was read
@@ -25,10 +29,10 @@ def _left_out(modality: str) -> dict:
     return {"present": False, "left_out": True, "summary": f"left out (--drop {modality})"}
 
 
-def text_cues(text: str, words: list[dict] | None = None, source: str = "transcript") -> dict:
+def text_cues(text: str, words: list[dict] | None = None, source: str = "transcript") -> TextCues:
     """Lexical cues of ``text`` plus the text head's reading of it under ``"model"``."""
-    from affectllm.cues.lexicon import lexical_cues
-    from affectllm.cues.text_head import default_text_head
+    from affectllm.cues.extractors.lexicon import lexical_cues
+    from affectllm.cues.heads.text_head import default_text_head
 
     out = lexical_cues(text, words=words, source=source)
     if out["present"]:
@@ -38,23 +42,23 @@ def text_cues(text: str, words: list[dict] | None = None, source: str = "transcr
     return out
 
 
-def voice_reading(audio) -> dict:
+def voice_reading(audio) -> VoiceReading:
     """The learned voice head's reading of ``audio`` (how it is said, whatever the words), with the head's name."""
-    from affectllm.cues.voice_head import default_voice_head
+    from affectllm.cues.heads.voice_head import default_voice_head
 
     head = default_voice_head()
     return {**head.read(audio).to_dict(), "name": head.name}
 
 
 def extract_cues(clip: MediaClip, subtitle: str | None = None, whisper_model: str | None = None,
-                 drop: frozenset[str] = frozenset()) -> dict:
+                 drop: frozenset[str] = frozenset()) -> Cues:
     """All cues of ``clip`` but the ``drop``ped modalities'; ``cues["timings_s"]`` says how long each extractor took."""
-    from affectllm.cues.face import face_extractor
-    from affectllm.cues.speech import transcribe
-    from affectllm.cues.voice import prosody_cues
+    from affectllm.cues.extractors.face import face_extractor
+    from affectllm.cues.extractors.speech import transcribe
+    from affectllm.cues.extractors.voice import prosody_cues
 
     timings: dict[str, float] = {}
-    cues: dict = {"duration": round(float(clip.duration), 3), "has_video": clip.has_video, "has_audio": clip.has_audio}
+    cues: Cues = {"duration": round(float(clip.duration), 3), "has_video": clip.has_video, "has_audio": clip.has_audio}
 
     t = time.perf_counter()
     if "video" in drop:

@@ -25,22 +25,22 @@ def cue_model_loads(whisper: str | None = None, drop: frozenset[str] = frozenset
     """The loads a caption needs, in the order the extractors need them; modalities in ``drop`` are never read."""
 
     def face():
-        from affectllm.cues.face import face_extractor
+        from affectllm.cues.extractors.face import face_extractor
 
         return face_extractor()
 
     def speech():
-        from affectllm.cues.speech import whisper_model
+        from affectllm.cues.extractors.speech import whisper_model
 
         return whisper_model(whisper)
 
     def text():
-        from affectllm.cues.text_head import default_text_head
+        from affectllm.cues.heads.text_head import default_text_head
 
         return default_text_head()
 
     def voice():
-        from affectllm.cues.voice_head import default_voice_head
+        from affectllm.cues.heads.voice_head import default_voice_head
 
         return default_voice_head().features.load()
 

@@ -14,8 +14,8 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from affectllm.cues.cue_fusion import FusedAnswer, fuse
-from affectllm.cues.describe import cues_prompt_text
+from affectllm.cues.evidence.weigh import FusedAnswer, fuse
+from affectllm.cues.evidence.describe import cues_prompt_text
 from affectllm.emotions import default_vocabulary
 
 TEMPLATE = "emer"

@@ -15,7 +15,7 @@ import textwrap
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from affectllm.cues.face_expression import EXPRESSIONS
+from affectllm.cues.extractors.face_expression import EXPRESSIONS
 
 MAX_SHOWN = 8  # frames in the gallery; evenly spread over the clip
 PANEL_W = 190  # px, bar panel to the right of each frame

@@ -31,7 +31,7 @@ def cue_terms(cues: dict, answer: list[str] = ()) -> dict[str, set[str]]:
 
     The ``answer``'s own emotion words are left out: "feels happy" names the conclusion, not a cue.
     """
-    from affectllm.cues.face_geometry import MEASURES
+    from affectllm.cues.extractors.face_geometry import MEASURES
 
     face, text = cues.get("face") or {}, cues.get("text") or {}
     visual: set[str] = set()
@@ -46,7 +46,7 @@ def cue_terms(cues: dict, answer: list[str] = ()) -> dict[str, set[str]]:
 
 
 def evidence_lines(cues: dict) -> dict[str, str]:
-    from affectllm.cues.describe import clue_texts
+    from affectllm.cues.evidence.describe import clue_texts
 
     return {k: v.lower() for k, v in clue_texts(cues).items()}
 

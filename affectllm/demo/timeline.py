@@ -32,8 +32,8 @@ def windows(duration: float, window_s: float = WINDOW_S) -> list[tuple[float, fl
 def window_cues(clip, cues: dict, start: float, end: float) -> dict:
     """The cue dict of the [start, end) part of ``clip`` (a MediaClip), from the clip-level ``cues``."""
     from affectllm.cues.extract import text_cues
-    from affectllm.cues.face import summarize_faces
-    from affectllm.cues.voice import prosody_cues
+    from affectllm.cues.extractors.face import summarize_faces
+    from affectllm.cues.extractors.voice import prosody_cues
     from affectllm.core.media_constants import SAMPLE_RATE
 
     out: dict = {"duration": round(end - start, 3), "has_video": bool(cues.get("has_video")),
@@ -57,8 +57,8 @@ def window_cues(clip, cues: dict, start: float, end: float) -> dict:
 
 def segment_timeline(clip, cues: dict, window_s: float = WINDOW_S) -> list[dict]:
     """[{"start", "end", "emotions", "valence", "evidence"}] per window; [] for clips shorter than two windows."""
-    from affectllm.cues.cue_fusion import fuse
-    from affectllm.cues.describe import evidence_phrases
+    from affectllm.cues.evidence.weigh import fuse
+    from affectllm.cues.evidence.describe import evidence_phrases
 
     out = []
     for start, end in windows(float(cues.get("duration") or 0.0), window_s):

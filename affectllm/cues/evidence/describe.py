@@ -8,7 +8,7 @@ cites ("lip corners raised", "pitch 30% above baseline", a quoted phrase);
 
 from __future__ import annotations
 
-from affectllm.cues.face_geometry import MEASURE_BY_NAME
+from affectllm.cues.extractors.face_geometry import MEASURE_BY_NAME
 
 # Which emotion each approximated action unit usually accompanies (FACS/EMFACS conventions).
 AU_EMOTION = {"AU12": "happiness", "AU15": "sadness", "AU20": "fear", "AU23": "anger", "AU25/26": "surprise",

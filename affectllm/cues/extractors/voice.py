@@ -1,6 +1,6 @@
 """Voice prosody cues, each relative to the clip's own baseline.
 
-Pitch (probabilistic YIN, ``affectllm.cues.pitch_track``, with voicing), loudness (RMS in dBFS),
+Pitch (probabilistic YIN, ``affectllm.cues.extractors.pitch_track``, with voicing), loudness (RMS in dBFS),
 pauses, voiced ratio and, when word timings are given, speaking rate. The
 baseline is the clip's own median, so "pitch 30% above baseline" means above
 this speaker's usual level in this clip, whatever their voice.
@@ -8,9 +8,14 @@ this speaker's usual level in this clip, whatever their voice.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from affectllm.core.media_constants import SAMPLE_RATE
+
+if TYPE_CHECKING:
+    from affectllm.cues.schema import VoiceCues
 
 HOP_S = 0.04  # s between analysis frames (25 frames/s: enough for intonation, cheap for pYIN)
 FRAME_LENGTH = 1024  # samples (64 ms at 16 kHz): two periods of the lowest pitch we track
@@ -34,14 +39,14 @@ def _fmt_span(a: float, b: float) -> str:
     return f"{a:.1f}-{b:.1f} s"
 
 
-def prosody_cues(audio: np.ndarray, sample_rate: int = SAMPLE_RATE, words: list[dict] | None = None) -> dict:
+def prosody_cues(audio: np.ndarray, sample_rate: int = SAMPLE_RATE, words: list[dict] | None = None) -> VoiceCues:
     """audio (samples,) float32 mono -> the voice cue dict.
 
     ``words``: optional transcript words with "start"/"end" seconds (speaking rate).
     Tracks are time-stamped: ``times`` (s), ``pitch_hz`` (None where unvoiced), ``loudness_db``.
     """
-    from affectllm.cues.pitch_track import pyin
-    from affectllm.cues.spectrum import frames
+    from affectllm.cues.extractors.pitch_track import pyin
+    from affectllm.cues.extractors.spectrum import frames
 
     hop = int(round(HOP_S * sample_rate))
     audio = np.asarray(audio, dtype=np.float32)
@@ -53,7 +58,7 @@ def prosody_cues(audio: np.ndarray, sample_rate: int = SAMPLE_RATE, words: list[
     times = np.arange(n) * hop / float(sample_rate)
     peak = float(loud.max())
     active = loud > max(SILENCE_FLOOR_DB, peak - SILENCE_BELOW_PEAK_DB)
-    out: dict = {"present": bool(active.any()), "hop_s": HOP_S, "duration": round(len(audio) / sample_rate, 3)}
+    out: VoiceCues = {"present": bool(active.any()), "hop_s": HOP_S, "duration": round(len(audio) / sample_rate, 3)}
     if not active.any():
         out.update(times=[], pitch_hz=[], loudness_db=[], pauses=[], summary="no audible voice (silence)")
         return out

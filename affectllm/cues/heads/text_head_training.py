@@ -20,9 +20,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from affectllm.cues.head_fit import fit_head, torch_threads
-from affectllm.cues.text_head import EMOTION_CLASSES, SENTIMENT_CLASSES, SentenceFeatures, TextHeadNet, readings
-from affectllm.cues.text_head_config import HeadTraining
+from affectllm.cues.heads.head_fit import fit_head, torch_threads
+from affectllm.cues.heads.text_head import EMOTION_CLASSES, SENTIMENT_CLASSES, SentenceFeatures, TextHeadNet, readings
+from affectllm.cues.heads.text_head_config import HeadTraining
 from affectllm.core.errors import AffectLLMError
 
 IGNORE = -100  # sentiment target of an example without a sentiment
@@ -72,7 +72,7 @@ def read_text_examples(manifest: str | Path) -> TextExamples:
 
 def featurize(examples: TextExamples, features: SentenceFeatures, progress: bool = False) -> torch.Tensor:
     """(N, features.dim) inputs of the head for ``examples`` (lexical cues + frozen encoder)."""
-    from affectllm.cues.lexicon import lexical_cues
+    from affectllm.cues.extractors.lexicon import lexical_cues
 
     return features(examples.texts, [lexical_cues(t) for t in examples.texts], progress=progress)
 

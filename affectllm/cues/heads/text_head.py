@@ -14,7 +14,7 @@ trained by ``affectllm train-text-head`` on MELD's train split (see
 A head file is data: safetensors tensors plus a JSON description in the
 file's metadata, never a pickle.
 
-    from affectllm.cues.text_head import default_text_head
+    from affectllm.cues.heads.text_head import default_text_head
     reading = default_text_head().read(["I can't believe you did that!"])[0]
     reading.emotion_probs["anger"], reading.sentiment_probs["negative"]
 """
@@ -29,8 +29,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from affectllm.cues.head_file import load_weights, read_head, save_head
-from affectllm.cues.head_fit import torch_threads
+from affectllm.cues.heads.head_file import load_weights, read_head, save_head
+from affectllm.cues.heads.head_fit import torch_threads
 from affectllm.cues.load_once import load_once
 from affectllm.core.errors import AffectLLMError
 
@@ -46,7 +46,7 @@ LEXICON_FEATURES = ("vader_compound", "vader_pos", "vader_neg", "vader_neu", "nr
 MAX_TOKENS = 128
 BATCH = 64  # utterances per encoder pass
 SMALL_BATCH = 8  # up to this many texts are read on one thread
-HEAD_FILE = Path(__file__).with_name("data") / "text_head.safetensors"
+HEAD_FILE = Path(__file__).parents[1] / "data" / "text_head.safetensors"
 _META_KEY = "affectllm_text_head"
 
 
@@ -56,8 +56,9 @@ def clean_text(text: str) -> str:
 
 
 def lexicon_features(lexical: dict, text: str) -> list[float]:
-    """The 16 ``LEXICON_FEATURES`` of one utterance from its lexical cue dict (``affectllm.cues.lexicon``)."""
-    from affectllm.cues.lexicon import NRC_EMOTIONS
+    """The 16 ``LEXICON_FEATURES`` of one utterance from its lexical cue dict
+    (``affectllm.cues.extractors.lexicon``)."""
+    from affectllm.cues.extractors.lexicon import NRC_EMOTIONS
 
     if not lexical.get("present"):
         return [0.0] * len(LEXICON_FEATURES)
@@ -74,7 +75,7 @@ class SentenceFeatures:
 
     def __init__(self, encoder_dir: str | Path | None = None):
         from affectllm.bundled.packages import minilm_dir
-        from affectllm.cues.minilm import MiniLMEncoder
+        from affectllm.cues.heads.minilm import MiniLMEncoder
 
         self.encoder = MiniLMEncoder(encoder_dir or minilm_dir(), max_tokens=MAX_TOKENS)
         self.layers = self.encoder.layers + 1
@@ -165,7 +166,7 @@ class TextHead:
     @torch.no_grad()
     def read(self, texts: list[str], lexicals: list[dict] | None = None) -> list[TextReading]:
         """One reading per text; ``lexicals`` are their lexical cue dicts (computed here when None)."""
-        from affectllm.cues.lexicon import lexical_cues
+        from affectllm.cues.extractors.lexicon import lexical_cues
 
         if lexicals is None:
             lexicals = [lexical_cues(t) for t in texts]

@@ -21,7 +21,7 @@ from math import comb
 
 import numpy as np
 
-from affectllm.cues.spectrum import frames
+from affectllm.cues.extractors.spectrum import frames
 
 N_THRESHOLDS = 100
 BETA_PRIOR = (2, 18)

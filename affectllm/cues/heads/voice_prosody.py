@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from affectllm.cues.sound_frames import FRAME, SoundFrames, frame_loudness_db
+from affectllm.cues.extractors.sound_frames import FRAME, SoundFrames, frame_loudness_db
 from affectllm.core.media_constants import SAMPLE_RATE
 
 PITCH_MIN_HZ, PITCH_MAX_HZ = 65.0, 800.0  # acted shouting goes well above ordinary speech
@@ -55,7 +55,7 @@ def _slope(values: np.ndarray, where: np.ndarray) -> float:
 
 def _pitch(audio: np.ndarray, sound: np.ndarray) -> tuple[list[float], np.ndarray]:
     """The pitch statistics and the voiced-frame mask (frames,)."""
-    from affectllm.cues.pitch_track import pyin
+    from affectllm.cues.extractors.pitch_track import pyin
 
     f0, voiced = pyin(audio, PITCH_MIN_HZ, PITCH_MAX_HZ, SAMPLE_RATE, PITCH_WINDOW, FRAME)
     n = sound.size
@@ -104,7 +104,7 @@ def _band_db(power: np.ndarray, freqs: np.ndarray, lo: float, hi: float) -> np.n
 
 def _spectral(audio: np.ndarray, sound: np.ndarray) -> list[float]:
     """Spectral-envelope statistics over the sounding frames: shape, tilt, MFCCs, band contrast."""
-    from affectllm.cues import spectrum
+    from affectllm.cues.extractors import spectrum
 
     spec = spectrum.power_spectrogram(audio, 2 * FRAME, FRAME)
     spec = spec[:, :sound.size] if spec.shape[1] >= sound.size else np.pad(spec, ((0, 0), (0, sound.size - spec.shape[1])))

@@ -12,14 +12,18 @@ without a face is a cue ("no face found"), not an error.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from affectllm.cues.face_expression import EXPRESSIONS, FER_FRAME_BOX, ExpressionClassifier
-from affectllm.cues.face_geometry import MEASURES, au_intensities, au_measures, describe_movement
-from affectllm.cues.face_mesh import (FULL_RANGE, MESH_MIN_PRESENCE, SHORT_RANGE, FaceDetection, FaceDetector,
-                                      FaceMesh, FaceMeshModel)
-from affectllm.cues.face_peak import peak_reading
+from affectllm.cues.extractors.face_expression import EXPRESSIONS, FER_FRAME_BOX, ExpressionClassifier
+from affectllm.cues.extractors.face_geometry import MEASURES, au_intensities, au_measures, describe_movement
+from affectllm.cues.extractors.face_mesh import (FULL_RANGE, MESH_MIN_PRESENCE, SHORT_RANGE, FaceDetection,
+                                                 FaceDetector, FaceMesh, FaceMeshModel)
+from affectllm.cues.extractors.face_peak import peak_reading
+
+if TYPE_CHECKING:
+    from affectllm.cues.schema import FaceCues, FaceFrame
 
 NOTABLE_SHARE = 0.3  # a movement seen in fewer face frames than this is left out of the summary
 # BlazeFace was trained on faces with some surroundings: on tight crops (the face fills the image, as in
@@ -79,7 +83,7 @@ class FaceCueExtractor:
         mesh = self.mesh(frame, face)
         return (face, mesh, "whole-image") if mesh.presence >= WHOLE_FACE_MIN_PRESENCE else None
 
-    def frame_cues(self, frame: np.ndarray, t: float) -> dict:
+    def frame_cues(self, frame: np.ndarray, t: float) -> FaceFrame:
         """One (H, W, 3) uint8 RGB frame at time ``t`` (s) -> {"t", "face", ...}; ``score`` is the detector's
         (0 for a whole-image face) and ``found_by`` says how the face was found (see :meth:`locate`)."""
         located = self.locate(frame)
@@ -99,13 +103,13 @@ class FaceCueExtractor:
             "au_raw": {k: round(v, 4) for k, v in raw.items()},
         }
 
-    def __call__(self, frames: np.ndarray, times: np.ndarray) -> dict:
+    def __call__(self, frames: np.ndarray, times: np.ndarray) -> FaceCues:
         """frames (F, H, W, 3) uint8 RGB, times (F,) s -> the face cue dict."""
         track = [self.frame_cues(f, t) for f, t in zip(frames, times)]
         return summarize_faces(track, frame_size=(int(frames.shape[2]), int(frames.shape[1])))
 
 
-def summarize_faces(track: list[dict], frame_size: tuple[int, int]) -> dict:
+def summarize_faces(track: list[FaceFrame], frame_size: tuple[int, int]) -> FaceCues:
     """Clip-level face cues from the per-frame ``track``.
 
     ``expression_peak`` is the reading over the most expressive face frames (``peak_frames``, track indices;
@@ -114,7 +118,7 @@ def summarize_faces(track: list[dict], frame_size: tuple[int, int]) -> dict:
     ``peak_agreement`` the same share among the peak frames.
     """
     with_face = [i for i, f in enumerate(track) if f["face"]]
-    out: dict = {"present": bool(with_face), "frames": len(track), "frames_with_face": len(with_face),
+    out: FaceCues = {"present": bool(with_face), "frames": len(track), "frames_with_face": len(with_face),
                  "frame_size": list(frame_size), "track": track}
     if not with_face:
         out["summary"] = f"no face found in {len(track)} sampled frame{'s' if len(track) != 1 else ''}"

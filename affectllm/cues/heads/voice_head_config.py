@@ -1,6 +1,6 @@
 """How the voice head trains, as data: torch-free, so `affectllm train-voice-head --help` and every other
-command's parser can show the defaults without importing torch (``affectllm.cues.voice_head_training`` trains,
-``affectllm.cues.voice_features`` computes the features)."""
+command's parser can show the defaults without importing torch (``affectllm.cues.heads.voice_head_training`` trains,
+``affectllm.cues.heads.voice_features`` computes the features)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The deterministic answer: channel evidence weighed by reliability -> emotions, sentiment and an explanation.
 
-Every channel (``affectllm.cues.channels``) gives a distribution over the
+Every channel (``affectllm.cues.evidence.channels``) gives a distribution over the
 vocabulary's emotion families and a trust (reliability x how much of the clip it
 could read). Neutral is the absence of evidence, not a vote: each channel sees
 emotion family f with probability trust x p(f), an emotion's score is the chance
@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from affectllm.cues.channels import Channel, cue_channels
-from affectllm.cues.describe import clue_texts
-from affectllm.cues.prosody_rules import voice_arousal
+from affectllm.cues.evidence.channels import Channel, cue_channels
+from affectllm.cues.evidence.describe import clue_texts
+from affectllm.cues.evidence.prosody_rules import voice_arousal
 
 MIN_EVIDENCE = 0.15  # an emotion on top with a lower score is not named: the answer is neutral
 NEUTRAL_AT = 0.5  # neutral comes first when no channel sees any emotion with at least this chance

@@ -27,9 +27,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from affectllm.cues.head_fit import fit_head, torch_threads
-from affectllm.cues.voice_head import VOICE_CLASSES, VoiceHeadNet, probabilities
-from affectllm.cues.voice_head_config import VoiceTraining
+from affectllm.cues.heads.head_fit import fit_head, torch_threads
+from affectllm.cues.heads.voice_head import VOICE_CLASSES, VoiceHeadNet, probabilities
+from affectllm.cues.heads.voice_head_config import VoiceTraining
 from affectllm.core.errors import AffectLLMError
 
 TEMPERATURES = tuple(round(0.5 + 0.05 * i, 2) for i in range(71))  # 0.5 .. 4.0
@@ -86,7 +86,7 @@ def featurize(examples: VoiceExamples, feature_set: str, whisper: str | None = N
     """(N, dim) float32 features of ``examples`` (one thread: the same numbers on every machine)."""
     from tqdm import tqdm
 
-    from affectllm.cues.voice_features import VoiceFeatures
+    from affectllm.cues.heads.voice_features import VoiceFeatures
     from affectllm.media.audio import load_audio
 
     features = VoiceFeatures(feature_set, whisper)

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from affectllm.cues.face_expression import EXPRESSIONS
+from affectllm.cues.extractors.face_expression import EXPRESSIONS
 
 # The most expressive third of the face frames (6 of 16 sampled): enough frames that one odd frame cannot make
 # the reading on its own, few enough that an expression held for a quarter of the clip outweighs the rest.

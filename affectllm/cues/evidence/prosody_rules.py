@@ -80,7 +80,7 @@ class ArousalReading:
 
 
 def voice_arousal(voice: dict) -> ArousalReading:
-    """Apply RULES to a voice cue dict (``affectllm.cues.voice.prosody_cues``)."""
+    """Apply RULES to a voice cue dict (``affectllm.cues.extractors.voice.prosody_cues``)."""
     if not voice.get("present"):
         return ArousalReading(0.0, [], [])
     total, up, down = 0.0, [], []

@@ -1,5 +1,5 @@
 """How the text head trains, as data: torch-free, so `affectllm train-text-head --help` and every other
-command's parser can show the defaults without importing torch (``affectllm.cues.text_head_training`` trains)."""
+command's parser can show the defaults without importing torch (``affectllm.cues.heads.text_head_training`` trains)."""
 
 from __future__ import annotations
 

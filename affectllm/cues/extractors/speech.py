@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +27,9 @@ from affectllm.bundled.packages import whisper_model_dir
 from affectllm.cues.load_once import load_once
 from affectllm.core.errors import AffectLLMError
 from affectllm.core.media_constants import SAMPLE_RATE
+
+if TYPE_CHECKING:
+    from affectllm.cues.schema import SpeechCues
 
 # Segments Whisper itself thinks are probably not speech (tones, music, noise) are dropped:
 # tiny models otherwise "hear" stock phrases in them.
@@ -49,7 +53,7 @@ def whisper_model(path: str | None = None):
     return WhisperModel(str(folder), device="cpu", compute_type="int8", cpu_threads=threads, local_files_only=True)
 
 
-def transcribe(audio: np.ndarray, model_path: str | None = None) -> dict:
+def transcribe(audio: np.ndarray, model_path: str | None = None) -> SpeechCues:
     """audio (samples,) float32 mono at SAMPLE_RATE -> {"present", "text", "words", "confidence", "summary", ...}.
 
     ``words``: [{"word", "start", "end", "probability"}] with times in seconds; ``confidence``: their mean

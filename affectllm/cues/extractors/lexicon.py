@@ -12,8 +12,12 @@ import json
 import re
 from collections import Counter
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from affectllm.bundled.packages import nrc_lexicon_file
+
+if TYPE_CHECKING:
+    from affectllm.cues.schema import TextCues
 
 NRC_EMOTIONS = ("anger", "anticipation", "disgust", "fear", "joy", "sadness", "surprise", "trust")
 NEGATORS = frozenset({"not", "no", "never", "nothing", "nobody", "none", "neither", "nor", "cannot",
@@ -57,10 +61,10 @@ def _negated(tokens: list[str], surface: list[str], i: int) -> bool:
     return False
 
 
-def lexical_cues(text: str, words: list[dict] | None = None, source: str = "transcript") -> dict:
+def lexical_cues(text: str, words: list[dict] | None = None, source: str = "transcript") -> TextCues:
     """Affect of ``text``; ``words`` (with "word", "start") time-stamps the hits when given."""
     text = (text or "").strip()
-    out: dict = {"present": bool(text), "source": source, "text": text}
+    out: TextCues = {"present": bool(text), "source": source, "text": text}
     if not text:
         out["summary"] = "no words to analyse"
         return out

@@ -3,7 +3,7 @@
 A channel's *trust* is its fixed *reliability* (how much the channel is worth
 when it reads the clip well) times its *quality* on this clip (the share of
 frames with a face, a transcript's word confidence, a movement's intensity):
-fusion takes its probabilities at that much of their word (``cue_fusion``). Its
+fusion takes its probabilities at that much of their word (``weigh``). Its
 *strength* says how far this clip's reading is from no information (a 7-class
 score at chance is 0, a certain one is 1); trust x strength is the *weight* the
 explanation reports and the sentiment is averaged with.
@@ -28,9 +28,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from affectllm.cues.face_expression import EXPRESSIONS
-from affectllm.cues.prosody_rules import voice_arousal
-from affectllm.cues.text_head import CLASS_WORD, EMOTION_CLASSES
+from affectllm.cues.extractors.face_expression import EXPRESSIONS
+from affectllm.cues.evidence.prosody_rules import voice_arousal
+from affectllm.cues.heads.text_head import CLASS_WORD, EMOTION_CLASSES
 from affectllm.emotions import default_vocabulary, extract_emotions
 
 RELIABILITY = {"text": 1.0, "said": 0.5, "face": 0.6, "geometry": 0.15, "voice": 0.7, "prosody": 0.5}
@@ -85,7 +85,7 @@ class Channel:
 
     @property
     def modulates(self) -> bool:
-        """The prosody rules read arousal, not an emotion: they strengthen what other channels read (see cue_fusion)."""
+        """The prosody rules read arousal, not an emotion: they strengthen what other channels read (see weigh)."""
         return self.key == "prosody"
 
     @property
@@ -182,7 +182,7 @@ def face_channel(face: dict) -> Channel | None:
     the frames read."""
     if not face.get("present"):
         return None
-    from affectllm.cues.describe import face_phrases
+    from affectllm.cues.evidence.describe import face_phrases
 
     probs = face.get("expression_peak") or face["expression_mean"]
     dist = {EXPRESSION_FAMILY[e]: float(probs[e]) for e in EXPRESSIONS}
@@ -203,7 +203,7 @@ def geometry_channel(face: dict) -> Channel | None:
     """AU-like movements seen in enough face frames; weak on its own by design."""
     if not face.get("present"):
         return None
-    from affectllm.cues.face_geometry import describe_movement
+    from affectllm.cues.extractors.face_geometry import describe_movement
 
     found: dict[str, float] = {}
     words: dict[str, str] = {}
