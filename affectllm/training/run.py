@@ -11,7 +11,7 @@ and the finish (the last checkpoint, ``final/``, the summary both stages return)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -79,16 +79,9 @@ class Opened:
 
 
 @dataclass
-class Run:
+class Run(Opened):
     """Everything a run holds between set-up, the loop and the finish; a stage's run adds its own fields."""
 
-    cfg: Config
-    info: Rank
-    run_dir: Path
-    ckpt: Path | None
-    skipped: list[tuple[Path, str]]
-    model: AffectModel
-    training_data: Any
     data: MicroBatches
     loss_module: torch.nn.Module
     steps: Steps
@@ -128,8 +121,8 @@ def start_run(opened: Opened, collator, loss_module: torch.nn.Module, unit: str 
                    else max(1, math.ceil(t.epochs * data.steps_per_epoch * steps_per_batch)))
     steps = prepare_steps(cfg, info, opened.model, loss_module, parameter_groups(opened.model, t), total_steps)
     state = TrainerState(step=0, epoch=0, epoch_position=0, world_size=info.world_size)
-    return kind(cfg, info, opened.run_dir, opened.ckpt, opened.skipped, opened.model, opened.training_data, data,
-                loss_module, steps, state, total_steps, None, **stage)
+    return kind(**{f.name: getattr(opened, f.name) for f in fields(Opened)}, data=data, loss_module=loss_module,
+                steps=steps, state=state, total_steps=total_steps, log=None, **stage)
 
 
 def begin(run: Run) -> None:
