@@ -18,39 +18,30 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 NAME = "train-voice-head"
 HELP = "Train the cue path's voice head (frozen Whisper-encoder and prosody features + an 8-emotion head) on labelled clips."
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from affectllm.cli._head_options import add_head_options
     from affectllm.cues.heads.voice_head_config import FEATURE_SETS, VoiceTraining
 
     d = VoiceTraining()
-    p.add_argument("--train", required=True, help="manifest with one audio clip + label (+ speaker) per line")
-    p.add_argument("--dev", default=None, help="manifest scored after training (other speakers; never the test set)")
-    p.add_argument("--out", required=True, help="head file to write (.safetensors)")
+    add_head_options(p, d, "one audio clip + label (+ speaker)", "other speakers; never the test set",
+                     "hidden width of the head, 0 for a linear head")
     p.add_argument("--features", choices=FEATURE_SETS, default=d.features,
                    help=f"whisper: encoder layers; prosody: pitch/loudness/spectral statistics; both (default {d.features})")
-    p.add_argument("--seed", type=int, default=d.seed,
-                   help=f"seed of the weights and the shuffling; same data and seed give the same head (default {d.seed})")
-    p.add_argument("--epochs", type=int, default=d.epochs, help=f"passes over the training set (default {d.epochs})")
-    p.add_argument("--hidden", type=int, default=d.hidden,
-                   help=f"hidden width of the head, 0 for a linear head (default {d.hidden})")
-    p.add_argument("--lr", type=float, default=d.lr, help=f"peak one-cycle AdamW learning rate (default {d.lr:g})")
     p.add_argument("--weight-decay", type=float, default=d.weight_decay, help=f"AdamW weight decay (default {d.weight_decay:g})")
     p.add_argument("--input-dropout", type=float, default=d.input_dropout,
                    help=f"share of input features dropped while training (default {d.input_dropout:g})")
     p.add_argument("--folds", type=int, default=d.folds,
                    help=f"speaker folds of the training set for the temperature and fold scores, 0 for none (default {d.folds})")
     p.add_argument("--whisper", default=None, help="faster-whisper model folder (default: the bundled tiny.en)")
-    p.add_argument("--trained-on", default=None, help="what the data is, stored with the weights")
-    p.add_argument("--licence", default=None, help="licence the weights inherit from the data, stored with them")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def run(args: argparse.Namespace) -> int:
+    from affectllm.cli._head_options import head_file, provenance
     from affectllm.cli._quiet import quiet_libraries
     from affectllm.cues.heads.voice_head import probabilities, save_voice_head
     from affectllm.cues.heads.voice_head_training import (VoiceTraining, class_scores, featurize, fit,
@@ -61,9 +52,7 @@ def run(args: argparse.Namespace) -> int:
             or not 0 <= args.input_dropout < 1:
         raise AffectLLMError("--epochs must be >= 1, --hidden and --folds >= 0, --lr positive, --weight-decay >= 0 "
                              "and --input-dropout in [0, 1)")
-    out = Path(args.out)
-    if out.suffix != ".safetensors":
-        raise AffectLLMError(f"--out {out}: name the head file *.safetensors")
+    out = head_file(args.out)
     quiet_libraries()
     train = read_voice_examples(args.train)
     dev = read_voice_examples(args.dev) if args.dev else None
@@ -77,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         xd = featurize(dev, cfg.features, args.whisper, progress=not args.quiet)
         scores["dev"] = class_scores(probabilities(net, xd, temperature), dev.labels)
     info = training_info(cfg, args.train, train, scores)
-    info.update({k: v for k, v in (("trained_on", args.trained_on), ("licence", args.licence)) if v})
+    info.update(provenance(args))
     save_voice_head(net, out, cfg.features, temperature, info)
     print(json.dumps({"out": str(out), "temperature": temperature, **scores}, indent=1))
     return 0
