@@ -24,6 +24,7 @@ from affectllm.core.errors import ConfigError
 from affectllm.fusion.vad_head import ccc_loss
 from affectllm.model.processor import IGNORE_INDEX
 from affectllm.training.packing import pack_rows, packed_places, plan_packing
+from affectllm.training.stage_loss import StageLoss
 
 
 def head_is_plain(llm: nn.Module) -> bool:
@@ -35,15 +36,14 @@ def head_is_plain(llm: nn.Module) -> bool:
             and getattr(cfg, "logits_scaling", None) in (None, 1.0))
 
 
-class AnswerLoss(nn.Module):
-    """Wraps an AffectLLM: ``forward(batch)`` returns the scalar loss. The module DeepSpeed or DDP wraps.
+class AnswerLoss(StageLoss):
+    """Wraps an AffectLLM: ``forward(batch)`` returns the scalar loss (``loss``). The module DeepSpeed or DDP wraps.
 
     After each forward, ``parts`` holds the detached pieces of the last micro-batch's loss: ``lm``, and with a
     dimensional head ``vad`` (Σ 1 − CCC) and ``ccc`` per dimension scored."""
 
     def __init__(self, model: nn.Module, packing: bool = False):
-        super().__init__()
-        self.model = model
+        super().__init__(model)
         self.selective = head_is_plain(model.base_llm)
         self.packing = packing
         self.parts: dict[str, Any] = {}
@@ -51,7 +51,7 @@ class AnswerLoss(nn.Module):
             raise ConfigError(f"data.packing needs an LLM whose logits are lm_head(hidden); "
                               f"{model.base_llm.config.model_type} scales or caps them — set data.packing=false")
 
-    def forward(self, batch: dict[str, Any]) -> torch.Tensor:
+    def loss(self, batch: dict[str, Any]) -> torch.Tensor:
         m = self.model
         rated = m.dimensional_head is not None and "vad_targets" in batch
         llm_last = rated and m.cfg.model.vad_head.source == "llm_last"

@@ -21,11 +21,12 @@ from affectllm.config.schema import Config
 from affectllm.core.distributed import Rank
 from affectllm.core.errors import AffectLLMError
 from affectllm.training.optim import build_optimizer, build_scheduler
+from affectllm.training.stage_loss import InForward
 from affectllm.training.state import DEEPSPEED_DIR, DEEPSPEED_TAG, OPTIMIZER_FILE
 
 
 class Steps:
-    """What the loops use: ``micro_step``, ``optimizer_step``, ``on_model``, ``gathered``, ``save_state`` /
+    """What the loops use: ``micro_step``, ``optimizer_step``, ``with_weights``, ``gathered``, ``save_state`` /
     ``load_state``, the ``device`` batches go to and the ``lr`` of the next step."""
 
     engine: Any = None  # the DeepSpeed engine, when there is one
@@ -59,9 +60,9 @@ class TorchSteps(Steps):
                                                device_ids=[self.device.index] if self.device.type == "cuda" else None)
         self.forward = self.ddp or loss_module
 
-    def on_model(self, fn: Callable[[Any], Any]) -> Any:
-        """``fn(model)`` where the model's weights are usable for generation (the rollout)."""
-        return self.loss_module(fn)
+    def with_weights(self, fn: Callable[[Any], Any]) -> Any:
+        """``fn(model)`` where every weight is usable (generation: GRPO's rollouts); see ``stage_loss``."""
+        return self.loss_module(InForward(fn))
 
     def micro_step(self, batch: dict[str, Any], last: bool, grad_accum: int) -> torch.Tensor:
         """Forward and backward of one micro-batch; gradients sync across ranks only on the ``last`` of a step."""
@@ -112,8 +113,8 @@ class DeepSpeedSteps(Steps):
         self.forward = self.engine  # a batch's loss through the engine (evaluation)
         self.zero3 = self.engine.zero_optimization_stage() == 3
 
-    def on_model(self, fn: Callable[[Any], Any]) -> Any:
-        return self.engine(fn)  # inside the engine's forward: ZeRO-3 gathers the weights for the call
+    def with_weights(self, fn: Callable[[Any], Any]) -> Any:
+        return self.engine(InForward(fn))  # inside the engine's forward: ZeRO-3 gathers the weights for the call
 
     def micro_step(self, batch: dict[str, Any], last: bool, grad_accum: int) -> torch.Tensor:
         loss = self.engine(batch)

@@ -111,7 +111,7 @@ def grpo_rollout_steps(run: GrpoRun, batches) -> None:
         epoch, position, batch = next(batches)
         dropped += len(batch["dropped"])
         batch = to_device(batch, steps.device)
-        rollouts.append(steps.on_model(lambda m: rollout(m, batch, batch["gold"], s, run.ctx, run.weights,
+        rollouts.append(steps.with_weights(lambda m: rollout(m, batch, batch["gold"], s, run.ctx, run.weights,
                                                          run.reference, synced)))
     state.epoch, state.epoch_position = epoch, position
     rollout_s = time.perf_counter() - started
@@ -203,7 +203,7 @@ def _log_rewards(log: RunLogger, record: dict) -> None:
 
 
 def _evaluate(run: GrpoRun, step: int) -> dict:
-    means, shown = run.evaluator(run.steps.on_model, run.model, run.steps.device)
+    means, shown = run.evaluator(run.steps.with_weights, run.model, run.steps.device)
     run.log.write(render(step, means, shown, len(run.evaluator.samples)))
     if run.info.is_main:
         append_eval(run.run_dir, step, means, shown)

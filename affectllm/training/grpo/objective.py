@@ -15,7 +15,7 @@ ratio compares the distribution the tokens were drawn from.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +23,7 @@ from torch import nn
 
 from affectllm.model.answer_state import join_prompt_and_completion
 from affectllm.training.loss import head_is_plain
+from affectllm.training.stage_loss import StageLoss
 
 ADVANTAGE_EPS = 1e-4  # keeps a group of identical rewards at advantage 0 instead of 0 / 0
 
@@ -106,24 +107,19 @@ def repeat_rows(tensor: torch.Tensor, group_size: int) -> torch.Tensor:
     return tensor.repeat_interleave(group_size, dim=0)
 
 
-class GRPOLoss(nn.Module):
+class GRPOLoss(StageLoss):
     """Wraps an AffectLLM: ``forward(batch)`` returns the GRPO loss of one rollout micro-batch
-    (``affectllm.training.grpo.rollout.Rollout.batch``). The module DeepSpeed or DDP wraps.
+    (``affectllm.training.grpo.rollout.Rollout.batch``). The module DeepSpeed or DDP wraps; sampling runs
+    inside its forward too (``affectllm.training.stage_loss``).
 
-    The prompt is embedded again here, with gradients, so the fusion adapter learns too.
-    ``forward(fn)`` with a function instead runs ``fn(model)`` and returns its result: sampling goes through
-    the wrapper's forward because ZeRO-3 gathers partitioned weights only there (including weights a module
-    reads without calling the submodule that holds them, as ``nn.MultiheadAttention`` reads ``out_proj``)."""
+    The prompt is embedded again here, with gradients, so the fusion adapter learns too."""
 
     def __init__(self, model: nn.Module, settings):
-        super().__init__()
-        self.model = model
+        super().__init__(model)
         self.settings = settings
         self.stats = ObjectiveStats(0.0, 0.0)
 
-    def forward(self, batch: dict[str, Any] | Callable[[nn.Module], Any]) -> Any:
-        if callable(batch):
-            return batch(self.model)
+    def loss(self, batch: dict[str, Any]) -> torch.Tensor:
         s, m = self.settings, self.model
         prompt = repeat_rows(m.embed(batch["input_ids"], batch["media_inputs"]), s.group_size)
         prompt_mask = repeat_rows(batch["attention_mask"].to(prompt.device), s.group_size)

@@ -45,9 +45,9 @@ class RewardEval:
         return f"{len(self.samples)} prompts of {self.manifest.name}"
 
     @torch.no_grad()
-    def __call__(self, on_model, model, device: torch.device) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    def __call__(self, with_weights, model, device: torch.device) -> tuple[dict[str, float], list[dict[str, Any]]]:
         """(reward name -> mean over the prompts it applies to, this rank's first rendered answers).
-        ``on_model(fn)`` runs ``fn(model)`` inside the training wrapper's forward (``objective.GRPOLoss``)."""
+        ``with_weights(fn)`` runs ``fn(model)`` inside the training wrapper's forward (``affectllm.training.stage_loss``)."""
         from tqdm.auto import tqdm
 
         from affectllm.training.batches import to_device
@@ -61,7 +61,7 @@ class RewardEval:
             chunk = mine[b * self.batch_size:(b + 1) * self.batch_size]
             items = [self.dataset[i] for i in (chunk or [0])]  # a rank out of prompts joins with a stand-in
             batch = to_device(self.collate(items), device)
-            tokens, _ = on_model(lambda m: sample_completions(m, batch["input_ids"], batch["attention_mask"],
+            tokens, _ = with_weights(lambda m: sample_completions(m, batch["input_ids"], batch["attention_mask"],
                                                               batch["media_inputs"], self.settings, 1,
                                                               do_sample=False, synced_gpus=self.synced))
             completions, _ = read_completions(model, tokens, self.ctx.template)
