@@ -18,7 +18,6 @@ from affectllm.core.errors import AffectLLMError
 class InstructLLM:
     """A loaded model with its tokenizer, in eval mode on ``device``."""
 
-    folder: Path
     model: object  # transformers PreTrainedModel
     tokenizer: object
     device: str
@@ -48,4 +47,4 @@ def load_instruct_llm(folder: Path, device: str = "cpu", chat: bool = True) -> I
         raise AffectLLMError(f"{folder}: the tokenizer has no chat template; use an instruct (chat) model")
     dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
     model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=dtype).to(device).eval()
-    return InstructLLM(Path(folder), model, tokenizer, device)
+    return InstructLLM(model, tokenizer, device)

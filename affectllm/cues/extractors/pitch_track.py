@@ -44,6 +44,7 @@ def _fast_length(n: int) -> int:
         n += 1
 
 
+@lru_cache(maxsize=1)
 def _beta_probs() -> np.ndarray:
     """(N_THRESHOLDS,) prior mass of each threshold interval under the Beta prior (integer parameters)."""
     a, b = BETA_PRIOR
@@ -151,7 +152,7 @@ def pyin(y: np.ndarray, fmin: float, fmax: float, sr: int, frame_length: int, ho
          ) -> tuple[np.ndarray, np.ndarray]:
     """y (samples,) -> (f0 (frames,) Hz with NaN where unvoiced, voiced (frames,) bool), frames centred on
     multiples of ``hop_length``."""
-    y_frames = frames(np.pad(y, frame_length // 2), frame_length, hop_length)
+    y_frames = frames(y, frame_length, hop_length)
     min_period = int(np.floor(sr / fmax))
     max_period = min(int(np.ceil(sr / fmin)), frame_length - 1)
     yin = _difference(y_frames, min_period, max_period)

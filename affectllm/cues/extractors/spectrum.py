@@ -18,9 +18,11 @@ ROLLOFF_SHARE = 0.85  # roll-off: the frequency under which this share of the ma
 CONTRAST_QUANTILE = 0.02  # contrast: the share of each band's bins averaged as its peak and as its valley
 
 
-def frames(x: np.ndarray, length: int, hop: int) -> np.ndarray:
-    """x (samples,) -> (length, 1 + (samples - length) // hop) view of frames starting every hop samples."""
-    return np.lib.stride_tricks.sliding_window_view(x, length)[::hop].T
+def frames(x: np.ndarray, length: int, hop: int, pad: str = "constant") -> np.ndarray:
+    """x (samples,) -> (length, 1 + samples // hop) frames centred every hop samples: x padded by half a frame
+    on each side (zeros, or ``pad="edge"``: the end samples repeated), a strided view of the padded copy."""
+    padded = np.pad(x, length // 2, mode=pad)
+    return np.lib.stride_tricks.sliding_window_view(padded, length)[::hop].T
 
 
 def hann(n: int) -> np.ndarray:
@@ -30,7 +32,7 @@ def hann(n: int) -> np.ndarray:
 
 def power_spectrogram(audio: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
     """audio (samples,) -> (1 + n_fft // 2, 1 + samples // hop) |STFT|**2 of zero-padded centred frames."""
-    windows, window = frames(np.pad(audio, n_fft // 2), n_fft, hop).T, hann(n_fft)
+    windows, window = frames(audio, n_fft, hop).T, hann(n_fft)
     spectrum = np.empty((windows.shape[0], n_fft // 2 + 1), np.result_type(audio.dtype, np.complex64))
     for start in range(0, windows.shape[0], FFT_BLOCK):
         spectrum[start:start + FFT_BLOCK] = np.fft.rfft(windows[start:start + FFT_BLOCK] * window, axis=-1)
@@ -74,7 +76,7 @@ def spectral_flatness(mag: np.ndarray) -> np.ndarray:
 
 def zero_crossing_rate(audio: np.ndarray, length: int, hop: int) -> np.ndarray:
     """audio (samples,) -> (1 + samples // hop,) share of sign changes in edge-padded centred frames."""
-    x = frames(np.pad(audio, length // 2, mode="edge"), length, hop)
+    x = frames(audio, length, hop, pad="edge")
     negative = np.signbit(np.where(np.abs(x) <= ZERO_BAND, 0, x))
     return np.sum(negative[1:] != negative[:-1], axis=0) / length
 

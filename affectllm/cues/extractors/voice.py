@@ -52,7 +52,7 @@ def prosody_cues(audio: np.ndarray, sample_rate: int = SAMPLE_RATE, words: list[
     audio = np.asarray(audio, dtype=np.float32)
     if audio.size < FRAME_LENGTH:
         audio = np.pad(audio, (0, FRAME_LENGTH - audio.size))
-    rms = np.sqrt(np.mean(np.square(frames(np.pad(audio, FRAME_LENGTH // 2), FRAME_LENGTH, hop)), axis=0))
+    rms = np.sqrt(np.mean(np.square(frames(audio, FRAME_LENGTH, hop)), axis=0))
     loud = 20 * np.log10(np.maximum(rms, 1e-10))
     n = len(loud)
     times = np.arange(n) * hop / float(sample_rate)
